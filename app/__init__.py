@@ -1,0 +1,1 @@
+"""The application core: importable without Streamlit or a worker."""

@@ -1,0 +1,1 @@
+"""Claude writer and classifier, our response cache, the offline fallback, cost."""

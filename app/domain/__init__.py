@@ -1,0 +1,1 @@
+"""Pure rules: plain functions and dataclasses, no I/O, no frameworks."""

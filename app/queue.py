@@ -1,0 +1,34 @@
+"""Enqueue agent work by job name, so `app/` never imports `agents/`.
+
+Each name maps to a module-level function in `agents/`; a test imports every target to
+prove the map is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+
+QUEUES = ("high", "default", "low")
+
+JOBS: dict[str, tuple[str, str]] = {
+    # name: (dotted function path, queue)
+    "heartbeat": ("agents.heartbeat.beat", "low"),
+}
+
+
+def job_target(name: str) -> tuple[str, str]:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise ValueError(f"unknown job {name!r}; known jobs: {', '.join(sorted(JOBS))}") from None
+
+
+def enqueue(connection: Redis, name: str, *args: Any, job_id: str | None = None, **kwargs: Any) -> str:
+    """Put job `name` on its queue and return the RQ job id."""
+    func, queue_name = job_target(name)
+    queue = Queue(queue_name, connection=connection)
+    job = queue.enqueue(func, *args, job_id=job_id, kwargs=kwargs, result_ttl=3600, failure_ttl=7 * 86400)
+    return str(job.id)

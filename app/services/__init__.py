@@ -1,0 +1,1 @@
+"""Use-cases: each opens its transaction, calls domain rules, reads and writes, enqueues."""

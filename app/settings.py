@@ -1,0 +1,147 @@
+"""One typed settings object, read once from the environment.
+
+Every variable of DESIGN.md §7 lives here with a default that runs the embedded demo.
+A malformed value stops the process at start with one line naming the variable, because a
+sales team would rather see "EMAIL_PROVIDER must be one of …" than a stack trace later, in
+the middle of a send.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the labelled demo default
+
+
+class SettingsError(SystemExit):
+    """Raised (as a clean exit) when the environment holds a value we cannot use."""
+
+
+class Settings(BaseSettings):
+    """The environment of every process: console, api, worker, cron and CLI."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset starts an embedded server under DATA_DIR."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset starts an embedded Redis under DATA_DIR."
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data", description="Where the embedded servers keep their data."
+    )
+    public_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://localhost:8000"),
+        description="The api process as the outside world reaches it (webhook and unsubscribe links).",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET_KEY), description="Signs unsubscribe tokens and sessions."
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, description="Claude key; unset uses the offline writer and classifier."
+    )
+    anthropic_base_url: AnyHttpUrl | None = Field(
+        default=None, description="Anthropic API host (the SDK's own variable), for tests and proxies."
+    )
+    anthropic_model: str = Field(default="claude-sonnet-4-5", description="Model for writing and triage.")
+    sendgrid_api_key: SecretStr | None = Field(default=None, description="SendGrid key for EMAIL_PROVIDER=sendgrid.")
+    sendgrid_api_host: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.sendgrid.com"), description="SendGrid API host."
+    )
+    sendgrid_webhook_public_key: str | None = Field(
+        default=None, description="SendGrid signed event webhook public key (base64 ECDSA)."
+    )
+    twilio_account_sid: str | None = Field(default=None, description="Twilio account SID for SMS_PROVIDER=twilio.")
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="Twilio auth token; also verifies X-Twilio-Signature."
+    )
+    twilio_api_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.twilio.com"), description="Twilio API host."
+    )
+    twilio_from_number: str | None = Field(default=None, description="E.164 sender number for SMS.")
+    email_provider: Literal["sandbox", "sendgrid"] = Field(
+        default="sandbox", description="`sandbox` records emails locally; `sendgrid` sends them."
+    )
+    sms_provider: Literal["sandbox", "twilio"] = Field(
+        default="sandbox", description="`sandbox` records SMS locally; `twilio` sends them."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value and not (value.startswith("+") and value[1:].isdigit() and 8 <= len(value) <= 16):
+            raise ValueError("must be an E.164 number such as +15551234567")
+        return value or None
+
+    @model_validator(mode="after")
+    def _providers_have_credentials(self) -> Settings:
+        if self.email_provider == "sendgrid" and self.sendgrid_api_key is None:
+            raise ValueError("EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY")
+        if self.sms_provider == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number
+        ):
+            raise ValueError(
+                "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
+            )
+        return self
+
+    @property
+    def ai_mode(self) -> Literal["claude", "offline"]:
+        return "claude" if self.anthropic_api_key is not None else "offline"
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the variable and what is wrong with it."""
+    first = error.errors()[0]
+    location = first.get("loc") or ()
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if not location:
+        return f"settings: {message}"
+    name = str(location[0]).upper()
+    got = first.get("input")
+    shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:60]!r})"
+    return f"settings: {name} {message}{shown}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, or stop the process with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_error(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return load_settings()

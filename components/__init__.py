@@ -1,0 +1,1 @@
+"""Reusable Streamlit pieces that render what they are given."""
