@@ -1,4 +1,4 @@
-"""Apply or undo migrations on a database given by URL (used by the CLI and the tests)."""
+"""Apply, undo or write migrations on a database given by URL (used by the CLI and the tests)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from .models import Base
+
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
 
 def alembic_config(url: str) -> Config:
     config = Config(str(ALEMBIC_INI))
     config.attributes["url"] = url
+    config.attributes["metadata"] = Base.metadata
     return config
 
 
@@ -22,3 +25,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def revision(url: str, message: str) -> None:
+    """Write a new migration from the difference between the models and the database at `url`."""
+    command.revision(alembic_config(url), message=message, autogenerate=True)

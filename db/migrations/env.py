@@ -1,24 +1,30 @@
-"""Alembic environment: the URL comes from the caller (`db.migrate`) or DATABASE_URL."""
+"""Alembic environment.
+
+`db.migrate` hands over the URL and the models' metadata in `config.attributes`, so this
+file needs no import of the project (and `alembic upgrade head` by hand works from
+DATABASE_URL alone; autogenerate goes through `db.migrate.revision`).
+"""
 
 from __future__ import annotations
 
 import os
 
 from alembic import context
-from sqlalchemy import pool
-
-from db.engine import make_engine
-from db.models import Base
+from sqlalchemy import create_engine, pool
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = config.attributes.get("metadata")
 
 
 def _url() -> str:
     url = config.attributes.get("url") or os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("migrations: set DATABASE_URL or run `python -m app migrate`")
-    return str(url)
+    url = str(url)
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def run_offline() -> None:
@@ -28,14 +34,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        return
-    engine = make_engine(_url(), null_pool=True)
-    assert isinstance(engine.pool, pool.NullPool)
+    engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
