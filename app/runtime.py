@@ -54,6 +54,18 @@ def service_urls() -> ServiceUrls:
     return resolve_urls(get_settings())
 
 
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started, if any (joined or configured ones stay up).
+
+    A one-off command (`python -m app migrate`) on a fresh machine starts them; without this
+    its Redis daemon would outlive it.
+    """
+    if engine.cache_info().currsize:
+        engine().dispose()
+    if service_urls.cache_info().currsize:
+        service_urls().stop_embedded()
+
+
 def is_forking_worker() -> bool:
     """RQ's forking worker runs each job in a child: a pool there is never reused, so skip it."""
     return os.environ.get("LRE_PROCESS") == "worker"

@@ -9,6 +9,7 @@ the middle of a send.
 from __future__ import annotations
 
 import functools
+import typing
 from pathlib import Path
 from typing import Literal
 
@@ -32,12 +33,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset starts an embedded server under DATA_DIR."
     )
-    redis_url: str | None = Field(
-        default=None, description="Redis URL; unset starts an embedded Redis under DATA_DIR."
-    )
-    data_dir: Path = Field(
-        default=PROJECT_ROOT / ".data", description="Where the embedded servers keep their data."
-    )
+    redis_url: str | None = Field(default=None, description="Redis URL; unset starts an embedded Redis under DATA_DIR.")
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="Where the embedded servers keep their data.")
     public_base_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://localhost:8000"),
         description="The api process as the outside world reaches it (webhook and unsubscribe links).",
@@ -92,6 +89,23 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _absolute_folder(cls, value: object) -> object:
+        # Relative paths break the embedded Redis (it daemonizes and changes directory first).
+        if isinstance(value, str | Path):
+            if not str(value).strip():
+                raise ValueError("must be a folder path")
+            return Path(value).expanduser().resolve()
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty (unset it to use the labelled development key)")
+        return value
+
     @field_validator("twilio_from_number")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
@@ -106,9 +120,7 @@ class Settings(BaseSettings):
         if self.sms_provider == "twilio" and not (
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number
         ):
-            raise ValueError(
-                "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
-            )
+            raise ValueError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER")
         return self
 
     @property
@@ -129,8 +141,17 @@ def describe_error(error: ValidationError) -> str:
         return f"settings: {message}"
     name = str(location[0]).upper()
     got = first.get("input")
-    shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:60]!r})"
+    hidden = _is_secret(str(location[0])) or isinstance(got, dict) or got is None
+    shown = "" if hidden else f" (got {str(got)[:60]!r})"
     return f"settings: {name} {message}{shown}"
+
+
+def _is_secret(field_name: str) -> bool:
+    """A secret's rejected value is never echoed (it would land in logs)."""
+    field = Settings.model_fields.get(field_name)
+    if field is None:
+        return False
+    return SecretStr in (field.annotation, *typing.get_args(field.annotation))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,0 +1,30 @@
+"""The schedules, read by the `cron` process: `rq cron agents/cron.py`.
+
+RQ's cron takes no lock (two cron processes enqueue everything twice) and fires interval
+jobs once at start, so every job registered here is idempotent; exactly one cron process
+runs in a deployment. Jobs go to the queue named in `app.queue.JOBS`, so the schedule and
+`app.queue.enqueue` agree on where each agent runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rq import cron
+
+from agents import heartbeat
+from app.queue import job_target
+
+HEARTBEAT_INTERVAL_S = 60
+
+
+def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
+    """Register `func` (the target of job `name`) every `interval` seconds on that job's queue."""
+    target, queue_name = job_target(name)
+    if target != f"{func.__module__}.{func.__name__}":
+        raise ValueError(f"job {name!r} maps to {target} in app.queue.JOBS, not to {func.__module__}.{func.__name__}")
+    cron.register(func, queue_name=queue_name, interval=interval, job_timeout=interval, result_ttl=600, name=name)
+
+
+schedule("heartbeat", heartbeat.beat, interval=HEARTBEAT_INTERVAL_S)

@@ -1,0 +1,1 @@
+"""The routers of the `api` process (health now; webhooks, unsubscribe and intake later)."""
