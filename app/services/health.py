@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import psycopg
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app import runtime
 from app.settings import PROJECT_ROOT
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 2.0  # libpq rounds connect timeouts up to whole seconds, minimum 2
 DISTRIBUTION = "lead-recovery-engine"
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ def database_answers(url: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
 
 def redis_answers(url: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
     """True when Redis at `url` answers PING within the timeout."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    # No retries: redis-py's default retries a refused connection for about 3 s.
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=NO_RETRY)
     try:
         return bool(client.ping())
     except (redis.exceptions.RedisError, OSError) as error:
