@@ -30,6 +30,7 @@ lint: setup
 bench: setup
 	$(PY) -m bench.seed
 	$(PY) -m bench.pages
+	$(PY) -m bench.send
 
 clean-data:
 	rm -rf .data

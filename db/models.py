@@ -326,7 +326,17 @@ class AIGeneration(TenantOwned, Base):
     """One model output (or cache hit, or offline fallback) with what it cost."""
 
     __tablename__ = "ai_generations"
-    __table_args__ = (Index("ix_ai_generations_tenant_time", "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_ai_generations_tenant_time", "tenant_id", "created_at"),
+        # The writer's response cache: the servable answers of a request key, newest first.
+        Index(
+            "ix_ai_generations_cache",
+            "tenant_id",
+            "prompt_hash",
+            text("id DESC"),
+            postgresql_where=text("NOT served_from_cache"),
+        ),
+    )
 
     purpose: Mapped[str]
     model: Mapped[str]

@@ -1,0 +1,105 @@
+"""The one interface every email and SMS provider speaks.
+
+A provider takes a list of messages (so SendGrid can put a thousand in one request) and
+returns one result per message, in any order, keyed by our message id. A result is one of
+four outcomes, because the sender must know not only whether a message went out but whether
+it is *safe to try again*:
+
+- ``accepted``: the provider has it; `provider_message_id` names it.
+- ``retry``: the provider certainly did not take it (429, 5xx, connection refused); try later,
+  no sooner than `retry_after`.
+- ``rejected``: it never will (400, bad number, unverified sender); `error` says why.
+- ``unknown``: the request may have reached the provider but no answer came back (a read
+  timeout, a reset mid-response). Sending again could deliver twice, so the row is held for a
+  person to decide, never retried automatically.
+
+Providers never raise for a send that failed; they describe it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    """The provider took the message."""
+    RETRY = "retry"
+    """The provider certainly did not take it; trying again is safe."""
+    REJECTED = "rejected"
+    """The provider refused it for good."""
+    UNKNOWN = "unknown"
+    """No answer after the request went out: the provider may have it."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """Everything a provider needs for one message; ids only in anything sent as metadata."""
+
+    message_id: int
+    tenant_id: int
+    lead_id: int
+    campaign_id: int | None
+    channel: str
+    to_address: str
+    subject: str | None
+    body: str
+    from_address: str
+    from_name: str = ""
+    physical_address: str = ""
+    unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: int
+    outcome: Outcome
+    provider_message_id: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    cost_usd: Decimal = Decimal(0)
+
+    @classmethod
+    def accepted(cls, message_id: int, provider_message_id: str, cost_usd: Decimal = Decimal(0)) -> SendResult:
+        return cls(message_id, Outcome.ACCEPTED, provider_message_id=provider_message_id, cost_usd=cost_usd)
+
+    @classmethod
+    def retry(cls, message_id: int, error: str, retry_after: float | None = None) -> SendResult:
+        return cls(message_id, Outcome.RETRY, retry_after=retry_after, error=error)
+
+    @classmethod
+    def rejected(cls, message_id: int, error: str) -> SendResult:
+        return cls(message_id, Outcome.REJECTED, error=error)
+
+    @classmethod
+    def unknown(cls, message_id: int, error: str) -> SendResult:
+        return cls(message_id, Outcome.UNKNOWN, error=error)
+
+
+class Provider(Protocol):
+    """An email or SMS provider."""
+
+    name: str
+    """Stored in `outbound_messages.provider`, so reconciliation knows whom a row went to."""
+    reaches_people: bool
+    """False only for the sandbox: a lost sandbox send reached no one and may simply be redone."""
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        """One result per message; never raises for a failed send."""
+        ...
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds form; an HTTP date is treated as absent)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        return None

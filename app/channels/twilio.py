@@ -1,0 +1,122 @@
+"""SMS through Twilio's Messages API.
+
+Twilio has no batch send, so a batch is many `Messages.create` calls over one keep-alive
+session, a few at a time on threads (the calls wait on the network, not the CPU). The API
+host comes from TWILIO_API_BASE_URL (`client.api.base_url`), which is how tests and staging
+point the real SDK at a local fake. Every message asks for status callbacks at
+`{PUBLIC_BASE_URL}/webhooks/twilio/status`; the returned SID is the provider message id
+those callbacks carry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from app.channels.base import OutgoingMessage, SendResult, parse_retry_after
+
+SEGMENT_COST_USD = Decimal("0.0079")  # US long-code price per segment, an estimate
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+)
+
+
+class _RecordingHttpClient(TwilioHttpClient):
+    """Remembers each thread's last response: a 429's Retry-After is not on the SDK's exception."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.local = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        self.local.last = None
+        response = super().request(*args, **kwargs)
+        self.local.last = response
+        return response
+
+    def last_header(self, name: str) -> str | None:
+        last = getattr(self.local, "last", None)
+        return None if last is None else last.headers.get(name)
+
+
+class TwilioProvider:
+    name = "twilio"
+    reaches_people = True
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        base_url: str,
+        from_number: str | None,
+        status_callback: str,
+        timeout: float = 30.0,
+        concurrency: int = 8,
+    ) -> None:
+        self._http = _RecordingHttpClient(timeout=timeout)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
+        self._client.api.base_url = base_url.rstrip("/")
+        self._from_number = from_number
+        self._status_callback = status_callback
+        self._concurrency = concurrency
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        if len(messages) <= 1:
+            return [self._send_one(m) for m in messages]
+        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(messages))) as pool:
+            return list(pool.map(self._send_one, messages))
+
+    def _send_one(self, message: OutgoingMessage) -> SendResult:
+        sender = message.from_address or self._from_number
+        if not sender:
+            return SendResult.rejected(message.message_id, "no SMS sender number (tenant or TWILIO_FROM_NUMBER)")
+        try:
+            created = self._client.messages.create(
+                to=message.to_address, from_=sender, body=message.body, status_callback=self._status_callback
+            )
+        except TwilioRestException as error:
+            return self._from_rest_error(message.message_id, error)
+        except requests.exceptions.ConnectTimeout as error:
+            return SendResult.retry(message.message_id, f"network: {error}")
+        except requests.exceptions.ConnectionError as error:
+            if _never_connected(error):
+                return SendResult.retry(message.message_id, f"network: {error}")
+            return SendResult.unknown(message.message_id, f"no response from Twilio: {error}")
+        except requests.exceptions.RequestException as error:  # read timeouts and the like: it may have arrived
+            return SendResult.unknown(message.message_id, f"no response from Twilio: {error}")
+        return SendResult.accepted(message.message_id, str(created.sid), sms_cost(message.body))
+
+    def _from_rest_error(self, message_id: int, error: TwilioRestException) -> SendResult:
+        status = int(error.status)
+        detail = f"Twilio {status}" + (f" ({error.code})" if error.code else "") + f": {error.msg}"
+        if status == 429 or status >= 500:
+            return SendResult.retry(message_id, detail, parse_retry_after(self._http.last_header("Retry-After")))
+        return SendResult.rejected(message_id, detail)
+
+
+def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection itself failed, so Twilio never saw the request."""
+    reason = error.args[0] if error.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)
+
+
+def sms_segments(body: str) -> int:
+    """How many parts a carrier bills for: GSM-7 fits 160 (153 per part), anything else 70 (67)."""
+    single, part = (160, 153) if set(body) <= GSM7 else (70, 67)
+    return 1 if len(body) <= single else -(-len(body) // part)
+
+
+def sms_cost(body: str) -> Decimal:
+    return SEGMENT_COST_USD * sms_segments(body)

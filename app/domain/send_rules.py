@@ -1,0 +1,80 @@
+"""Whether a claimed outbox row may go out now, and what becomes of it when it may not.
+
+The sender asks three questions in order, cheapest and most final first: is the address
+suppressed (then never), has the lead withdrawn consent for the channel (then not this
+message), is it quiet time where the lead lives (then later, never dropped). Provider
+failures are decided here too: transient ones back off exponentially, permanent ones and
+exhausted retries fail with the reason the console shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.domain.sending_window import Window, may_send_now, next_allowed, window_for
+
+MAX_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 30.0
+RETRY_MAX_SECONDS = 3600.0
+
+
+class Verdict(StrEnum):
+    """What the gate decided for one row."""
+
+    SEND = "send"
+    """Every rule allows it now: hand it to the provider."""
+    SUPPRESS = "suppress"
+    """The address is on the tenant's suppression list for this channel: never send."""
+    CANCEL = "cancel"
+    """The lead has not consented to this channel: drop this message, keep the lead."""
+    DEFER = "defer"
+    """Outside the lead's allowed hours: back to pending until the window opens."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The facts about one row's recipient that the gate needs."""
+
+    channel: str
+    suppressed: bool
+    consented: bool
+    timezone: str | None
+    tenant_window: Window
+
+
+@dataclass(frozen=True)
+class Gate:
+    verdict: Verdict
+    until: datetime | None = None
+    reason: str | None = None
+
+
+def gate(recipient: Recipient, now: datetime) -> Gate:
+    """The verdict for a message to `recipient` at `now` (UTC)."""
+    if recipient.suppressed:
+        return Gate(Verdict.SUPPRESS, reason=f"{recipient.channel} address is suppressed")
+    if not recipient.consented:
+        return Gate(Verdict.CANCEL, reason=f"lead has no {recipient.channel} consent")
+    window = window_for(recipient.channel, recipient.tenant_window)
+    if not may_send_now(now, recipient.timezone, window):
+        until = next_allowed(now, recipient.timezone, window)
+        return Gate(Verdict.DEFER, until=until, reason=f"quiet hours in {recipient.timezone or 'UTC'}")
+    return Gate(Verdict.SEND)
+
+
+def retry_delay(attempt: int, retry_after: float | None, jitter: float) -> float:
+    """Seconds to wait before attempt `attempt + 1`: doubling from 30 s, capped at an hour.
+
+    `jitter` in [0, 1) spreads retries of a failed batch so they do not return as one wave;
+    the provider's Retry-After is a floor, never shortened.
+    """
+    exponential = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    spread = exponential * (0.8 + 0.4 * jitter)
+    return max(spread, retry_after or 0.0)
+
+
+def gives_up(attempt: int) -> bool:
+    """True when the attempt just made was the last one allowed."""
+    return attempt >= MAX_ATTEMPTS

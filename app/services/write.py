@@ -1,0 +1,428 @@
+"""Step 2 of the pipeline (docs/pipeline.md): due `send` actions become checked outbox rows.
+
+Three kinds of transaction, none of them open while a model is thinking:
+1. claim: one statement flips up to `limit` due actions to `running` (`FOR UPDATE SKIP LOCKED`,
+   so parallel workers split the work), and a handful of set-based reads build every lead's
+   context and load the cache entries the batch may need;
+2. the writer runs with no transaction open (Claude may take seconds per lead);
+3. store, per chunk of CHUNK messages: generations, outbox rows (`ON CONFLICT (dedupe_key) DO
+   NOTHING`) and the actions marked `done`, so a job killed mid-batch loses one chunk at most.
+
+A crash between 1 and 3 leaves actions `running`; a later run reclaims those older than
+STALE_AFTER. Writing twice is harmless because the outbox dedupe key refuses the second row,
+and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.types import BigInteger, Text
+
+from app import queue, runtime
+from app.ai.cache import PURPOSE, BatchCache, cache_key
+from app.ai.context import LeadContext, PastActivity, TemplateText
+from app.ai.writer import Writer, WrittenMessage
+from app.domain.outreach import Reach, address_for, pick_channel
+from app.settings import get_settings
+from db.models import AIGeneration, OutboundMessage
+
+STALE_AFTER = timedelta(minutes=30)
+MAX_CLAIMS = 3
+CHUNK = 25
+RECENT_ACTIVITIES = 5
+STOPPED_ENROLLMENTS = frozenset({"completed", "stopped", "failed", "control"})
+FINISHED_LEADS = frozenset({"replied", "recovered", "lost", "control"})
+RUNG_NODE = re.compile(r"rung-(\d+)$")
+
+CLAIM = text(
+    """
+    WITH due AS (
+        SELECT id FROM scheduled_actions
+        WHERE tenant_id = :tenant_id AND kind = 'send' AND due_at <= now()
+          AND (status = 'pending'
+               OR (status = 'running' AND updated_at < now() - make_interval(secs => :stale_seconds)))
+        ORDER BY due_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE scheduled_actions AS a
+    SET status = 'running', updated_at = now(),
+        payload = a.payload || jsonb_build_object('claims', COALESCE((a.payload ->> 'claims')::int, 0) + 1)
+    FROM due WHERE a.id = due.id
+    RETURNING a.id
+    """
+)
+
+CONTEXTS = text(
+    """
+    SELECT a.id AS action_id, a.node, a.enrollment_id, (a.payload ->> 'claims')::int AS claims,
+           e.campaign_id, e.rung, e.status AS enrollment_status, c.plan,
+           l.id AS lead_id, l.first_name, l.last_name, l.company, l.title, l.email, l.phone, l.source,
+           l.stage, l.deal_value, l.recovery_state, l.consent_email, l.consent_sms,
+           COALESCE(l.attributes ->> 'interest', l.attributes ->> 'product', l.attributes ->> 'service') AS interest,
+           GREATEST(floor(extract(epoch FROM now() - l.last_activity_at) / 86400), 0)::int AS days_silent,
+           t.name AS business_name, t.sender_name,
+           EXISTS (SELECT 1 FROM suppressions s
+                   WHERE s.tenant_id = a.tenant_id AND s.channel = 'email'
+                     AND s.address IN (l.email, lower(l.email))) AS email_suppressed,
+           EXISTS (SELECT 1 FROM suppressions s
+                   WHERE s.tenant_id = a.tenant_id AND s.channel = 'sms' AND s.address = l.phone) AS sms_suppressed
+    FROM scheduled_actions a
+    JOIN leads l ON l.id = a.lead_id AND l.tenant_id = a.tenant_id
+    JOIN tenants t ON t.id = a.tenant_id
+    LEFT JOIN enrollments e ON e.id = a.enrollment_id
+    LEFT JOIN campaigns c ON c.id = e.campaign_id
+    WHERE a.tenant_id = :tenant_id AND a.id = ANY(:ids)
+    ORDER BY a.due_at, a.id
+    """
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+RECENT = text(
+    """
+    SELECT x.lead_id, act.kind, act.summary,
+           GREATEST(floor(extract(epoch FROM now() - act.occurred_at) / 86400), 0)::int AS days_ago
+    FROM unnest(:lead_ids) AS x(lead_id)
+    CROSS JOIN LATERAL (
+        SELECT kind, summary, occurred_at FROM activities
+        WHERE activities.lead_id = x.lead_id AND activities.tenant_id = :tenant_id
+        ORDER BY occurred_at DESC
+        LIMIT :per_lead
+    ) AS act
+    ORDER BY x.lead_id, act.occurred_at DESC
+    """
+).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)))
+
+TEMPLATES = text(
+    """
+    SELECT t.id AS template_id, t.channel, v.id AS version_id, v.subject, v.body
+    FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.current_version
+    WHERE t.tenant_id = :tenant_id AND t.id = ANY(:ids)
+    """
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+IN_OUTBOX = text("SELECT dedupe_key FROM outbound_messages WHERE dedupe_key = ANY(:keys)").bindparams(
+    bindparam("keys", type_=ARRAY(Text))
+)
+
+AI_BUDGET = text(
+    """
+    SELECT t.ai_monthly_budget AS budget,
+           (SELECT COALESCE(sum(g.cost_usd), 0) FROM ai_generations g
+            WHERE g.tenant_id = t.id AND g.created_at >= date_trunc('month', now())) AS spent
+    FROM tenants t WHERE t.id = :tenant_id
+    """
+)
+
+FINISH = text(
+    """
+    UPDATE scheduled_actions AS a
+    SET status = r.status, updated_at = now(),
+        payload = CASE WHEN r.reason = '' THEN a.payload ELSE a.payload || jsonb_build_object('reason', r.reason) END
+    FROM unnest(:ids, :statuses, :reasons) AS r(id, status, reason)
+    WHERE a.id = r.id AND a.status = 'running'
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("statuses", type_=ARRAY(Text)),
+    bindparam("reasons", type_=ARRAY(Text)),
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed send we will write: the action, where the message goes, and what the writer knows."""
+
+    action_id: int
+    campaign_id: int | None
+    enrollment_id: int | None
+    node: str
+    to_address: str
+    dedupe_key: str
+    context: LeadContext
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A claimed action we will not write, and why (kept in its payload for the console)."""
+
+    action_id: int
+    status: str
+    reason: str
+
+
+@dataclass
+class Batch:
+    due: list[Due]
+    skipped: list[Skip]
+    cache: BatchCache
+    budget_usd: Decimal | None
+
+
+def write_due(*, tenant_id: int, limit: int = 200) -> dict[str, Any]:
+    """Write the tenant's due sends into the outbox and hand them to the sender; safe to run twice."""
+    tally: Counter[str] = Counter()
+    with runtime.session_scope() as session:
+        with session.begin():
+            batch = _prepare(session, tenant_id, limit, tally)
+            _finish(session, [(skip.action_id, skip.status, skip.reason) for skip in batch.skipped])
+        with Writer.from_settings(get_settings(), cache=batch.cache, budget_usd=batch.budget_usd) as writer:
+            for chunk in _chunks(batch.due, CHUNK):
+                written = [(due, writer.write(due.context)) for due in chunk]
+                with session.begin():
+                    _store(session, tenant_id, written, tally)
+    if tally["written"]:
+        queue.enqueue(runtime.redis_client(), "send_due", tenant_id=tenant_id)
+    return _report(tally)
+
+
+def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str]) -> Batch:
+    ids = list(
+        session.execute(CLAIM, {"tenant_id": tenant_id, "limit": limit, "stale_seconds": STALE_AFTER.total_seconds()})
+        .scalars()
+        .all()
+    )
+    tally["claimed"] = len(ids)
+    if not ids:
+        return Batch([], [], BatchCache(), None)
+    rows = session.execute(CONTEXTS, {"tenant_id": tenant_id, "ids": ids}).all()
+    recent = _recent(session, tenant_id, [row.lead_id for row in rows])
+    templates = _templates(session, tenant_id, rows)
+    planned = [_plan(tenant_id, row, recent.get(row.lead_id, ()), templates) for row in rows]
+    due = [item for item in planned if isinstance(item, Due)]
+    skipped = [item for item in planned if isinstance(item, Skip)]
+    due, skipped = _drop_already_written(session, due, skipped)
+    for skip in skipped:
+        tally["duplicates" if skip.status == "done" else "canceled"] += 1
+    digests = {cache_key(item.context).digest() for item in due}
+    return Batch(due, skipped, BatchCache.load(session, tenant_id, digests), _ai_budget_left(session, tenant_id))
+
+
+def _recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, tuple[PastActivity, ...]]:
+    """The last few things each lead did or was told, newest first, in one lateral query."""
+    params = {"tenant_id": tenant_id, "lead_ids": sorted(set(lead_ids)), "per_lead": RECENT_ACTIVITIES}
+    found: dict[int, list[PastActivity]] = {}
+    for row in session.execute(RECENT, params):
+        found.setdefault(row.lead_id, []).append(PastActivity(row.kind, row.days_ago, row.summary or ""))
+    return {lead_id: tuple(items) for lead_id, items in found.items()}
+
+
+def _node_spec(plan: Any, node: str | None) -> dict[str, Any]:
+    """The campaign plan's node for this action, whether the plan lists nodes or maps them by id."""
+    nodes = plan.get("nodes") if isinstance(plan, dict) else None
+    if isinstance(nodes, dict):
+        spec = nodes.get(node)
+        return spec if isinstance(spec, dict) else {}
+    if isinstance(nodes, list):
+        return next((n for n in nodes if isinstance(n, dict) and n.get("id") == node), {})
+    return {}
+
+
+def _templates(session: Session, tenant_id: int, rows: Sequence[Row[Any]]) -> dict[int, tuple[str, TemplateText]]:
+    ids = sorted({i for i in (_template_id(_node_spec(row.plan, row.node)) for row in rows) if i is not None})
+    if not ids:
+        return {}
+    found = session.execute(TEMPLATES, {"tenant_id": tenant_id, "ids": ids})
+    return {r.template_id: (r.channel, TemplateText(r.body, r.subject, r.version_id)) for r in found}
+
+
+def _template_id(spec: dict[str, Any]) -> int | None:
+    value = spec.get("template_id")
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+def _rung(row: Row[Any]) -> int:
+    if row.rung:
+        return int(row.rung)
+    match = RUNG_NODE.search(row.node or "")
+    return int(match.group(1)) if match else 1
+
+
+def _why_not(row: Row[Any]) -> str | None:
+    if (row.claims or 0) > MAX_CLAIMS:
+        return f"claimed {row.claims} times without finishing"
+    if row.enrollment_status in STOPPED_ENROLLMENTS:
+        return f"enrollment is {row.enrollment_status}"
+    if row.recovery_state in FINISHED_LEADS:
+        return f"lead is {row.recovery_state}"
+    return None
+
+
+def _plan(
+    tenant_id: int, row: Row[Any], recent: tuple[PastActivity, ...], templates: dict[int, tuple[str, TemplateText]]
+) -> Due | Skip:
+    reason = _why_not(row)
+    if reason:
+        return Skip(row.action_id, "canceled", reason)
+    rung = _rung(row)
+    reach = Reach(row.email, row.consent_email, row.email_suppressed, row.phone, row.consent_sms, row.sms_suppressed)
+    channel = pick_channel(rung, reach)
+    address = address_for(channel, reach) if channel else None
+    if channel is None or address is None:
+        return Skip(row.action_id, "canceled", "no channel with an address, consent and no suppression")
+    spec = _node_spec(row.plan, row.node)
+    node = row.node or f"rung-{rung}"
+    context = _context(tenant_id, row, rung, channel, recent, spec, templates)
+    dedupe_key = f"{tenant_id}:{row.campaign_id or 'none'}:{row.lead_id}:{node}:{channel}"
+    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context)
+
+
+def _context(
+    tenant_id: int,
+    row: Row[Any],
+    rung: int,
+    channel: str,
+    recent: tuple[PastActivity, ...],
+    spec: dict[str, Any],
+    templates: dict[int, tuple[str, TemplateText]],
+) -> LeadContext:
+    brief = spec.get("brief") if isinstance(spec.get("brief"), str) else ""
+    template_id = _template_id(spec)
+    found = templates.get(template_id) if template_id is not None else None
+    return LeadContext(
+        tenant_id=tenant_id,
+        lead_id=row.lead_id,
+        rung=rung,
+        channel=channel,
+        first_name=(row.first_name or "").strip(),
+        last_name=row.last_name or "",
+        company=row.company,
+        title=row.title,
+        source=row.source or "unknown",
+        stage=row.stage or "new",
+        deal_value=Decimal(row.deal_value or 0),
+        days_silent=row.days_silent,
+        interest=(row.interest or "").strip() or None,
+        recent=recent,
+        sender_name=(row.sender_name or "").strip(),
+        business_name=(row.business_name or "").strip(),
+        brief_id=f"{row.campaign_id or 'none'}:{row.node or rung}" if brief else f"recovery-rung-{rung}",
+        brief=brief or "",
+        template=found[1] if found and found[0] == channel else None,
+    )
+
+
+def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip]) -> tuple[list[Due], list[Skip]]:
+    """Reclaimed actions whose message is already in the outbox need no second draft (nor its cost)."""
+    if not due:
+        return due, skipped
+    existing = set(session.execute(IN_OUTBOX, {"keys": [item.dedupe_key for item in due]}).scalars())
+    fresh = [item for item in due if item.dedupe_key not in existing]
+    done = [Skip(item.action_id, "done", "already in the outbox") for item in due if item.dedupe_key in existing]
+    return fresh, skipped + done
+
+
+def _ai_budget_left(session: Session, tenant_id: int) -> Decimal | None:
+    """What this tenant may still spend on Claude this month; a budget of 0 means no cap."""
+    row = session.execute(AI_BUDGET, {"tenant_id": tenant_id}).one_or_none()
+    if row is None or not row.budget:
+        return None
+    return max(Decimal(row.budget) - Decimal(row.spent), Decimal(0))
+
+
+def _chunks(items: list[Due], size: int) -> Iterator[list[Due]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _store(session: Session, tenant_id: int, written: list[tuple[Due, WrittenMessage]], tally: Counter[str]) -> None:
+    """Generations, then outbox rows pointing at them, then the actions: one transaction per chunk."""
+    generation_ids = _insert_generations(session, tenant_id, written)
+    sendable = [(due, message) for due, message in written if message.ok]
+    rows = [_outbox_row(tenant_id, due, message, generation_ids.get(due.action_id)) for due, message in sendable]
+    inserted = set()
+    if rows:
+        statement = pg_insert(OutboundMessage).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        inserted = set(session.execute(statement.returning(OutboundMessage.dedupe_key)).scalars())
+    finished = [(due.action_id, "done", "") for due, _ in sendable]
+    finished += [(due.action_id, "canceled", "draft failed the checks") for due, m in written if not m.ok]
+    _finish(session, finished)
+    _count(tally, written, inserted)
+
+
+def _insert_generations(session: Session, tenant_id: int, written: list[tuple[Due, WrittenMessage]]) -> dict[int, int]:
+    """Store every generation; return the id of the one each message's text came from, by action."""
+    rows, owners = [], []
+    for due, message in written:
+        for record in message.generations:
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "purpose": PURPOSE,
+                    "model": record.model,
+                    "prompt_hash": record.prompt_hash,
+                    "lead_id": due.context.lead_id,
+                    "output": record.output,
+                    "tokens_in": record.usage.uncached_input,
+                    "tokens_out": record.usage.output_tokens,
+                    "tokens_cache_read": record.usage.cache_read_tokens,
+                    "cost_usd": record.cost_usd,
+                    "served_from_cache": record.served_from_cache,
+                    "latency_ms": record.latency_ms,
+                }
+            )
+            owners.append(due.action_id)
+    if not rows:
+        return {}
+    statement = insert(AIGeneration).returning(AIGeneration.id, sort_by_parameter_order=True)
+    ids = session.execute(statement, rows).scalars().all()
+    return dict(zip(owners, ids, strict=True))  # later rows of an action win: its final generation
+
+
+def _outbox_row(tenant_id: int, due: Due, message: WrittenMessage, generation_id: int | None) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "campaign_id": due.campaign_id,
+        "enrollment_id": due.enrollment_id,
+        "lead_id": due.context.lead_id,
+        "node": due.node,
+        "channel": message.channel,
+        "to_address": due.to_address,
+        "subject": message.subject,
+        "body": message.body,
+        "source": message.source,
+        "template_version_id": message.template_version_id,
+        "ai_generation_id": generation_id,
+        "status": "pending",
+        "dedupe_key": due.dedupe_key,
+    }
+
+
+def _finish(session: Session, outcomes: list[tuple[int, str, str]]) -> None:
+    if outcomes:
+        ids, statuses, reasons = (list(column) for column in zip(*outcomes, strict=True))
+        session.execute(FINISH, {"ids": ids, "statuses": statuses, "reasons": reasons})
+
+
+def _count(tally: Counter[str], written: list[tuple[Due, WrittenMessage]], inserted: set[str]) -> None:
+    for due, message in written:
+        tally["api_calls"] += message.api_calls
+        tally["cost_microdollars"] += int(message.cost_usd * 1_000_000)
+        for record in message.generations:
+            tally["tokens_in"] += record.usage.uncached_input
+            tally["tokens_out"] += record.usage.output_tokens
+            tally["tokens_cache_read"] += record.usage.cache_read_tokens
+        if not message.ok:
+            tally["canceled"] += 1
+            continue
+        tally["written" if due.dedupe_key in inserted else "duplicates"] += 1
+        tally[message.source] += 1
+
+
+def _report(tally: Counter[str]) -> dict[str, Any]:
+    keys = ("claimed", "written", "duplicates", "canceled", "ai", "ai_cache", "offline", "template", "api_calls")
+    report: dict[str, Any] = {key: tally[key] for key in keys}
+    report.update(tokens_in=tally["tokens_in"], tokens_out=tally["tokens_out"])
+    report["tokens_cache_read"] = tally["tokens_cache_read"]
+    report["cost_usd"] = float(Decimal(tally["cost_microdollars"]) / 1_000_000)
+    return report

@@ -1,0 +1,96 @@
+"""A local SendGrid v3 Mail Send API for the real `sendgrid` SDK.
+
+`POST /v3/mail/send` with `Authorization: Bearer <key>` and a JSON body answers 202 with an
+`X-Message-Id` header, as SendGrid does; it refuses with SendGrid's 400 error shape what the
+real API refuses (no personalizations, more than 1,000, an address twice, no from, no
+content). Calls are counted per our message id, read from each personalization's
+`custom_args.message_id`.
+
+Run alone (`python -m tests.fakes.sendgrid_server [--port N] [--delay S]`) it prints its URL
+and serves until killed; `GET /_fake/stats` returns the counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+from typing import Any
+
+from tests.fakes.http_fake import FakeServer, Reply, serve_forever_cli
+
+API_KEY = "SG.fake-key"
+
+
+def error(status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    return Reply.json(status, {"errors": [{"message": message, "field": field, "help": None}]}, headers)
+
+
+def too_many_requests(retry_after: int = 1) -> Reply:
+    return error(429, "too many requests", headers={"Retry-After": str(retry_after)})
+
+
+def server_error() -> Reply:
+    return error(500, "internal error")
+
+
+def bad_request(message: str = "The from address does not match a verified Sender Identity.") -> Reply:
+    return error(400, message, "from")
+
+
+class FakeSendGrid(FakeServer):
+    def __init__(self, *, api_key: str = API_KEY, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.api_key = api_key
+
+    def mails(self) -> list[dict[str, Any]]:
+        """Every accepted-shape request body received, parsed."""
+        return [json.loads(r.body) for r in self.requests if r.path == "/v3/mail/send" and r.message_keys]
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[list[Any], Reply]:
+        if (method, path) != ("POST", "/v3/mail/send"):
+            return [], error(404, "not found")
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return [], error(401, "The provided authorization grant is invalid, expired, or revoked")
+        try:
+            mail = json.loads(body)
+        except ValueError:
+            return [], error(400, "Bad Request")
+        problem = validate(mail)
+        if problem:
+            return [], error(400, problem)
+        keys = [p.get("custom_args", {}).get("message_id") for p in mail["personalizations"]]
+        return keys, Reply(202, {"X-Message-Id": secrets.token_urlsafe(16)})
+
+
+def validate(mail: dict[str, Any]) -> str | None:
+    """The first reason the real API would refuse this body, or None."""
+    personalizations = mail.get("personalizations") or []
+    if not personalizations:
+        return "You must have at least one personalization."
+    if len(personalizations) > 1000:
+        return "The personalization block is limited to 1000 personalizations per API request."
+    addresses = [to.get("email", "").lower() for p in personalizations for to in p.get("to") or []]
+    if len(addresses) < len(personalizations) or not all(addresses):
+        return "The to parameter is required for all personalization objects."
+    if len(set(addresses)) != len(addresses):
+        return "Each unique email address in the personalizations array should only be included once."
+    if not (mail.get("from") or {}).get("email"):
+        return "The from object must be provided for every email send."
+    if not mail.get("content") and not mail.get("template_id"):
+        return "Unless a valid template_id is provided, the content parameter is required."
+    if not mail.get("subject") and not all(p.get("subject") for p in personalizations):
+        return "The subject is required."
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    serve_forever_cli(FakeSendGrid(port=args.port, delay=args.delay))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Provider logic that needs no network: how SendGrid requests are planned and built, SMS segments."""
+
+from app.channels.base import OutgoingMessage, parse_retry_after
+from app.channels.sendgrid import BODY_TAG, MAX_PERSONALIZATIONS, build_request, plan_requests
+from app.channels.twilio import sms_segments
+
+
+def email(message_id: int, to: str | None = None, body: str = "Hi there", tenant_id: int = 1) -> OutgoingMessage:
+    return OutgoingMessage(
+        message_id=message_id,
+        tenant_id=tenant_id,
+        lead_id=100 + message_id,
+        campaign_id=None,
+        channel="email",
+        to_address=to or f"lead{message_id}@example.com",
+        subject="Checking in",
+        body=body,
+        from_address="sales@acme.example",
+        unsubscribe_url=f"https://lre.example/unsubscribe/t{message_id}",
+    )
+
+
+def test_a_thousand_personalizations_per_request_in_the_given_order() -> None:
+    requests = plan_requests([email(i) for i in range(2500)])
+    assert [len(r) for r in requests] == [MAX_PERSONALIZATIONS, MAX_PERSONALIZATIONS, 500]
+    assert [m.message_id for m in requests[0][:3]] == [0, 1, 2]
+    body = build_request(requests[0])
+    assert [p["custom_args"]["message_id"] for p in body["personalizations"][:3]] == ["0", "1", "2"]
+
+
+def test_an_address_appears_once_per_request() -> None:
+    requests = plan_requests([email(1, "ann@x.com"), email(2, "ANN@x.com"), email(3, "bob@x.com")])
+    assert sorted(sorted(m.message_id for m in r) for r in requests) == [[1, 3], [2]]
+
+
+def test_tenants_never_share_a_request_and_oversized_bodies_go_alone() -> None:
+    big = email(3, body="x" * 20_000)
+    requests = plan_requests([email(1), email(2, tenant_id=2), big])
+    assert sorted(len(r) for r in requests) == [1, 1, 1]
+    alone = build_request([big])
+    assert alone["content"][0]["value"].startswith("x" * 100)
+    assert "substitutions" not in alone["personalizations"][0]
+
+
+def test_a_batch_shares_one_tagged_content_and_substitutes_each_body() -> None:
+    body = build_request([email(1, body="Hi Ann"), email(2, body="Hi Bob")])
+    assert body["content"] == [{"type": "text/plain", "value": BODY_TAG}]
+    assert [p["substitutions"][BODY_TAG].split("\n")[0] for p in body["personalizations"]] == ["Hi Ann", "Hi Bob"]
+
+
+def test_sms_segments_follow_the_alphabet() -> None:
+    assert sms_segments("a" * 160) == 1
+    assert sms_segments("a" * 161) == 2
+    assert sms_segments("ü" * 160) == 1  # ü is GSM-7
+    assert sms_segments("✓" + "a" * 70) == 2  # anything else is UCS-2: 70, then 67 per part
+
+
+def test_retry_after_in_seconds_or_absent() -> None:
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
+    assert parse_retry_after(None) is None
