@@ -1,0 +1,178 @@
+"""Console users: password hashing, sign-in, and creating admins.
+
+Passwords are hashed with scrypt (memory-hard, in the standard library) and a random 16-byte
+salt; the parameters travel inside the stored hash, so they can be raised later without
+invalidating existing operators. Sign-in spends the same scrypt work whether or not the
+email exists, so response time does not reveal which addresses are operators.
+
+An operator belongs to one tenant. The rule of who sees what: an admin sees every tenant
+(they run the installation); managers, reps and viewers see only their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app import runtime
+from db.models import Operator, Tenant
+
+SCRYPT_N = 2**14  # 16 MiB of memory per hash with r=8: about 50 ms here, costly to brute-force
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+KEY_BYTES = 32
+SCHEME = "scrypt"
+DEMO_PASSWORD = "demo"  # noqa: S105 - the labelled password of the seeded demo operators
+DEMO_EMAIL_PATTERN = "demo@%.example"
+ADMIN_ROLE = "admin"
+
+
+@dataclass(frozen=True)
+class OperatorIdentity:
+    """Who is signed in: kept in the console session, never holding the password hash."""
+
+    operator_id: int
+    tenant_id: int
+    email: str
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN_ROLE
+
+    def can_see(self, tenant_id: int) -> bool:
+        """An admin sees every tenant; everyone else only their own."""
+        return self.is_admin or tenant_id == self.tenant_id
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=64 * 1024 * 1024)
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$key` (base64 parts), with a fresh random salt each time."""
+    if not password:
+        raise ValueError("a password cannot be empty")
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
+    return f"{SCHEME}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches `stored`; False (never an error) for a missing or malformed hash."""
+    if not stored or not password:
+        return False
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        expected = base64.b64decode(key, validate=True)
+        if scheme != SCHEME:
+            return False
+        actual = _scrypt(password, base64.b64decode(salt, validate=True), int(n), int(r), int(p), len(expected))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# Verified against when the email is unknown, so an unknown address costs the same time.
+_DECOY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def generate_password() -> str:
+    """A random password for a new operator (about 96 bits), to be shown once and changed."""
+    return secrets.token_urlsafe(12)
+
+
+def _identity(operator: Operator) -> OperatorIdentity:
+    return OperatorIdentity(
+        operator_id=operator.id,
+        tenant_id=operator.tenant_id,
+        email=operator.email,
+        name=operator.name,
+        role=operator.role,
+    )
+
+
+def authenticate(*, email: str, password: str) -> OperatorIdentity | None:
+    """The active operator with this email and password, or None.
+
+    An email may belong to operators of several tenants; the first (by id) whose password
+    matches signs in.
+    """
+    query = (
+        sa.select(Operator)
+        .where(sa.func.lower(Operator.email) == normalise_email(email), Operator.is_active.is_(True))
+        .order_by(Operator.id)
+    )
+    with runtime.session_scope() as session, session.begin():
+        candidates = list(session.scalars(query))
+        for operator in candidates:
+            if verify_password(password, operator.password_hash):
+                return _identity(operator)
+    if not candidates:
+        verify_password(password, _DECOY_HASH)
+    return None
+
+
+def create_admin(*, tenant_slug: str, email: str, name: str, password: str | None = None) -> int:
+    """Create an admin of the tenant `tenant_slug` and return the operator id.
+
+    With `password=None` a random one is set (nobody knows it, so the account cannot sign in
+    until a password is set): callers that need to hand a password over generate it with
+    `generate_password()` and pass it in.
+    """
+    address = normalise_email(email)
+    if "@" not in address:
+        raise ValueError(f"not an email address: {email!r}")
+    with runtime.session_scope() as session, session.begin():
+        tenant_id = session.scalar(sa.select(Tenant.id).where(Tenant.slug == tenant_slug))
+        if tenant_id is None:
+            raise ValueError(f"no tenant with slug {tenant_slug!r}: list them with `python -m app seed` or the console")
+        taken = session.scalar(
+            sa.select(Operator.id).where(Operator.tenant_id == tenant_id, sa.func.lower(Operator.email) == address)
+        )
+        if taken is not None:
+            raise ValueError(f"{address} is already operator {taken} of {tenant_slug}")
+        operator = Operator(
+            tenant_id=tenant_id,
+            email=address,
+            name=name,
+            role=ADMIN_ROLE,
+            password_hash=hash_password(password or generate_password()),
+        )
+        session.add(operator)
+        session.flush()
+        return operator.id
+
+
+def demo_sign_in() -> str | None:
+    """The email of a seeded demo operator whose password really is `demo`, or None.
+
+    The sign-in form shows it as a hint only when the data is the demo: a changed password or
+    a production database without demo operators shows nothing.
+    """
+    query = (
+        sa.select(Operator.email, Operator.password_hash)
+        .where(Operator.email.like(DEMO_EMAIL_PATTERN), Operator.is_active.is_(True))
+        .order_by(Operator.tenant_id, Operator.id)
+        .limit(1)
+    )
+    with runtime.session_scope() as session, session.begin():
+        row = session.execute(query).first()
+    if row is None or not verify_password(DEMO_PASSWORD, row.password_hash):
+        return None
+    return str(row.email)

@@ -1,0 +1,55 @@
+"""How figures read on screen: one place, so every page (and the tests) format them alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+Number = int | float | Decimal
+MISSING = "—"
+
+
+def count(value: int | None) -> str:
+    """`1,234`."""
+    return MISSING if value is None else f"{int(value):,}"
+
+
+def money(value: Number | None, *, cents: bool = False) -> str:
+    """`$12,345` (whole dollars: the headline figures), or `$3.27` with `cents`."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    amount = float(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}" if cents else f"{sign}${abs(amount):,.0f}"
+
+
+def percent(ratio: float | None) -> str:
+    """`12.3%` from a ratio of 0.123 (`1,824%` from 18.24); a dash when there is nothing to divide by."""
+    if ratio is None or math.isnan(ratio):
+        return MISSING
+    shown = ratio * 100
+    return f"{shown:,.0f}%" if abs(shown) >= 1000 else f"{shown:.1f}%"
+
+
+def hours(value: int) -> str:
+    """`72 h`, or `14 d` for whole days of a week or more."""
+    return f"{value // 24} d" if value >= 168 and value % 24 == 0 else f"{value} h"
+
+
+def hour_of_day(value: int) -> str:
+    return f"{value:02d}:00"
+
+
+def ago(moment: dt.datetime | None, now: dt.datetime) -> str:
+    """`just now`, `5 min ago`, `3 h ago`, `2 d ago`; a dash for never."""
+    if moment is None:
+        return MISSING
+    seconds = max(0.0, (now - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"

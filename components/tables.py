@@ -1,0 +1,69 @@
+"""Tables and empty states.
+
+Tables go through `st.dataframe`, which draws every cell as text: lead names and reply bodies
+are shown exactly as written, never interpreted as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+Column = Any  # a `st.column_config` entry, or a plain label
+
+
+def empty_state(title: str, what_to_do: str) -> None:
+    """Say why there is nothing to show and what to do about it."""
+    st.info(f"**{title}**  \n{what_to_do}", icon=":material/info:")
+
+
+def data_table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, Column],
+    *,
+    empty: tuple[str, str],
+    key: str | None = None,
+    height: int | None = None,
+) -> None:
+    """Show `columns` of `frame` (in that order, with those configs); `empty` = (title, what to do)."""
+    if frame.empty:
+        empty_state(*empty)
+        return
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=list(columns),
+        column_config=dict(columns),
+        key=key,
+        height=height if height is not None else "auto",
+    )
+
+
+def money_column(label: str, *, help: str | None = None) -> Column:
+    return st.column_config.NumberColumn(label, format="dollar", help=help)
+
+
+def score_column(label: str = "Score", *, help: str | None = None) -> Column:
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%d", help=help)
+
+
+def number_column(label: str, *, format: str | None = None, help: str | None = None) -> Column:
+    return st.column_config.NumberColumn(label, format=format, help=help)
+
+
+def time_column(label: str, *, help: str | None = None) -> Column:
+    return st.column_config.DatetimeColumn(label, format="distance", help=help)
+
+
+def text_column(label: str, *, help: str | None = None, width: str | None = None) -> Column:
+    return st.column_config.TextColumn(label, help=help, width=width)  # type: ignore[arg-type]
+
+
+def compact_counts(counts: Mapping[str, Any] | None) -> str:
+    """`enrolled 12 · sent 30` from an agent run's counts."""
+    if not counts:
+        return ""
+    return " · ".join(f"{name} {value}" for name, value in counts.items())

@@ -1,0 +1,98 @@
+"""The console's reads: `db/queries.py` behind `st.cache_data`, one TTL per kind of figure.
+
+Every cached read takes plain, hashable arguments (the tenant id first) and builds no SQL:
+it passes the process's engine to the query function that defines the figure. TTLs follow
+how fast a figure moves and how much a stale one matters: the live counts refresh in
+seconds, the daily rollups in minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app import runtime
+from app.services import operators
+from db import queries
+
+LIVE = dt.timedelta(seconds=10)
+FRESH = dt.timedelta(seconds=30)
+SLOW = dt.timedelta(minutes=5)
+MANY = 256  # reads keyed by free-form filters keep at most this many results (memory per server)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def tenants() -> list[queries.TenantRow]:
+    return queries.list_tenants(runtime.engine())
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def demo_sign_in() -> str | None:
+    return operators.demo_sign_in()
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def recovery_summary(tenant_id: int) -> queries.RecoverySummary:
+    return queries.recovery_summary(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def silent_leads(tenant_id: int, limit: int = 25) -> pd.DataFrame:
+    return queries.silent_leads(runtime.engine(), tenant_id, limit=limit)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
+def leads_page(tenant_id: int, lead_filter: queries.LeadFilter, limit: int, offset: int) -> queries.LeadsPage:
+    return queries.leads_page(runtime.engine(), tenant_id, lead_filter, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
+def score_distribution(tenant_id: int, states: tuple[str, ...]) -> pd.DataFrame:
+    return queries.score_distribution(runtime.engine(), tenant_id, states)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def campaigns(tenant_id: int) -> pd.DataFrame:
+    return queries.campaigns(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def replies_inbox(tenant_id: int, include_handled: bool) -> queries.Inbox:
+    return queries.replies_inbox(runtime.engine(), tenant_id, include_handled=include_handled)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def roi_totals(tenant_id: int, days: int) -> queries.RoiTotals:
+    return queries.roi_totals(runtime.engine(), tenant_id, days=days)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def roi_by_day(tenant_id: int, days: int) -> pd.DataFrame:
+    return queries.roi_by_day(runtime.engine(), tenant_id, days=days)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def roi_by_channel(tenant_id: int, days: int) -> pd.DataFrame:
+    return queries.roi_by_channel(runtime.engine(), tenant_id, days=days)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def agent_runs_latest(tenant_id: int) -> pd.DataFrame:
+    return queries.agent_runs_latest(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def agent_status(tenant_id: int) -> pd.DataFrame:
+    return queries.agent_status(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def last_heartbeat() -> dt.datetime | None:
+    return queries.last_heartbeat(runtime.engine())
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def tenant_settings(tenant_id: int) -> queries.TenantSettings | None:
+    return queries.tenant_settings(runtime.engine(), tenant_id)

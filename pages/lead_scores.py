@@ -1,0 +1,86 @@
+"""Leads & scores: find leads by state, score and name; see how intent is spread."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import charts, tables
+from components import format as fmt
+from db.models import LEAD_STATES
+from db.queries import LEAD_SORTS, LeadFilter, LeadsPage
+from pages import data, session
+
+PAGE_SIZE = 50
+SORT_LABELS = {
+    "score": "Best score",
+    "value": "Biggest deal",
+    "longest_silent": "Longest silent",
+    "recent": "Most recent activity",
+}
+
+
+def filters() -> LeadFilter:
+    cols = st.columns([3, 2, 2, 2])
+    states = cols[0].multiselect(
+        "State", LEAD_STATES, key="leads.states", format_func=lambda s: s.replace("_", " "), placeholder="All states"
+    )
+    search = cols[1].text_input("Search", key="leads.search", placeholder="Name, email or company")
+    min_score = cols[2].slider("Minimum score", 0, 100, 0, step=5, key="leads.min_score")
+    sort = cols[3].selectbox("Sort by", list(LEAD_SORTS), format_func=SORT_LABELS.__getitem__, key="leads.sort")
+    return LeadFilter(states=tuple(states), min_score=int(min_score), search=search or "", sort=sort)
+
+
+def page_number(total: int) -> int:
+    """The page the rep asked for, kept within the pages there are (a narrower filter has fewer)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    if st.session_state.get("leads.page", 1) > pages:
+        st.session_state["leads.page"] = 1
+    if pages == 1:
+        return 1
+    _, right = st.columns([4, 1])
+    return int(right.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="leads.page"))
+
+
+def table(result: LeadsPage) -> None:
+    shown_to = result.offset + len(result.rows)
+    more = "+" if result.total_capped else ""
+    st.caption(f"Showing {result.offset + 1 if shown_to else 0}–{shown_to} of {fmt.count(result.total)}{more} leads")
+    tables.data_table(
+        result.rows,
+        {
+            "name": tables.text_column("Lead"),
+            "company": tables.text_column("Company"),
+            "email": tables.text_column("Email"),
+            "state": tables.text_column("State"),
+            "score": tables.score_column(),
+            "value": tables.money_column("Deal value"),
+            "days_silent": tables.number_column("Days silent", format="%.1f"),
+            "rung": tables.number_column("Rung"),
+            "owner": tables.text_column("Owner"),
+            "source": tables.text_column("Source"),
+        },
+        empty=("No lead matches", "Clear the search or pick more states."),
+        key="leads.table",
+    )
+
+
+def render() -> None:
+    tenant = session.current_tenant()
+    st.title("Leads & scores")
+    lead_filter = filters()
+    first = data.leads_page(tenant.id, lead_filter, PAGE_SIZE, 0)
+    page = page_number(first.total)
+    result = first if page == 1 else data.leads_page(tenant.id, lead_filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    left, right = st.columns([2, 1], gap="large")
+    with left:
+        table(result)
+    with right:
+        bands = data.score_distribution(tenant.id, lead_filter.states)
+        if int(bands["leads"].sum()) > 0:
+            charts.bar_chart(
+                bands, x="band", y="leads", title="Intent score distribution", x_title="Score", y_title="Leads"
+            )
+
+
+if __name__ == "__main__":
+    render()

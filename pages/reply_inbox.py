@@ -1,0 +1,67 @@
+"""Replies: what leads wrote back, the most urgent unhandled first."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import badges, tables
+from components import format as fmt
+from components.metrics import Card, metric_cards
+from db.queries import Inbox
+from pages import data, session
+
+BODY_PREVIEW = 600
+
+
+def inbox_cards(inbox: Inbox) -> list[Card]:
+    return [
+        Card("Unhandled", fmt.count(inbox.unhandled), "Replies no rep has handled yet."),
+        Card("High priority", fmt.count(inbox.unhandled_high), "Unhandled replies triaged as high priority."),
+    ]
+
+
+def reply_card(row: pd.Series, timezone: str) -> None:
+    """One reply; the lead's words go through `st.text`, never Markdown."""
+    with st.container(border=True):
+        head = st.columns([3, 3])
+        who = row["lead"] if isinstance(row["lead"], str) and row["lead"] else row["from_address"]
+        received = pd.Timestamp(row["received_at"]).tz_convert(timezone)
+        head[0].text(f"{who} · {row['channel']} · {received:%d %b %H:%M}")
+        with head[1]:
+            badges.badge_row(
+                [
+                    (row["priority"], badges.PRIORITY),
+                    (row["intent"], badges.INTENT),
+                    (row["sentiment"], badges.SENTIMENT),
+                ]
+            )
+        body = str(row["body"])
+        st.text(body if len(body) <= BODY_PREVIEW else body[:BODY_PREVIEW] + "…")
+        if isinstance(row["suggested_reply"], str) and row["suggested_reply"]:
+            with st.expander("Suggested answer"):
+                st.text(row["suggested_reply"])
+        if pd.notna(row["handled_at"]):
+            st.caption(f"Handled by {row['handled_by'] or 'someone'}")
+
+
+def render() -> None:
+    tenant = session.current_tenant()
+    st.title("Replies")
+    show_handled = st.toggle("Show handled replies", key="replies.show_handled")
+    inbox = data.replies_inbox(tenant.id, bool(show_handled))
+    metric_cards(inbox_cards(inbox))
+    if inbox.rows.empty:
+        tables.empty_state(
+            "Inbox zero",
+            "Replies to recovery messages land here, triaged by intent and priority. "
+            "Turn on *Show handled replies* to see past ones.",
+        )
+        return
+    st.caption(f"Newest first within each priority; times in {tenant.timezone}.")
+    for _, row in inbox.rows.iterrows():
+        reply_card(row, tenant.timezone)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,64 @@
+"""Who is signed in and which tenant they are looking at, kept in the Streamlit session.
+
+The router (`streamlit_app.py`) writes these keys; pages only read them. Keys are prefixed
+`shell.` like every page prefixes its own. The tenant is checked against the identity on
+every read, so a tampered session value shows nothing rather than another tenant's data.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.services.operators import OperatorIdentity
+from db.queries import TenantRow
+from pages import data
+
+ENTRYPOINT = "streamlit_app.py"
+IDENTITY = "shell.identity"
+TENANT = "shell.tenant_id"
+
+
+def identity() -> OperatorIdentity | None:
+    value = st.session_state.get(IDENTITY)
+    return value if isinstance(value, OperatorIdentity) else None
+
+
+def sign_in(who: OperatorIdentity) -> None:
+    st.session_state[IDENTITY] = who
+    st.session_state[TENANT] = who.tenant_id
+
+
+def sign_out() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def visible_tenants(who: OperatorIdentity) -> list[TenantRow]:
+    """The tenants this operator may pick, theirs first."""
+    rows = [t for t in data.tenants() if who.can_see(t.id)]
+    return sorted(rows, key=lambda t: (t.id != who.tenant_id, t.name))
+
+
+def through_the_router() -> None:
+    """Send a page that runs without anyone signed in back through `streamlit_app.py`.
+
+    The router registers pages only for a signed-in operator, so a page running without one
+    was started by Streamlit's legacy pages-folder mode (the first request a fresh server
+    process gets, at `/<file name>`), which skips the router and its sign-in. Switching to the
+    entry script there runs the router, which also ends that mode for the process.
+    """
+    if identity() is None:
+        st.switch_page(ENTRYPOINT)
+
+
+def current_tenant() -> TenantRow:
+    """The tenant the signed-in operator picked; stops the page when there is none they may see."""
+    through_the_router()
+    who = identity()
+    tenant_id = st.session_state.get(TENANT)
+    allowed = who is not None and isinstance(tenant_id, int) and who.can_see(tenant_id)
+    tenant = next((t for t in data.tenants() if t.id == tenant_id), None) if allowed else None
+    if tenant is None:
+        st.warning("Sign in and pick a tenant in the sidebar.")
+        st.stop()
+    return tenant

@@ -1,0 +1,393 @@
+"""The console through Streamlit's AppTest: sign-in, tenant access, and every page's figures
+checked against SQL written here, independently of `db/queries.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+import streamlit_app
+from app.services import operators
+from components import format as fmt
+from db.models import Base
+from pages import session
+from tests.app import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = "../../streamlit_app.py"
+TIMEOUT = 60
+PAGES = {
+    "pages/recovery.py": "Recovery dashboard",
+    "pages/lead_scores.py": "Leads & scores",
+    "pages/campaign_list.py": "Campaigns",
+    "pages/reply_inbox.py": "Replies",
+    "pages/roi_report.py": "ROI",
+    "pages/agent_activity.py": "Agents",
+    "pages/tenant_settings.py": "Settings",
+}
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="module")
+def world(engine: Engine) -> Iterator[factories.World]:
+    """One world for the module: the pages only read, so the tests share it."""
+    _truncate(engine)
+    yield factories.build(engine)
+    _truncate(engine)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """`st.cache_data` outlives an AppTest; a test must not see the previous test's figures."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params))
+
+
+def value(engine: Engine, sql: str, **params: Any) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def submit_sign_in(email: str, password: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input(key="signin.email").input(email)
+    at.text_input(key="signin.password").input(password)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in(email: str, password: str) -> AppTest:
+    at = submit_sign_in(email, password)
+    assert session.IDENTITY in at.session_state, [e.value for e in at.error]
+    # AppTest starts every run in Streamlit's legacy pages-folder mode, but the rerun that
+    # follows sign-in runs in navigation mode: widget ids differ between the two, so one more
+    # run settles them before a test touches a sidebar widget.
+    return at.run()
+
+
+def open_page(at: AppTest, path: str) -> AppTest:
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def reply_bodies(at: AppTest) -> list[str]:
+    """The reply texts of the inbox: not the card headers (`who · channel · when`), not the suggestions."""
+    return [v for v in texts(at) if "·" not in v and v != factories.SUGGESTED_REPLY]
+
+
+# --- sign-in and access --------------------------------------------------------------------
+
+
+def test_sign_in_form_offers_the_demo_account(world: factories.World) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Lead Recovery Engine"
+    assert any("demo@acme.example" in c.value and "demo" in c.value for c in at.caption)
+    assert not at.sidebar.selectbox
+
+
+def test_wrong_password_is_refused(world: factories.World) -> None:
+    at = submit_sign_in("demo@acme.example", "not-the-password")
+    assert [e.value for e in at.error] == ["Wrong email or password."]
+    assert session.IDENTITY not in at.session_state
+    assert not at.metric
+
+
+def test_unknown_email_is_refused(world: factories.World) -> None:
+    at = submit_sign_in("nobody@acme.example", "demo")
+    assert [e.value for e in at.error] == ["Wrong email or password."]
+    assert session.IDENTITY not in at.session_state
+
+
+def test_sign_in_lands_on_the_dashboard_and_sign_out_returns(world: factories.World) -> None:
+    at = signed_in("  Demo@Acme.example ", "demo")
+    assert at.title[0].value == "Recovery dashboard"
+    at.run()  # a rerun still goes through the router: the sidebar keeps the picker and the account box
+    assert at.sidebar.selectbox(key=session.TENANT).value == world.tenants["acme"]
+    assert at.session_state[session.IDENTITY].email == "demo@acme.example"
+    at.button(key="shell.sign_out").click().run()
+    assert not at.exception
+    assert session.IDENTITY not in at.session_state
+    assert at.title[0].value == "Lead Recovery Engine"
+
+
+def test_a_rep_cannot_pick_another_tenant(world: factories.World, engine: Engine) -> None:
+    at = signed_in("demo@acme.example", "demo")
+    assert at.sidebar.selectbox(key=session.TENANT).options == ["Acme Dental"]
+
+
+def test_a_session_pointing_at_another_tenant_is_put_back(world: factories.World, engine: Engine) -> None:
+    """Even a session that names tenant B (it cannot come from the picker) shows the rep tenant A."""
+    rep = operators.authenticate(email="demo@acme.example", password="demo")
+    assert rep is not None
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.IDENTITY] = rep
+    at.session_state[session.TENANT] = world.tenants["birch"]
+    at.run()
+    assert not at.exception
+    assert at.session_state[session.TENANT] == world.tenants["acme"]
+    acme_replied = value(
+        engine,
+        "SELECT count(*) FROM leads WHERE tenant_id = :t AND recovery_state = 'replied'",
+        t=world.tenants["acme"],
+    )
+    birch_replied = value(
+        engine,
+        "SELECT count(*) FROM leads WHERE tenant_id = :t AND recovery_state = 'replied'",
+        t=world.tenants["birch"],
+    )
+    assert acme_replied != birch_replied
+    assert metrics(at)["Replied"] == fmt.count(acme_replied)
+
+
+def test_an_admin_sees_and_picks_every_tenant(world: factories.World, engine: Engine) -> None:
+    at = signed_in("boss@acme.example", factories.ADMIN_PASSWORD)
+    picker = at.sidebar.selectbox(key=session.TENANT)
+    assert picker.options == ["Acme Dental", "Birch Realty", "Empty Co"]
+    picker.select_index(1).run()
+    assert not at.exception
+    assert at.session_state[session.TENANT] == world.tenants["birch"]
+    birch_replied = value(
+        engine,
+        "SELECT count(*) FROM leads WHERE tenant_id = :t AND recovery_state = 'replied'",
+        t=world.tenants["birch"],
+    )
+    assert metrics(at)["Replied"] == fmt.count(birch_replied)
+
+
+def test_no_url_path_is_a_page_file_name() -> None:
+    """Streamlit's legacy pages-folder mode would run such a file directly, skipping the router."""
+    stems = {path.stem for path in (ROOT / "pages").glob("*.py")}
+    assert not stems & {spec.url_path for spec in (*streamlit_app.PAGES, streamlit_app.SIGN_IN)}
+
+
+@pytest.mark.parametrize("path", [*PAGES, "pages/sign_in.py"])
+def test_a_page_opened_by_its_file_name_goes_through_sign_in(world: factories.World, path: str) -> None:
+    """A fresh server's first request runs `/<file name>` in the legacy pages-folder mode, skipping
+    the router (AppTest's first run before any navigation does the same)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).switch_page(path).run()
+    assert not at.exception
+    assert at.title[0].value == "Lead Recovery Engine"
+    assert at.text_input(key="signin.email")
+    assert not at.metric
+
+
+# --- every page ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES.items())
+def test_every_page_renders(world: factories.World, path: str, title: str) -> None:
+    at = open_page(signed_in("demo@acme.example", "demo"), path)
+    assert at.title[0].value == title
+    assert [m.value for m in at.markdown][:3] == [
+        ":orange-badge[AI: offline writer]",
+        ":orange-badge[Email: sandbox]",
+        ":orange-badge[SMS: sandbox]",
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_explains_an_empty_tenant(world: factories.World, path: str) -> None:
+    at = signed_in("boss@acme.example", factories.ADMIN_PASSWORD)
+    at.sidebar.selectbox(key=session.TENANT).select_index(2).run()
+    assert at.session_state[session.TENANT] == world.tenants["empty"]
+    at = open_page(at, path)
+    assert at.title[0].value == PAGES[path]
+    if path not in ("pages/tenant_settings.py", "pages/agent_activity.py"):
+        assert at.info, "an empty page says what to do"
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def test_dashboard_figures_equal_sql(world: factories.World, engine: Engine) -> None:
+    t = world.tenants["acme"]
+    by_state = dict(rows(engine, "SELECT recovery_state, count(*) FROM leads WHERE tenant_id = :t GROUP BY 1", t=t))
+    silent = value(
+        engine,
+        """SELECT count(*) FROM leads l JOIN tenants t ON t.id = l.tenant_id
+           WHERE l.tenant_id = :t AND l.recovery_state IN ('active', 'silent')
+             AND l.last_activity_at < now() - t.silence_ladder_hours[1] * interval '1 hour'""",
+        t=t,
+    )
+    recovered, revenue = rows(
+        engine,
+        """SELECT count(DISTINCT lead_id), coalesce(sum(value), 0) FROM conversions
+           WHERE tenant_id = :t AND method != 'organic' AND converted_at >= now() - interval '30 days'""",
+        t=t,
+    )[0]
+    worked = sum(by_state.get(s, 0) for s in ("in_recovery", "replied", "recovered", "lost"))
+    assert silent > 0
+    assert recovered > 0
+
+    at = signed_in("demo@acme.example", "demo")
+    assert metrics(at) == {
+        "Silent now": fmt.count(silent),
+        "In recovery": fmt.count(by_state["in_recovery"]),
+        "Replied": fmt.count(by_state["replied"]),
+        "Recovered 30d": fmt.count(recovered),
+        "Revenue 30d": fmt.money(revenue),
+        "Recovery rate": fmt.percent(by_state["recovered"] / worked),
+    }
+    expected_ids = [
+        r.id
+        for r in rows(
+            engine,
+            """SELECT l.id FROM leads l JOIN tenants t ON t.id = l.tenant_id
+               WHERE l.tenant_id = :t AND l.recovery_state IN ('active', 'silent')
+                 AND l.last_activity_at < now() - t.silence_ladder_hours[1] * interval '1 hour'
+               ORDER BY l.intent_score DESC, l.deal_value DESC, l.id LIMIT 25""",
+            t=t,
+        )
+    ]
+    table = at.dataframe[0].value
+    assert table["id"].tolist() == expected_ids
+    assert all(table["days_silent"] > 1)
+
+
+def test_leads_page_filters_and_counts(world: factories.World, engine: Engine) -> None:
+    t = world.tenants["acme"]
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/lead_scores.py")
+    total = value(engine, "SELECT count(*) FROM leads WHERE tenant_id = :t", t=t)
+    assert any(c.value == f"Showing 1–50 of {total} leads" for c in at.caption)
+    assert len(at.dataframe[0].value) == 50
+
+    at.multiselect(key="leads.states").set_value(["recovered"]).run()
+    assert not at.exception
+    expected = [
+        r.id
+        for r in rows(
+            engine,
+            """SELECT id FROM leads WHERE tenant_id = :t AND recovery_state = 'recovered'
+               ORDER BY intent_score DESC, deal_value DESC, id""",
+            t=t,
+        )
+    ]
+    assert at.dataframe[0].value["id"].tolist() == expected
+    assert any(c.value == f"Showing 1–{len(expected)} of {len(expected)} leads" for c in at.caption)
+
+    at.text_input(key="leads.search").input("Lead13 ").run()
+    assert at.dataframe[0].value["name"].tolist() == ["Lead13 Acme"]
+
+
+def test_leads_page_pages_through_results(world: factories.World) -> None:
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/lead_scores.py")
+    first_page = at.dataframe[0].value["id"].tolist()
+    at.number_input(key="leads.page").set_value(2).run()
+    assert not at.exception
+    second_page = at.dataframe[0].value["id"].tolist()
+    assert len(second_page) == 64 - 50
+    assert not set(first_page) & set(second_page)
+
+
+def test_campaigns_page_counts_enrollments(world: factories.World, engine: Engine) -> None:
+    t = world.tenants["acme"]
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/campaign_list.py")
+    active = value(
+        engine, "SELECT count(*) FROM enrollments WHERE tenant_id = :t AND status IN ('active', 'waiting')", t=t
+    )
+    assert metrics(at) == {"Running": "1", "Paused": "1", "Drafts": "1", "Leads enrolled (active)": fmt.count(active)}
+    names = texts(at)
+    assert names[0] == "acme win-back ladder", "running campaigns come first"
+    assert set(names) == {"acme win-back ladder", "acme spring reactivation", "acme old promo"}
+
+
+def test_replies_inbox_puts_urgent_unhandled_first(world: factories.World, engine: Engine) -> None:
+    t = world.tenants["acme"]
+    unhandled = rows(
+        engine,
+        """SELECT body, priority FROM inbound_messages WHERE tenant_id = :t AND handled_at IS NULL
+           ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
+                    received_at DESC""",
+        t=t,
+    )
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/reply_inbox.py")
+    high = sum(1 for r in unhandled if r.priority == "high")
+    assert metrics(at) == {"Unhandled": fmt.count(len(unhandled)), "High priority": fmt.count(high)}
+    bodies = reply_bodies(at)
+    assert bodies == [r.body for r in unhandled]
+    badge_rows = [m.value for m in at.markdown if "-badge[" in m.value][3:]  # after the mode strip
+    assert badge_rows[0] == ":red-badge[high] :blue-badge[question] :green-badge[positive]"
+    assert ":gray-badge[untriaged]" in " ".join(badge_rows)
+    assert factories.HOSTILE_BODY in bodies, "a reply is shown as the lead wrote it, as plain text"
+
+    at.toggle(key="replies.show_handled").set_value(True).run()
+    everything = value(engine, "SELECT count(*) FROM inbound_messages WHERE tenant_id = :t", t=t)
+    assert len(reply_bodies(at)) == everything
+
+
+def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) -> None:
+    t = world.tenants["acme"]
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/roi_report.py")
+    for days in (30, 7):
+        if days != 30:
+            at.segmented_control(key="roi.days").set_value(days).run()
+            assert not at.exception
+        sent, conversions, revenue, cost = rows(
+            engine,
+            """SELECT sum(sent), sum(conversions), sum(revenue), sum(cost_usd) FROM metrics_daily
+               WHERE tenant_id = :t AND day > current_date - :days""",
+            t=t,
+            days=days,
+        )[0]
+        assert metrics(at) == {
+            "Revenue": fmt.money(revenue),
+            "Cost": fmt.money(cost, cents=True),
+            "ROI": fmt.percent(float((revenue - cost) / cost)),
+            "Conversions": fmt.count(conversions),
+            "Messages sent": fmt.count(sent),
+        }
+    channels = at.dataframe[0].value
+    assert sorted(channels["channel"]) == ["email", "sms"]
+    assert channels["sent"].sum() == sent
+
+
+def test_agents_page_shows_this_tenant_and_the_heartbeat(world: factories.World) -> None:
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/agent_activity.py")
+    shown = metrics(at)
+    assert shown["Cron heartbeat"] == "1 min ago"
+    assert shown["Agents seen"] == "3"  # heartbeat, scanner, writer; not birch's runs
+    assert shown["Failing now"] == "1"
+    latest, recent = at.dataframe[0].value, at.dataframe[1].value
+    assert latest["agent"].tolist() == ["heartbeat", "scanner", "writer"]
+    assert set(recent["tenant_id"].dropna()) == {world.tenants["acme"]}
+    assert len(recent) == 5
+    assert recent["started_at"].is_monotonic_decreasing
+
+
+def test_settings_page_shows_the_tenant_rules(world: factories.World) -> None:
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/tenant_settings.py")
+    shown = texts(at)
+    assert "24 h → 48 h → 72 h" in shown
+    assert "21:00–08:00 (America/New_York)" in shown
+    assert "hello@acme.example" in shown
+    assert "Acme Dental team" in shown

@@ -1,0 +1,105 @@
+"""Operators: scrypt hashes, sign-in, admin creation and the demo hint, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from app.services import operators
+from app.services.operators import OperatorIdentity
+from db.models import Operator, Tenant
+
+
+@pytest.fixture
+def tenant(clean_db: Engine) -> int:
+    with clean_db.begin() as conn:
+        return int(conn.execute(sa.insert(Tenant).values(slug="acme", name="Acme").returning(Tenant.id)).scalar_one())
+
+
+def add_operator(engine: Engine, tenant: int, email: str, password: str | None, **extra: object) -> int:
+    values = {"tenant_id": tenant, "email": email, "name": "Op", "password_hash": None, **extra}
+    if password is not None:
+        values["password_hash"] = operators.hash_password(password)
+    with engine.begin() as conn:
+        return int(conn.execute(sa.insert(Operator).values(**values).returning(Operator.id)).scalar_one())
+
+
+def test_a_hash_verifies_its_password_only() -> None:
+    stored = operators.hash_password("correct horse")
+    assert stored.startswith("scrypt$16384$8$1$")
+    assert operators.verify_password("correct horse", stored)
+    assert not operators.verify_password("correct hors", stored)
+    assert operators.hash_password("correct horse") != stored, "a fresh salt every time"
+
+
+@pytest.mark.parametrize(
+    "stored", [None, "", "plain-text", "scrypt$1$2$3", "bcrypt$16384$8$1$AAAA$AAAA", "scrypt$x$8$1$AA$AA"]
+)
+def test_a_missing_or_malformed_hash_never_verifies(stored: str | None) -> None:
+    assert not operators.verify_password("anything", stored)
+
+
+def test_an_empty_password_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        operators.hash_password("")
+    assert not operators.verify_password("", operators.hash_password("x"))
+
+
+def test_authenticate_matches_email_case_insensitively(clean_db: Engine, tenant: int) -> None:
+    operator_id = add_operator(clean_db, tenant, "rep@acme.example", "s3cret", role="rep")
+    who = operators.authenticate(email="  REP@Acme.Example", password="s3cret")
+    assert who == OperatorIdentity(operator_id, tenant, "rep@acme.example", "Op", "rep")
+    assert operators.authenticate(email="rep@acme.example", password="S3cret") is None
+    assert operators.authenticate(email="nobody@acme.example", password="s3cret") is None
+
+
+def test_an_inactive_or_passwordless_operator_cannot_sign_in(clean_db: Engine, tenant: int) -> None:
+    add_operator(clean_db, tenant, "gone@acme.example", "s3cret", is_active=False)
+    add_operator(clean_db, tenant, "invited@acme.example", None)
+    assert operators.authenticate(email="gone@acme.example", password="s3cret") is None
+    assert operators.authenticate(email="invited@acme.example", password="") is None
+
+
+def test_only_an_admin_sees_other_tenants() -> None:
+    rep = OperatorIdentity(1, tenant_id=10, email="r@x", name="R", role="rep")
+    admin = OperatorIdentity(2, tenant_id=10, email="a@x", name="A", role="admin")
+    assert rep.can_see(10)
+    assert not rep.can_see(11)
+    assert admin.can_see(10)
+    assert admin.can_see(11)
+
+
+def test_create_admin_makes_an_admin_who_can_sign_in(clean_db: Engine, tenant: int) -> None:
+    operator_id = operators.create_admin(tenant_slug="acme", email="Boss@Acme.example", name="Boss", password="pw-123")
+    who = operators.authenticate(email="boss@acme.example", password="pw-123")
+    assert who is not None
+    assert (who.operator_id, who.tenant_id, who.role, who.is_admin) == (operator_id, tenant, "admin", True)
+
+
+def test_create_admin_without_a_password_sets_an_unknown_one(clean_db: Engine, tenant: int) -> None:
+    operator_id = operators.create_admin(tenant_slug="acme", email="boss@acme.example", name="Boss")
+    with clean_db.connect() as conn:
+        stored = conn.execute(sa.select(Operator.password_hash).where(Operator.id == operator_id)).scalar_one()
+    assert stored is not None
+    assert stored.startswith("scrypt$")
+
+
+def test_create_admin_refuses_an_unknown_tenant_or_a_taken_email(clean_db: Engine, tenant: int) -> None:
+    with pytest.raises(ValueError, match="no tenant with slug 'nope'"):
+        operators.create_admin(tenant_slug="nope", email="a@b.example", name="A")
+    operators.create_admin(tenant_slug="acme", email="a@b.example", name="A", password="x")
+    with pytest.raises(ValueError, match="already operator"):
+        operators.create_admin(tenant_slug="acme", email="A@B.example", name="A", password="y")
+    with pytest.raises(ValueError, match="not an email"):
+        operators.create_admin(tenant_slug="acme", email="nobody", name="N")
+
+
+def test_the_demo_hint_appears_only_while_the_demo_password_works(clean_db: Engine, tenant: int) -> None:
+    assert operators.demo_sign_in() is None
+    operator_id = add_operator(clean_db, tenant, "demo@acme.example", operators.DEMO_PASSWORD)
+    assert operators.demo_sign_in() == "demo@acme.example"
+    with clean_db.begin() as conn:
+        changed = operators.hash_password("changed")
+        conn.execute(sa.update(Operator).where(Operator.id == operator_id).values(password_hash=changed))
+    assert operators.demo_sign_in() is None

@@ -1,0 +1,33 @@
+"""How the console writes figures (components/format.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from components import format as fmt
+
+
+def test_counts_money_and_percentages() -> None:
+    assert fmt.count(1234567) == "1,234,567"
+    assert fmt.money(Decimal("12345.6")) == "$12,346"
+    assert fmt.money(-3.5, cents=True) == "-$3.50"
+    assert fmt.percent(0.1234) == "12.3%"
+    assert fmt.percent(None) == fmt.count(None) == fmt.money(None) == fmt.MISSING
+    assert fmt.money(float("nan")) == fmt.percent(float("nan")) == fmt.MISSING
+
+
+@pytest.mark.parametrize(("hours", "shown"), [(24, "24 h"), (72, "72 h"), (168, "7 d"), (170, "170 h")])
+def test_hours(hours: int, shown: str) -> None:
+    assert fmt.hours(hours) == shown
+
+
+def test_ago() -> None:
+    now = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    assert fmt.ago(None, now) == fmt.MISSING
+    assert fmt.ago(now - dt.timedelta(seconds=5), now) == "just now"
+    assert fmt.ago(now - dt.timedelta(minutes=5), now) == "5 min ago"
+    assert fmt.ago(now - dt.timedelta(hours=3), now) == "3 h ago"
+    assert fmt.ago(now - dt.timedelta(days=2), now) == "2 d ago"
