@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(database_url: str, redis_url: str, *, messages: int, workers: int, batch: int) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     with (
         scratch_database(database_url) as db_url,
         scratch_redis(redis_url) as rd_url,
@@ -92,6 +93,7 @@ def run(database_url: str, redis_url: str, *, messages: int, workers: int, batch
         "provider_requests": fake["requests"],
         "sent": statuses.get("sent", 0),
         "max_calls_per_message": max(fake["calls"].values(), default=0),
+        "load_avg_1m_before": round(load_before, 2),  # the machine may be shared: read the figure with it
         "target": TARGET_PER_S,
         "met": messages / seconds >= TARGET_PER_S and statuses.get("sent", 0) == messages,
     }
