@@ -1,12 +1,12 @@
 """Our own response cache: one Claude answer, generalised, serves many near-identical leads.
 
-Two leads who are both early-stage web-form enquiries of mid-sized value, silent for three
-days, at rung 1 by email, would get nearly the same message from Claude; only their names
-and what they asked about differ. So the request is reduced to a key of bucketed features
-(tenant, rung, channel, brief, stage, source, deal-value band, days-silent band, last
-activity kind, and which optional slots exist), Claude's answer is turned back into a
-template by replacing the lead's own values with slots, and the next lead with the same key
-gets that template filled with their own values and checked again, with no API call.
+Two leads who are both new inbound enquiries of typical value, silent for a few days after
+filling in a form, at rung 1 by email, send Claude the same request apart from their names,
+interest and history (`app/ai/features.py` bands what Claude is told). So the request is
+reduced to a key (tenant, rung, channel, brief, stage, source, deal-value band, days-silent
+band, last activity kind, and which optional slots exist), Claude's answer is turned back
+into a template by replacing the lead's own values with slots, and the next lead with the
+same key gets that template filled with their own values and checked again, with no API call.
 
 Storage reuses `ai_generations` rather than a table of its own: a reusable answer is simply a
 `purpose='write'` row that was not itself served from the cache, whose `prompt_hash` is the
@@ -25,7 +25,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import bindparam, text
@@ -33,69 +32,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-from app.ai import offline, prompt
+from app.ai import features, offline, prompt
 from app.ai.context import LeadContext
 from app.domain.messages import Draft
 from app.domain.templates import generalise, render
 
 PURPOSE = "write"
 MAX_AGE = timedelta(days=30)
-
-STAGES = {
-    "new": "new",
-    "lead": "new",
-    "open": "new",
-    "contacted": "engaged",
-    "engaged": "engaged",
-    "qualified": "engaged",
-    "demo": "engaged",
-    "meeting": "engaged",
-    "proposal": "deciding",
-    "quote": "deciding",
-    "quoted": "deciding",
-    "negotiation": "deciding",
-    "contract": "deciding",
-}
-SOURCES = {
-    "inbound": ("web", "website", "form", "landing", "organic", "seo", "chat", "inbound", "google", "facebook", "ads"),
-    "referral": ("referral", "partner", "word", "friend", "customer"),
-}
-ACTIVITIES = {
-    "form": "form",
-    "call": "talk",
-    "meeting": "talk",
-    "email_in": "message",
-    "sms_in": "message",
-    "page_view": "browse",
-    "open": "browse",
-    "click": "browse",
-}
-VALUE_BANDS = ((Decimal(1_000), "small"), (Decimal(10_000), "mid"))
-SILENCE_BANDS = ((2, "days"), (7, "week"), (30, "month"))
-
-
-def stage_bucket(stage: str) -> str:
-    return STAGES.get(stage.strip().lower(), "other")
-
-
-def source_bucket(source: str) -> str:
-    lowered = source.strip().lower()
-    for bucket, words in SOURCES.items():
-        if any(word in lowered for word in words):
-            return bucket
-    return "outbound" if lowered not in ("", "unknown") else "unknown"
-
-
-def value_band(value: Decimal) -> str:
-    return next((name for limit, name in VALUE_BANDS if value < limit), "large")
-
-
-def silence_band(days: int) -> str:
-    return next((name for limit, name in SILENCE_BANDS if days <= limit), "long")
-
-
-def activity_bucket(kind: str) -> str:
-    return ACTIVITIES.get(kind, "none")
 
 
 @dataclass(frozen=True)
@@ -125,11 +68,11 @@ def cache_key(context: LeadContext) -> CacheKey:
         rung=context.rung,
         channel=context.channel,
         brief_id=context.brief_id,
-        stage=stage_bucket(context.stage),
-        source=source_bucket(context.source),
-        value_band=value_band(context.deal_value),
-        silence_band=silence_band(context.days_silent),
-        last_activity=activity_bucket(context.last_activity_kind),
+        stage=features.stage_bucket(context.stage),
+        source=features.source_bucket(context.source),
+        value_band=features.value_band(large_deal=context.large_deal),
+        silence_band=features.silence_band(context.days_silent),
+        last_activity=features.activity_bucket(context.last_activity_kind),
         slots=tuple(sorted(context.slots())),
     )
 

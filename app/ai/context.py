@@ -12,9 +12,10 @@ from decimal import Decimal
 
 from app.domain.messages import Facts
 
-# Kinds the lead did themselves: they say what to pick up from. Our own outbound messages,
-# notes and stage changes say nothing about what the lead cares about.
-LEAD_KINDS = frozenset({"form", "call", "meeting", "page_view", "email_in", "sms_in", "open", "click"})
+# Kinds the lead did themselves that a message may pick up from. Our own outbound messages,
+# notes and stage changes say nothing about what the lead did; opens, clicks and page views
+# are tracking, which a message must never reveal (they are not even loaded).
+LEAD_KINDS = frozenset({"form", "call", "meeting", "email_in", "sms_in"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class LeadContext:
     source: str = "unknown"
     stage: str = "new"
     deal_value: Decimal = Decimal(0)
+    large_deal: bool = False
     days_silent: int = 0
     interest: str | None = None
     recent: tuple[PastActivity, ...] = ()
@@ -66,10 +68,13 @@ class LeadContext:
         return self.sender_name or self.business_name or "The team"
 
     def slots(self) -> dict[str, str]:
-        """The lead's own values, by the slot names templates use; empty values are left out."""
+        """The lead's own values, by the slot names templates use; empty values are left out.
+
+        The company is not a slot: CRM company fields are often messy ("ACME CORP LTD", "n/a",
+        "self") and a short personal note reads fine without one, so no message writes it.
+        """
         values = {
             "first_name": self.first_name,
-            "company": self.company or "",
             "interest": self.interest or "",
             "sender_name": self.signature,
             # "Bright Homes from Bright Homes" reads like a robot: without a person, the business signs.
@@ -77,17 +82,17 @@ class LeadContext:
         }
         return {name: value.strip() for name, value in values.items() if value and value.strip()}
 
-    def deal_value_text(self) -> str | None:
-        return f"${self.deal_value:,.0f}" if self.deal_value > 0 else None
-
     def facts(self) -> Facts:
-        """What a draft may state: anything else that looks like a price, date or percent is invented."""
+        """What a draft may state: anything else that looks like a price, date or percent is invented.
+
+        The deal value is left out on purpose: it is our internal estimate, Claude only sees its
+        band, and a lead must never be quoted a number they did not hear from us.
+        """
         known = [self.business_name, self.title or "", self.interest or "", self.brief]
         known += [activity.summary for activity in self.recent]
         return Facts(
             first_name=self.first_name,
             company=self.company,
             sender_name=self.signature,
-            deal_value=self.deal_value_text(),
             known_text=" ".join(filter(None, known)),
         )

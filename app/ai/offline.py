@@ -4,7 +4,7 @@ It runs the demo with no key and catches every lead Claude could not write for (
 outage, a draft that failed the checks twice). Which template a lead gets comes from a hash
 of the tenant, lead, rung and channel, so a screen of recovered leads reads like a person
 wrote to each of them, and the same lead always gets the same words when a send is retried.
-Templates that need a value the lead lacks (company, interest) are skipped, never rendered
+Templates that need a value the lead lacks (an interest) are skipped, never rendered
 with a hole; an SMS that would run past 160 characters (long names) moves on to a shorter one.
 """
 
@@ -63,9 +63,9 @@ EMAIL = {
             "Thanks,\n{{sender_name}}",
         ),
         _email(
-            "A quick question for {{company}}",
+            "A quick question, {{first_name}}",
             "Hi {{first_name}},",
-            "I was going through my notes on {{company}} and realised we never settled on a next step.",
+            "I was going through my notes and realised we never settled on a next step.",
             "Would a short call this week be useful, or would you rather I sent the details by email?",
             "All the best,\n{{sender_name}}, {{business_name}}",
         ),
@@ -95,8 +95,7 @@ EMAIL = {
         _email(
             "Is now a better time?",
             "Hi {{first_name}},",
-            "I know timing is everything. If things have been busy at {{company}}, I'm happy to pick this "
-            "up whenever suits you.",
+            "I know timing is everything. If things have been busy, I'm happy to pick this up whenever suits you.",
             "Just reply with a good week and I'll follow up then.",
             "Best regards,\n{{sender_name}}",
         ),

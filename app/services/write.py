@@ -32,6 +32,7 @@ from sqlalchemy.types import BigInteger, Text
 from app import queue, runtime
 from app.ai.cache import PURPOSE, BatchCache, cache_key
 from app.ai.context import LeadContext, PastActivity, TemplateText
+from app.ai.features import LARGE_DEAL_MIN_LEADS, LARGE_DEAL_PERCENTILE, TRACKING_KINDS
 from app.ai.writer import Writer, WrittenMessage
 from app.domain.outreach import Reach, address_for, pick_channel
 from app.settings import get_settings
@@ -66,10 +67,16 @@ CLAIM = text(
 
 CONTEXTS = text(
     """
+    WITH usual AS (
+        SELECT CASE WHEN count(*) >= :large_min_leads
+                    THEN percentile_cont(:large_percentile) WITHIN GROUP (ORDER BY deal_value) END AS large_from
+        FROM leads WHERE tenant_id = :tenant_id AND deal_value > 0
+    )
     SELECT a.id AS action_id, a.node, a.enrollment_id, (a.payload ->> 'claims')::int AS claims,
            e.campaign_id, e.rung, e.status AS enrollment_status, c.plan,
            l.id AS lead_id, l.first_name, l.last_name, l.company, l.title, l.email, l.phone, l.source,
-           l.stage, l.deal_value, l.recovery_state, l.consent_email, l.consent_sms,
+           l.stage, l.deal_value, COALESCE(l.deal_value > usual.large_from, false) AS large_deal,
+           l.recovery_state, l.consent_email, l.consent_sms,
            COALESCE(l.attributes ->> 'interest', l.attributes ->> 'product', l.attributes ->> 'service') AS interest,
            GREATEST(floor(extract(epoch FROM now() - l.last_activity_at) / 86400), 0)::int AS days_silent,
            t.name AS business_name, t.sender_name,
@@ -83,6 +90,7 @@ CONTEXTS = text(
     JOIN tenants t ON t.id = a.tenant_id
     LEFT JOIN enrollments e ON e.id = a.enrollment_id
     LEFT JOIN campaigns c ON c.id = e.campaign_id
+    CROSS JOIN usual
     WHERE a.tenant_id = :tenant_id AND a.id = ANY(:ids)
     ORDER BY a.due_at, a.id
     """
@@ -96,12 +104,13 @@ RECENT = text(
     CROSS JOIN LATERAL (
         SELECT kind, summary, occurred_at FROM activities
         WHERE activities.lead_id = x.lead_id AND activities.tenant_id = :tenant_id
+          AND activities.kind <> ALL(:tracking)
         ORDER BY occurred_at DESC
         LIMIT :per_lead
     ) AS act
     ORDER BY x.lead_id, act.occurred_at DESC
     """
-).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)))
+).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)), bindparam("tracking", type_=ARRAY(Text)))
 
 TEMPLATES = text(
     """
@@ -195,7 +204,13 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str]) 
     tally["claimed"] = len(ids)
     if not ids:
         return Batch([], [], BatchCache(), None)
-    rows = session.execute(CONTEXTS, {"tenant_id": tenant_id, "ids": ids}).all()
+    params = {
+        "tenant_id": tenant_id,
+        "ids": ids,
+        "large_percentile": LARGE_DEAL_PERCENTILE,
+        "large_min_leads": LARGE_DEAL_MIN_LEADS,
+    }
+    rows = session.execute(CONTEXTS, params).all()
     recent = _recent(session, tenant_id, [row.lead_id for row in rows])
     templates = _templates(session, tenant_id, rows)
     planned = [_plan(tenant_id, row, recent.get(row.lead_id, ()), templates) for row in rows]
@@ -209,8 +224,16 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str]) 
 
 
 def _recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, tuple[PastActivity, ...]]:
-    """The last few things each lead did or was told, newest first, in one lateral query."""
-    params = {"tenant_id": tenant_id, "lead_ids": sorted(set(lead_ids)), "per_lead": RECENT_ACTIVITIES}
+    """The last few things each lead did or was told, newest first, in one lateral query.
+
+    Tracking events (opens, clicks, page views) are left out: a message must never reveal them.
+    """
+    params = {
+        "tenant_id": tenant_id,
+        "lead_ids": sorted(set(lead_ids)),
+        "per_lead": RECENT_ACTIVITIES,
+        "tracking": list(TRACKING_KINDS),
+    }
     found: dict[int, list[PastActivity]] = {}
     for row in session.execute(RECENT, params):
         found.setdefault(row.lead_id, []).append(PastActivity(row.kind, row.days_ago, row.summary or ""))
@@ -301,6 +324,7 @@ def _context(
         source=row.source or "unknown",
         stage=row.stage or "new",
         deal_value=Decimal(row.deal_value or 0),
+        large_deal=bool(row.large_deal),
         days_silent=row.days_silent,
         interest=(row.interest or "").strip() or None,
         recent=recent,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from rq import Queue
 from sqlalchemy import Engine
 
+from agents.writer import write_due as write_due_job
 from app import queue
 from app.ai.claude import ClaudeWriter
 from app.ai.context import LeadContext
@@ -163,9 +164,9 @@ def one_lead_due(engine: Engine, first_name: str = "Ana", rung: int = 1, **colum
 def test_claude_is_told_the_leads_facts_recent_history_and_sender(db: Engine, claude: FakeAnthropic) -> None:
     tenant_id = tenant(db)
     ana = lead(db, tenant_id, "Ana", title="Operations Manager")
-    summaries = [f"event {n}" for n in range(6)]
-    for days_ago, summary in enumerate(summaries, start=3):
-        activity(db, tenant_id, ana, "page_view" if days_ago > 3 else "form", days_ago, summary)
+    activity(db, tenant_id, ana, "page_view", 1, "Viewed the pricing page")  # tracking: never shown
+    for n in range(6):
+        activity(db, tenant_id, ana, "form" if n == 0 else "email_in", 3 + n, f"event {n}")
     due_send(db, tenant_id, campaign(db, tenant_id), ana)
 
     write_due(tenant_id=tenant_id)
@@ -173,19 +174,45 @@ def test_claude_is_told_the_leads_facts_recent_history_and_sender(db: Engine, cl
     assert claude.call_count == 1
     call = claude.calls[0]
     prompt = call.user_text
-    for expected in ("first_name: Ana", "company: Sunbeam Roofing", "interested_in: roof repair", "stage: qualified"):
+    for expected in (
+        "first_name: Ana",
+        "works_at: Sunbeam Roofing",
+        "job_title: Operations Manager",
+        "interested_in: roof repair",
+        "stage: in conversation with us, no proposal yet",
+        "came_from: they came to us first",
+        "quiet_for: a few days",
+        "deal_size: typical",
+        "sender_name: Maya",
+        "business: Bright Homes",
+    ):
         assert expected in prompt
-    assert "days_silent: 3" in prompt
-    assert "sender_name: Maya" in prompt
-    assert "business: Bright Homes" in prompt
-    assert "title: Operations Manager" in prompt
     history = [line for line in prompt.splitlines() if line.startswith("- ")]
-    assert history == [f"- {n + 3} days ago, {'form' if n == 0 else 'page_view'}: event {n}" for n in range(5)]
+    assert history == [f"- {n + 3} days ago, {'form' if n == 0 else 'email_in'}: event {n}" for n in range(5)]
     assert "event 5" not in prompt
+    assert "pricing page" not in prompt
+    assert "4200" not in prompt
+    assert "4,200" not in prompt
     assert call.body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert call.body["output_config"] == {"effort": "low"}
     assert call.headers["anthropic-version"]
     assert call.headers["authorization"] == f"Bearer {claude.api_key}"
+
+
+def test_deal_size_is_judged_against_the_business_own_deals(db: Engine, claude: FakeAnthropic) -> None:
+    tenant_id = tenant(db)
+    campaign_id = campaign(db, tenant_id)
+    for n in range(1, 9):
+        lead(db, tenant_id, f"Filler{n}", deal_value=Decimal(1000 * n))
+    due_send(db, tenant_id, campaign_id, lead(db, tenant_id, "Big", deal_value=Decimal(20_000)))
+    due_send(db, tenant_id, campaign_id, lead(db, tenant_id, "Small", deal_value=Decimal(2_000)))
+
+    write_due(tenant_id=tenant_id)
+
+    big, small = (call.user_text for call in claude.calls)
+    assert "first_name: Big" in big
+    assert "deal_size: larger than usual for this business" in big
+    assert "deal_size: typical for this business" in small
 
 
 # --- the Claude path ------------------------------------------------------------------------------
@@ -636,3 +663,15 @@ def test_an_operator_template_on_the_campaign_node_is_used_before_any_ai(db: Eng
     assert generations(db) == []
     assert (message.source, message.template_version_id) == ("template", version_id)
     assert message.body == "Hi Ana, shall we pick up the roof repair? Maya"
+
+
+def test_the_writer_agent_records_its_run_in_the_ledger(db: Engine, claude: FakeAnthropic) -> None:
+    tenant_id, _ = one_lead_due(db)
+
+    counts = write_due_job(tenant_id)
+
+    assert counts["written"] == 1
+    [run] = rows(db, "SELECT * FROM agent_runs")
+    assert (run.agent, run.status, run.tenant_id) == ("writer", "succeeded", tenant_id)
+    assert run.counts["written"] == 1
+    assert run.counts["api_calls"] == 1
