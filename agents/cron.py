@@ -13,10 +13,11 @@ from typing import Any
 
 from rq import cron
 
-from agents import heartbeat, sender
+from agents import heartbeat, scanner, sender
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
+SCAN_INTERVAL_S = 300
 SEND_SWEEP_INTERVAL_S = 60  # picks up rows deferred by quiet hours, rate limits and retries
 RECONCILE_INTERVAL_S = 60
 
@@ -30,5 +31,6 @@ def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
 
 
 schedule("heartbeat", heartbeat.beat, interval=HEARTBEAT_INTERVAL_S)
+schedule("scan_all", scanner.scan_all, interval=SCAN_INTERVAL_S)
 schedule("send_due", sender.send_due, interval=SEND_SWEEP_INTERVAL_S)
 schedule("reconcile_sending", sender.reconcile_sending, interval=RECONCILE_INTERVAL_S)

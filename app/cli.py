@@ -50,6 +50,17 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from app.services import scan
+
+    for tenant_id in scan.tenant_ids(args.tenant):
+        result = scan.scan_tenant(tenant_id=tenant_id)
+        print(result.summary())
+        if result.scheduled:
+            scan.request_writes(tenant_id)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Lead Recovery Engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--demo-leads", type=_positive, default=20_000)
     run.add_argument("--procfile", default="Procfile")
     run.set_defaults(func=cmd_run)
+
+    scan = sub.add_parser("scan", help="one silence scan now (all tenants or one), then wake the writer")
+    scan.add_argument("--tenant", metavar="SLUG", help="scan only this tenant")
+    scan.set_defaults(func=cmd_scan)
 
     admin = sub.add_parser("create-admin", help="create an admin operator for a tenant")
     admin.add_argument("--tenant", required=True)

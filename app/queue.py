@@ -16,6 +16,8 @@ QUEUES = ("high", "default", "low")
 JOBS: dict[str, tuple[str, str]] = {
     # name: (dotted function path, queue)
     "heartbeat": ("agents.heartbeat.beat", "low"),
+    "scan_all": ("agents.scanner.scan_all", "default"),
+    "scan_tenant": ("agents.scanner.scan_tenant", "default"),
     "write_due": ("agents.writer.write_due", "default"),
     "send_due": ("agents.sender.send_due", "high"),
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),

@@ -177,6 +177,15 @@ class Lead(TenantOwned, Base):
         CheckConstraint("phone IS NULL OR phone ~ '^\\+[1-9][0-9]{6,14}$'", name="phone_e164"),
         # The silence scan: leads of a tenant by state and silence, oldest activity first.
         Index("ix_leads_silence_scan", "tenant_id", "recovery_state", "last_activity_at"),
+        # The scanner's rung ranges: per rung, the open leads one level below it and silent long
+        # enough (app/services/scan.py); leads already at their rung are never read.
+        Index(
+            "ix_leads_silence_rung",
+            "tenant_id",
+            "silence_level",
+            "last_activity_at",
+            postgresql_where=text("recovery_state IN ('active', 'silent', 'in_recovery', 'control')"),
+        ),
         # The score views: the best leads of a tenant first.
         Index("ix_leads_score", "tenant_id", text("intent_score DESC"), postgresql_include=["last_activity_at"]),
         Index("ix_leads_tenant_email", "tenant_id", "email"),
@@ -286,6 +295,8 @@ class Enrollment(TenantOwned, Base):
         CheckConstraint(one_of("status", ENROLLMENT_STATUSES), name="status"),
         Index("ix_enrollments_due", "status", "next_action_at"),
         Index("ix_enrollments_lead", "lead_id"),
+        # "Is this lead in an active enrollment?", asked by the scanner for every candidate.
+        Index("ix_enrollments_open_lead", "lead_id", postgresql_where=text("status IN ('active', 'waiting')")),
         Index("ix_enrollments_tenant_status", "tenant_id", "status"),
     )
 

@@ -1,0 +1,79 @@
+"""Recording what a lead did, and the rule that new activity puts it back at the bottom of the ladder.
+
+Only the lead's own signs of life reset its silence: a form, a call or meeting, a page view,
+an inbound email or text, a click. Our own outbound messages, a rep's note or stage change do
+not (the lead did nothing), and neither does an email *open*: mail clients such as Apple
+Mail open every message by themselves, so counting opens would stop a recovery that never
+reached a person. An activity older than the lead's last one (a late webhook) is recorded but
+moves nothing.
+
+A reset sets `silence_level = 0` and takes the lead from silent, in_recovery, control or lost
+back to `active`; replied and recovered leads keep their state (a person is on them).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from app import runtime
+from db.models import ACTIVITY_KINDS
+
+SILENCE_BREAKING = frozenset({"form", "call", "meeting", "page_view", "email_in", "sms_in", "click"})
+"""Activity kinds that are the lead's own sign of life."""
+
+_RECORD = text(
+    """
+    WITH added AS (
+        INSERT INTO activities (tenant_id, lead_id, kind, channel, occurred_at, summary, details)
+        SELECT l.tenant_id, l.id, :kind, :channel, :occurred_at, :summary, CAST(:details AS jsonb)
+        FROM leads AS l WHERE l.id = :lead_id AND l.tenant_id = :tenant_id
+        RETURNING lead_id
+    ),
+    reset AS (
+        UPDATE leads AS l
+        SET last_activity_at = :occurred_at, silence_level = 0, updated_at = now(),
+            recovery_state = CASE WHEN l.recovery_state IN ('silent', 'in_recovery', 'control', 'lost')
+                                  THEN 'active' ELSE l.recovery_state END
+        FROM added AS a
+        WHERE l.id = a.lead_id AND CAST(:breaks_silence AS boolean) AND l.last_activity_at < :occurred_at
+        RETURNING l.id
+    )
+    SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM reset) AS reset
+    """
+)
+
+
+def record_activity(
+    *,
+    tenant_id: int,
+    lead_id: int,
+    kind: str,
+    occurred_at: datetime,
+    channel: str | None = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """Add one activity to the lead's timeline; True when it reset the lead's silence ladder."""
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}; use one of {', '.join(ACTIVITY_KINDS)}")
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    params = {
+        "tenant_id": tenant_id,
+        "lead_id": lead_id,
+        "kind": kind,
+        "channel": channel,
+        "occurred_at": occurred_at,
+        "summary": summary,
+        "details": json.dumps(details or {}),
+        "breaks_silence": kind in SILENCE_BREAKING,
+    }
+    with runtime.session_scope() as session, session.begin():
+        row = session.execute(_RECORD, params).one()
+    if not row.added:
+        raise LookupError(f"no lead {lead_id} in tenant {tenant_id}")
+    return bool(row.reset)

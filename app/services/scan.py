@@ -1,0 +1,431 @@
+"""Step 1 of the loop (docs/pipeline.md): enroll the leads that went silent, in one statement.
+
+A tenant's scan is one set-based, data-modifying SQL statement (`SCAN`), not a loop of
+queries per lead: its CTEs pick the eligible leads, upsert their enrollments, insert the
+scheduled sends, climb the leads one rung and write the audit rows. The work grows with the
+leads enrolled, not with round trips: a tenant of 100,000 leads with a backlog of 3,600
+eligible enrolls its 500 in under a tenth of a second warm, 0.15 s cold (bench/scan.py,
+which also measures the per-lead loops it replaces).
+
+Who is eligible, precisely (`_ELIGIBLE`):
+- *next rung crossed*: `silence_level < cardinality(ladder)` and `last_activity_at <= now -
+  ladder[silence_level + 1]`; a lead climbs one rung per enrollment, so one silent for five
+  days gets rung 1 first, and since the enrollment sets `silence_level` to the rung it
+  never gets the same rung twice (new activity resets the level, `app/services/activities.py`);
+- *open*: `recovery_state` is active, silent, in_recovery or control; replied, recovered and
+  lost leads belong to a person now;
+- *reachable*: at least one channel has an address, consent and no suppression for that
+  address (email compared as stored and lower-cased, as the sender does). A lead whose every
+  channel is suppressed or unconsented is left alone; the writer picks the rung's channel
+  among the reachable ones;
+- *free*: no `active`/`waiting` enrollment in any campaign;
+- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`);
+- *fresh rung*: the rung's send is not already scheduled in this campaign (a control lead
+  never has one). The send's dedupe key is `<tenant>:<campaign>:<lead>:rung-<n>:send` (the
+  pipeline contract), so a lead whose silence was reset and who climbs again cannot get rung
+  n of the same campaign a second time; skipping it here keeps it from an `active`
+  enrollment that no send would ever move.
+
+At most `tenants.scan_cap` of them are taken per run, highest `intent_score × deal_value`
+first (then longest silent). Of those, the holdout bucket (`app/domain/holdout.py`, the same
+md5 formula in SQL) decides the control group: a control lead gets an enrollment with status
+`control` and its rung, `recovery_state = 'control'` and no send, so it is never contacted
+but still climbs and is not picked again each run. Everyone else gets an `active` enrollment
+and one pending `send` action.
+
+Every scan of a tenant, and every "Recover now", first takes a transaction-level advisory
+lock on the tenant: two cron processes (RQ's cron has no lock) or a click during a scan then
+run one after the other, and the second sees the first's enrollments instead of racing it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import BigInteger
+
+from app import queue, runtime
+from app.domain.holdout import HOLDOUT_SQL
+from app.domain.recovery_plan import recovery_plan
+
+RECOVERY_CAMPAIGN_NAME = "Win back silent leads"
+MAX_RECOVER_SELECTION = 10_000
+OPEN_STATES = ("active", "silent", "in_recovery", "control")
+"""Lead states the scan looks at; `ix_leads_silence_rung` is partial on exactly this list."""
+OPEN_STATES_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
+
+# The tenant's scan lock, and no JIT for this transaction: the planner cannot know the ladder's
+# length, guesses a costly plan, and PostgreSQL would spend most of a second compiling a
+# statement that runs in milliseconds (measured with bench/scan.py).
+_LOCK = text(
+    "SELECT set_config('jit', 'off', true), "
+    "pg_advisory_xact_lock(hashtext('lre.scan'), hashtext(CAST(:tenant_id AS text)))"
+)
+
+_TENANT = text(
+    """
+    SELECT silence_ladder_hours, timezone, quiet_start_hour, quiet_end_hour,
+           send_window_start_hour, send_window_end_hour
+    FROM tenants WHERE id = :tenant_id
+    """
+)
+
+_FIND_CAMPAIGN = text(
+    """
+    SELECT id FROM campaigns
+    WHERE tenant_id = :tenant_id AND kind = 'recovery' AND status = 'running'
+    ORDER BY created_at, id
+    LIMIT 1
+    """
+)
+
+_CREATE_CAMPAIGN = text(
+    """
+    INSERT INTO campaigns (tenant_id, name, kind, status, plan, starts_at, goal)
+    VALUES (:tenant_id, :name, 'recovery', 'running', CAST(:plan AS jsonb), now(),
+            'Win back leads who went quiet')
+    RETURNING id
+    """
+)
+
+_CLOCK_AND_RULES = """
+tenant AS (
+    SELECT t.id, t.silence_ladder_hours AS ladder, t.cooldown_hours, t.holdout_percent, t.scan_cap,
+           coalesce(CAST(:now AS timestamptz), now()) AS at,
+           t.id || ':' || CAST(:campaign_id AS bigint) || ':' AS key_prefix
+    FROM tenants AS t WHERE t.id = :tenant_id
+)"""
+
+_IS_CONTROL = HOLDOUT_SQL.format(tenant="l.tenant_id", lead="l.id") + " < t.holdout_percent"
+
+_REACHABLE = """(
+    (coalesce(l.email, '') <> '' AND l.consent_email
+        AND NOT EXISTS (SELECT 1 FROM suppressions AS s
+                        WHERE s.tenant_id = t.id AND s.channel = 'email' AND s.address = l.email)
+        AND NOT EXISTS (SELECT 1 FROM suppressions AS s
+                        WHERE s.tenant_id = t.id AND s.channel = 'email' AND s.address = lower(l.email)))
+    OR (coalesce(l.phone, '') <> '' AND l.consent_sms AND NOT EXISTS (
+        SELECT 1 FROM suppressions AS s
+        WHERE s.tenant_id = t.id AND s.channel = 'sms' AND s.address = l.phone))
+)"""
+
+_BUSY = """EXISTS (
+    SELECT 1 FROM enrollments AS busy WHERE busy.lead_id = l.id AND busy.status IN ('active', 'waiting')
+)"""
+
+_SEND_KEY = "t.key_prefix || concat_ws(':', {lead}, 'rung-' || ({rung}), 'send')"
+"""A rung's send dedupe key, `<tenant>:<campaign>:<lead>:rung-<n>:send` (docs/pipeline.md)."""
+
+# Leads whose silence crossed their next rung: per rung, one range of ix_leads_silence_rung
+# (`OFFSET 0` keeps each rung's scan a parameterised index range instead of a scan of the
+# whole tenant). The rung's send is looked up for the survivors of the cheap filters, one
+# unique-index probe each (`LIMIT 1` keeps it a probe, never a hash of every send ever
+# scheduled). The holdout hash is computed for the picked leads only.
+_ELIGIBLE = f"""
+eligible AS MATERIALIZED (
+    SELECT c.lead_id, r.rung, c.worth, c.last_activity_at
+    FROM tenant AS t
+    CROSS JOIN LATERAL unnest(t.ladder) WITH ORDINALITY AS r(hours, rung)
+    CROSS JOIN LATERAL (
+        SELECT l.id AS lead_id, l.intent_score * l.deal_value AS worth, l.last_activity_at
+        FROM leads AS l
+        WHERE l.tenant_id = t.id AND l.silence_level = r.rung - 1
+          AND l.recovery_state IN {OPEN_STATES_SQL}
+          AND l.last_activity_at <= t.at - make_interval(hours => r.hours)
+          AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
+          AND {_REACHABLE}
+          AND NOT {_BUSY}
+        OFFSET 0
+    ) AS c
+    LEFT JOIN LATERAL (
+        SELECT true AS found FROM scheduled_actions AS a
+        WHERE a.dedupe_key = {_SEND_KEY.format(lead="c.lead_id", rung="r.rung")}
+        LIMIT 1
+    ) AS sent ON true
+    WHERE sent.found IS NULL
+),
+picked AS (
+    SELECT e.lead_id, e.rung, {HOLDOUT_SQL.format(tenant="t.id", lead="e.lead_id")} < t.holdout_percent AS is_control
+    FROM (SELECT * FROM eligible ORDER BY worth DESC, last_activity_at, lead_id
+          LIMIT (SELECT scan_cap FROM tenant)) AS e
+    CROSS JOIN tenant AS t
+)"""
+
+# The leads a person asked for, each with the first rule that stops it ('ok' when none does).
+_REQUESTED = f"""
+requested AS (
+    SELECT DISTINCT x.lead_id FROM unnest(CAST(:lead_ids AS bigint[])) AS x(lead_id)
+),
+verdicts AS (
+    SELECT r.lead_id, l.silence_level + 1 AS rung, {_IS_CONTROL} AS is_control,
+           CASE WHEN l.id IS NULL THEN 'not_found'
+                WHEN {_BUSY} THEN 'already_in_recovery'
+                WHEN l.recovery_state = 'recovered' THEN 'recovered'
+                WHEN NOT {_REACHABLE} THEN 'suppressed'
+                WHEN l.silence_level >= cardinality(t.ladder) THEN 'ladder_complete'
+                WHEN {_IS_CONTROL} AND l.recovery_state = 'control' THEN 'control'
+                WHEN NOT ({_IS_CONTROL}) AND EXISTS (
+                    SELECT 1 FROM scheduled_actions AS sent
+                    WHERE sent.dedupe_key = {_SEND_KEY.format(lead="l.id", rung="l.silence_level + 1")}
+                ) THEN 'rung_already_sent'
+                ELSE 'ok' END AS verdict
+    FROM requested AS r
+    CROSS JOIN tenant AS t
+    LEFT JOIN leads AS l ON l.id = r.lead_id AND l.tenant_id = t.id
+),
+picked AS (
+    SELECT v.lead_id, v.rung, v.is_control FROM verdicts AS v WHERE v.verdict = 'ok'
+)"""
+
+# From `picked(lead_id, rung, is_control)`: enroll, schedule, climb, audit. Every CTE reads the
+# snapshot taken before the statement, so `prev` in `audited` is the enrollment as it was
+# before this upsert (where the lead came from), or none for a first enrollment.
+_ENROLL = """
+enrolled AS (
+    INSERT INTO enrollments AS e
+        (tenant_id, campaign_id, lead_id, current_node, rung, is_control, status, next_action_at, enrolled_at)
+    SELECT t.id, :campaign_id, p.lead_id, 'rung-' || p.rung, p.rung, p.is_control,
+           CASE WHEN p.is_control THEN 'control' ELSE 'active' END,
+           CASE WHEN p.is_control THEN NULL ELSE t.at END, t.at
+    FROM picked AS p CROSS JOIN tenant AS t
+    ON CONFLICT (campaign_id, lead_id) DO UPDATE
+    SET current_node = excluded.current_node, rung = excluded.rung, is_control = excluded.is_control,
+        status = excluded.status, next_action_at = excluded.next_action_at, enrolled_at = excluded.enrolled_at,
+        completed_at = NULL, updated_at = now()
+    WHERE e.status NOT IN ('active', 'waiting')
+    RETURNING e.id, e.lead_id, e.rung, e.is_control, e.current_node
+),
+scheduled AS (
+    INSERT INTO scheduled_actions AS a (tenant_id, enrollment_id, lead_id, kind, node, due_at, dedupe_key, payload)
+    SELECT t.id, n.id, n.lead_id, 'send', n.current_node, t.at,
+           t.key_prefix || concat_ws(':', n.lead_id, n.current_node, 'send'),
+           jsonb_build_object('rung', n.rung, 'source', CAST(:source AS text))
+    FROM enrolled AS n CROSS JOIN tenant AS t
+    WHERE NOT n.is_control
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING a.id
+),
+climbed AS (
+    UPDATE leads AS l
+    SET silence_level = n.rung,
+        recovery_state = CASE WHEN n.is_control THEN 'control' ELSE 'in_recovery' END,
+        updated_at = now()
+    FROM enrolled AS n
+    WHERE l.id = n.lead_id
+    RETURNING l.id
+),
+audited AS (
+    INSERT INTO campaign_transitions (tenant_id, enrollment_id, from_node, to_node, event, reason, at)
+    SELECT t.id, n.id, prev.current_node, n.current_node,
+           CASE WHEN n.is_control THEN 'held_out' ELSE 'enrolled' END,
+           CAST(:source AS text) || ': rung ' || n.rung || ' of ' || cardinality(t.ladder), t.at
+    FROM enrolled AS n CROSS JOIN tenant AS t
+    LEFT JOIN enrollments AS prev ON prev.id = n.id
+    RETURNING id
+)"""
+
+SCAN = text(
+    f"""
+    WITH {_CLOCK_AND_RULES}, {_ELIGIBLE}, {_ENROLL}
+    SELECT (SELECT count(*) FROM eligible) AS eligible,
+           (SELECT count(*) FROM picked) AS picked,
+           count(*) FILTER (WHERE NOT n.is_control) AS enrolled,
+           count(*) FILTER (WHERE n.is_control) AS control,
+           (SELECT count(*) FROM scheduled) AS scheduled
+    FROM enrolled AS n
+    """
+)
+
+RECOVER = text(
+    f"""
+    WITH {_CLOCK_AND_RULES}, {_REQUESTED}, {_ENROLL}
+    SELECT v.lead_id,
+           CASE WHEN n.id IS NULL AND v.verdict = 'ok' THEN 'already_in_recovery'
+                WHEN n.id IS NULL THEN v.verdict
+                WHEN n.is_control THEN 'control'
+                ELSE 'enrolled' END AS outcome,
+           n.rung
+    FROM verdicts AS v LEFT JOIN enrolled AS n USING (lead_id)
+    ORDER BY v.lead_id
+    """
+).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)))
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan of one tenant did; `counts()` is what the agent writes to `agent_runs`."""
+
+    tenant_id: int
+    campaign_id: int
+    eligible: int
+    enrolled: int
+    control: int
+    scheduled: int
+    capped: int
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "eligible": self.eligible,
+            "enrolled": self.enrolled,
+            "control": self.control,
+            "capped": self.capped,
+            "scheduled": self.scheduled,
+        }
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{key} {value}" for key, value in self.counts().items())
+        return f"tenant {self.tenant_id}: {counts}"
+
+
+class RecoverOutcome(enum.StrEnum):
+    """What "Recover now" did with one lead."""
+
+    ENROLLED = "enrolled"
+    """Enrolled at its next rung; its send is scheduled."""
+    CONTROL = "control"
+    """In the holdout group: recorded, never contacted."""
+    ALREADY_IN_RECOVERY = "already_in_recovery"
+    """It has an active enrollment (a second click lands here)."""
+    SUPPRESSED = "suppressed"
+    """No channel with an address, consent and no suppression."""
+    LADDER_COMPLETE = "ladder_complete"
+    """It already had every rung of the tenant's ladder."""
+    RUNG_ALREADY_SENT = "rung_already_sent"
+    """Its next rung was already sent in this campaign (its silence was reset since)."""
+    RECOVERED = "recovered"
+    """Already won back."""
+    NOT_FOUND = "not_found"
+    """No such lead in this tenant."""
+
+
+@dataclass(frozen=True)
+class RecoverResult:
+    """Per lead, what "Recover now" did, for the console to say."""
+
+    tenant_id: int
+    campaign_id: int | None
+    outcomes: dict[int, RecoverOutcome] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(outcome.value for outcome in self.outcomes.values()))
+
+    @property
+    def enrolled(self) -> list[int]:
+        return [lead for lead, outcome in self.outcomes.items() if outcome is RecoverOutcome.ENROLLED]
+
+
+def scan_tenant(*, tenant_id: int, now: datetime | None = None) -> ScanResult:
+    """Enroll the tenant's newly silent leads (within its cap) in one statement, and commit.
+
+    `now` is the clock the ladder and cool-down are measured against (the database's by default).
+    """
+    with runtime.session_scope() as session, session.begin():
+        return run_scan(session, tenant_id=tenant_id, now=now)
+
+
+def run_scan(session: Session, *, tenant_id: int, now: datetime | None = None) -> ScanResult:
+    """The scan inside the caller's transaction, which the caller commits (or, in bench/, rolls back)."""
+    campaign_id = _lock_and_find_campaign(session, tenant_id)
+    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": now, "source": "silence scan"}
+    row = session.execute(SCAN, params).one()
+    return ScanResult(
+        tenant_id=tenant_id,
+        campaign_id=campaign_id,
+        eligible=row.eligible,
+        enrolled=row.enrolled,
+        control=row.control,
+        scheduled=row.scheduled,
+        capped=row.eligible - row.picked,
+    )
+
+
+def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | None = None) -> RecoverResult:
+    """The console's "Recover now": enroll these leads at their next rung at once, then wake the writer.
+
+    The silence threshold, the cool-down and the cap are waived (a person decided), but not
+    suppression, consent, an active enrollment or the holdout. A double click is harmless:
+    the first click leaves an active enrollment, so the second reports `already_in_recovery`;
+    the unique enrollment and dedupe keys refuse a second row even if two clicks race.
+    """
+    if len(lead_ids) > MAX_RECOVER_SELECTION:
+        raise ValueError(f"select at most {MAX_RECOVER_SELECTION} leads per recovery, not {len(lead_ids)}")
+    if not lead_ids:
+        return RecoverResult(tenant_id=tenant_id, campaign_id=None)
+    source = "recover now" + (f" by operator {operator_id}" if operator_id is not None else "")
+    with runtime.session_scope() as session, session.begin():
+        campaign_id = _lock_and_find_campaign(session, tenant_id)
+        params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": None, "source": source}
+        rows = session.execute(RECOVER, {**params, "lead_ids": list(lead_ids)}).all()
+    result = RecoverResult(tenant_id, campaign_id, {row.lead_id: RecoverOutcome(row.outcome) for row in rows})
+    if result.enrolled:
+        request_writes(tenant_id)
+    return result
+
+
+def request_writes(tenant_id: int) -> str:
+    """Wake the writer for this tenant (after a commit, so it sees the new sends)."""
+    return queue.enqueue(runtime.redis_client(), "write_due", tenant_id=tenant_id)
+
+
+def scan_all() -> int:
+    """Enqueue one `scan_tenant` job per tenant (so tenants scan in parallel on the workers)."""
+    ids = tenant_ids()
+    connection = runtime.redis_client()
+    for tenant_id in ids:
+        queue.enqueue(connection, "scan_tenant", tenant_id=tenant_id)
+    return len(ids)
+
+
+def tenant_ids(slug: str | None = None) -> list[int]:
+    """Every tenant's id, or the one with this slug (an unknown slug is an error)."""
+    where = "" if slug is None else "WHERE slug = :slug"
+    with runtime.session_scope() as session:
+        ids = list(session.execute(text(f"SELECT id FROM tenants {where} ORDER BY id"), {"slug": slug}).scalars())
+    if slug is not None and not ids:
+        raise ValueError(f"no tenant with slug {slug!r}")
+    return ids
+
+
+def ensure_recovery_campaign(session: Session, tenant_id: int) -> int:
+    """The tenant's oldest running recovery campaign, created (running, one node per rung) if none.
+
+    Call it under the tenant's scan lock (as the scan does) so two callers never create two.
+    """
+    found = session.execute(_FIND_CAMPAIGN, {"tenant_id": tenant_id}).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    plan = _default_plan(session, tenant_id)
+    created = session.execute(
+        _CREATE_CAMPAIGN, {"tenant_id": tenant_id, "name": RECOVERY_CAMPAIGN_NAME, "plan": _json(plan)}
+    )
+    return int(created.scalar_one())
+
+
+def _lock_and_find_campaign(session: Session, tenant_id: int) -> int:
+    session.execute(_LOCK, {"tenant_id": tenant_id})
+    return ensure_recovery_campaign(session, tenant_id)
+
+
+def _default_plan(session: Session, tenant_id: int) -> dict[str, Any]:
+    tenant = session.execute(_TENANT, {"tenant_id": tenant_id}).one_or_none()
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id}")
+    return recovery_plan(
+        tenant.silence_ladder_hours,
+        timezone=tenant.timezone,
+        quiet_hours=(tenant.quiet_start_hour, tenant.quiet_end_hour),
+        send_window=(tenant.send_window_start_hour, tenant.send_window_end_hour),
+    )
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))

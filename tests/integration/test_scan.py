@@ -1,0 +1,547 @@
+"""The silence scan and "Recover now" on real PostgreSQL: every eligibility rule, the cap, the
+holdout, idempotency, the reset on new activity, tenant isolation, and one statement per scan."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from rq import Queue
+from sqlalchemy import Engine
+
+from agents import scanner
+from app import cli
+from app.domain.holdout import is_control
+from app.services import scan
+from app.services.activities import record_activity
+from app.services.scan import RecoverOutcome
+from db.models import (
+    AgentRun,
+    Campaign,
+    CampaignTransition,
+    Enrollment,
+    Lead,
+    ScheduledAction,
+    Suppression,
+    Tenant,
+)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+_external_ids = itertools.count(1)
+
+
+def make_tenant(engine: Engine, slug: str = "acme", **rules: Any) -> int:
+    values = {"slug": slug, "name": slug.title(), "holdout_percent": 0, **rules}
+    with engine.begin() as conn:
+        return int(conn.execute(sa.insert(Tenant).values(**values).returning(Tenant.id)).scalar_one())
+
+
+def make_leads(engine: Engine, tenant_id: int, count: int = 1, *, silent_hours: float = 30, **fields: Any) -> list[int]:
+    rows = []
+    for _ in range(count):
+        n = next(_external_ids)
+        row = {
+            "tenant_id": tenant_id,
+            "external_id": f"x{n}",
+            "first_name": f"Lead{n}",
+            "email": f"lead{n}@example.com",
+            "last_activity_at": NOW - timedelta(hours=silent_hours),
+            **fields,
+        }
+        rows.append(row)
+    with engine.begin() as conn:
+        return list(conn.execute(sa.insert(Lead).returning(Lead.id), rows).scalars())
+
+
+def make_lead(engine: Engine, tenant_id: int, **fields: Any) -> int:
+    return make_leads(engine, tenant_id, 1, **fields)[0]
+
+
+def rows(engine: Engine, model: Any, *where: Any) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(model.__table__).where(*where).order_by(model.id)).all())
+
+
+def lead(engine: Engine, lead_id: int) -> Any:
+    [row] = rows(engine, Lead, Lead.id == lead_id)
+    return row
+
+
+def enrolled_rungs(engine: Engine, tenant_id: int) -> dict[int, int]:
+    return {e.lead_id: e.rung for e in rows(engine, Enrollment, Enrollment.tenant_id == tenant_id)}
+
+
+def complete_enrollments(engine: Engine, tenant_id: int) -> None:
+    """What the advance step does when a rung ends without a reply."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Enrollment)
+            .where(Enrollment.tenant_id == tenant_id, Enrollment.status == "active")
+            .values(status="completed", completed_at=NOW)
+        )
+
+
+@pytest.fixture
+def tenant(clean_db: Engine) -> int:
+    return make_tenant(clean_db)
+
+
+# --- the ladder ------------------------------------------------------------------------------
+
+
+def test_23_hours_is_not_silent_and_24_hours_is_rung_1(clean_db: Engine, tenant: int) -> None:
+    quiet = make_lead(clean_db, tenant, silent_hours=23)
+    silent = make_lead(clean_db, tenant, silent_hours=24)
+
+    result = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert (result.eligible, result.enrolled, result.control, result.capped) == (1, 1, 0, 0)
+    assert enrolled_rungs(clean_db, tenant) == {silent: 1}
+    assert (lead(clean_db, silent).silence_level, lead(clean_db, silent).recovery_state) == (1, "in_recovery")
+    assert (lead(clean_db, quiet).silence_level, lead(clean_db, quiet).recovery_state) == (0, "active")
+
+
+def test_a_lead_silent_for_five_days_gets_rung_1_first(clean_db: Engine, tenant: int) -> None:
+    old = make_lead(clean_db, tenant, silent_hours=5 * 24)
+
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    [action] = rows(clean_db, ScheduledAction)
+    assert (action.lead_id, action.kind, action.node, action.status) == (old, "send", "rung-1", "pending")
+    assert enrolled_rungs(clean_db, tenant) == {old: 1}
+
+
+def test_the_next_rung_comes_after_completion_and_its_threshold_never_twice(clean_db: Engine, tenant: int) -> None:
+    target = make_lead(clean_db, tenant, silent_hours=30)
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert enrolled_rungs(clean_db, tenant) == {target: 1}
+
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=20)).enrolled == 0  # still active
+    complete_enrollments(clean_db, tenant)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=17)).enrolled == 0  # 47 h silent
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=18)).enrolled == 1  # 48 h
+    assert enrolled_rungs(clean_db, tenant) == {target: 2}
+
+    complete_enrollments(clean_db, tenant)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=42)).enrolled == 1  # 72 h
+    complete_enrollments(clean_db, tenant)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(days=60)).eligible == 0  # ladder done
+
+    nodes = [a.node for a in rows(clean_db, ScheduledAction)]
+    assert nodes == ["rung-1", "rung-2", "rung-3"]
+    moves = [(t.from_node, t.to_node, t.event) for t in rows(clean_db, CampaignTransition)]
+    assert moves == [(None, "rung-1", "enrolled"), ("rung-1", "rung-2", "enrolled"), ("rung-2", "rung-3", "enrolled")]
+    assert lead(clean_db, target).silence_level == 3
+
+
+def test_the_tenants_own_ladder_is_used(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, silence_ladder_hours=[2, 6])
+    make_lead(clean_db, tenant, silent_hours=3)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).enrolled == 1
+
+
+def test_the_send_follows_the_pipeline_contract(clean_db: Engine, tenant: int) -> None:
+    target = make_lead(clean_db, tenant)
+    result = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    [enrollment] = rows(clean_db, Enrollment)
+    assert (enrollment.campaign_id, enrollment.current_node, enrollment.status, enrollment.is_control) == (
+        result.campaign_id,
+        "rung-1",
+        "active",
+        False,
+    )
+    [action] = rows(clean_db, ScheduledAction)
+    assert action.dedupe_key == f"{tenant}:{result.campaign_id}:{target}:rung-1:send"
+    assert (action.enrollment_id, action.due_at, action.payload["rung"]) == (enrollment.id, NOW, 1)
+
+
+# --- who is left alone ------------------------------------------------------------------------
+
+
+def suppress(engine: Engine, tenant_id: int, channel: str, address: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Suppression).values(tenant_id=tenant_id, channel=channel, address=address, reason="unsubscribe")
+        )
+
+
+def test_a_lead_suppressed_on_every_channel_it_could_be_reached_on_is_excluded(clean_db: Engine, tenant: int) -> None:
+    email_only = make_lead(clean_db, tenant, email="Ana@Example.com")
+    suppress(clean_db, tenant, "email", "ana@example.com")
+    both_suppressed = make_lead(clean_db, tenant, email="bo@example.com", phone="+15550001", consent_sms=True)
+    suppress(clean_db, tenant, "email", "bo@example.com")
+    suppress(clean_db, tenant, "sms", "+15550001")
+    sms_still_open = make_lead(clean_db, tenant, email="cy@example.com", phone="+15550002", consent_sms=True)
+    suppress(clean_db, tenant, "email", "cy@example.com")
+
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert set(enrolled_rungs(clean_db, tenant)) == {sms_still_open}
+    assert lead(clean_db, email_only).silence_level == lead(clean_db, both_suppressed).silence_level == 0
+
+
+def test_suppressions_of_another_tenant_do_not_count(clean_db: Engine, tenant: int) -> None:
+    other = make_tenant(clean_db, "globex")
+    target = make_lead(clean_db, tenant, email="dee@example.com")
+    suppress(clean_db, other, "email", "dee@example.com")
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert set(enrolled_rungs(clean_db, tenant)) == {target}
+
+
+def test_consent_withdrawn_on_every_usable_channel_is_excluded(clean_db: Engine, tenant: int) -> None:
+    make_lead(clean_db, tenant, consent_email=False, phone="+15550003", consent_sms=False)
+    make_lead(clean_db, tenant, consent_email=False)  # no phone at all
+    make_lead(clean_db, tenant, email=None, phone="+15550004", consent_sms=False)
+    texts_only = make_lead(clean_db, tenant, consent_email=False, phone="+15550005", consent_sms=True)
+
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert set(enrolled_rungs(clean_db, tenant)) == {texts_only}
+
+
+@pytest.mark.parametrize("status", ["active", "waiting"])
+def test_a_lead_in_an_active_enrollment_of_any_campaign_is_excluded(clean_db: Engine, tenant: int, status: str) -> None:
+    busy = make_lead(clean_db, tenant)
+    free = make_lead(clean_db, tenant)
+    with clean_db.begin() as conn:
+        campaign = conn.execute(
+            sa.insert(Campaign)
+            .values(tenant_id=tenant, name="Nurture", kind="sequence", status="running")
+            .returning(Campaign.id)
+        ).scalar_one()
+        conn.execute(sa.insert(Enrollment).values(tenant_id=tenant, campaign_id=campaign, lead_id=busy, status=status))
+
+    result = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert (result.eligible, result.enrolled) == (1, 1)
+    assert lead(clean_db, busy).silence_level == 0
+    assert lead(clean_db, free).silence_level == 1
+
+
+def test_closed_leads_are_not_scanned(clean_db: Engine, tenant: int) -> None:
+    for state in ("replied", "recovered", "lost"):
+        make_lead(clean_db, tenant, recovery_state=state)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).eligible == 0
+
+
+def test_the_cool_down_is_respected(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, cooldown_hours=24)
+    make_lead(clean_db, tenant, silent_hours=100, last_contacted_at=NOW - timedelta(hours=23))
+    rested = make_lead(clean_db, tenant, silent_hours=100, last_contacted_at=NOW - timedelta(hours=24))
+
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert set(enrolled_rungs(clean_db, tenant)) == {rested}
+
+
+def test_the_cap_takes_the_most_valuable_leads_first(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, scan_cap=3)
+    worth = {
+        make_lead(clean_db, tenant, intent_score=score, deal_value=Decimal(value)): score * value
+        for score, value in [(90, 100), (10, 50_000), (50, 2_000), (99, 1), (60, 900)]
+    }
+    ranked = sorted(worth, key=worth.__getitem__, reverse=True)
+
+    first = scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert (first.eligible, first.enrolled, first.capped) == (5, 3, 2)
+    assert set(enrolled_rungs(clean_db, tenant)) == set(ranked[:3])
+
+    second = scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert (second.eligible, second.enrolled, second.capped) == (2, 2, 0)
+    assert set(enrolled_rungs(clean_db, tenant)) == set(ranked)
+
+
+# --- the holdout ------------------------------------------------------------------------------
+
+
+def test_the_holdout_is_about_ten_percent_stable_and_never_contacted(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, holdout_percent=10, scan_cap=5000)
+    ids = make_leads(clean_db, tenant, 2000)
+    expected = {i for i in ids if is_control(tenant, i, 10)}
+
+    first = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert 150 <= first.control <= 250
+    assert (first.enrolled + first.control, first.scheduled) == (2000, first.enrolled)
+    enrollments = rows(clean_db, Enrollment)
+    assert {e.lead_id for e in enrollments if e.is_control} == expected
+    assert {e.lead_id for e in enrollments if e.status == "control"} == expected
+    assert not {a.lead_id for a in rows(clean_db, ScheduledAction)} & expected
+    assert {r.id for r in rows(clean_db, Lead, Lead.recovery_state == "control")} == expected
+    assert {r.silence_level for r in rows(clean_db, Lead)} == {1}  # control climbs too
+
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).eligible == 0  # control is not picked again
+    complete_enrollments(clean_db, tenant)
+    second = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=18))
+    assert second.control == first.control
+    enrollments = rows(clean_db, Enrollment)
+    assert {e.lead_id for e in enrollments if e.is_control and e.rung == 2} == expected
+    assert not {a.lead_id for a in rows(clean_db, ScheduledAction)} & expected
+
+
+# --- idempotency and resets -------------------------------------------------------------------
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            model.__tablename__: conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+            for model in (Enrollment, ScheduledAction, CampaignTransition, Campaign)
+        }
+
+
+def test_running_the_scan_twice_enrolls_nothing_new(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, holdout_percent=10)
+    make_leads(clean_db, tenant, 50)
+    first = scan.scan_tenant(tenant_id=tenant, now=NOW)
+    before = table_counts(clean_db)
+
+    again = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    assert first.enrolled + first.control == 50
+    assert (again.eligible, again.enrolled, again.control) == (0, 0, 0)
+    assert (
+        table_counts(clean_db)
+        == before
+        == {
+            "enrollments": 50,
+            "scheduled_actions": first.enrolled,
+            "campaign_transitions": 50,
+            "campaigns": 1,
+        }
+    )
+
+
+def test_new_activity_resets_the_ladder(clean_db: Engine, tenant: int) -> None:
+    target = make_lead(clean_db, tenant, silent_hours=30)
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert (lead(clean_db, target).silence_level, lead(clean_db, target).recovery_state) == (1, "in_recovery")
+
+    assert not record_activity(tenant_id=tenant, lead_id=target, kind="open", occurred_at=NOW)  # opens are noise
+    assert lead(clean_db, target).silence_level == 1
+    assert record_activity(tenant_id=tenant, lead_id=target, kind="click", occurred_at=NOW, channel="email")
+
+    after = lead(clean_db, target)
+    assert (after.silence_level, after.recovery_state, after.last_activity_at) == (0, "active", NOW)
+    assert not record_activity(tenant_id=tenant, lead_id=target, kind="form", occurred_at=NOW - timedelta(days=1))
+    assert lead(clean_db, target).last_activity_at == NOW  # a late, older event moves nothing
+
+
+def test_a_reset_lead_is_never_left_enrolled_without_a_send(clean_db: Engine, tenant: int) -> None:
+    target = make_lead(clean_db, tenant, silent_hours=30)
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    record_activity(tenant_id=tenant, lead_id=target, kind="sms_in", occurred_at=NOW)
+    complete_enrollments(clean_db, tenant)
+
+    # Silent again past rung 1: rung 1 of this campaign was already sent (same dedupe key), so
+    # the scan leaves the lead alone rather than activate an enrollment that nothing would move.
+    result = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=25))
+
+    assert result.eligible == 0
+    assert [e.status for e in rows(clean_db, Enrollment)] == ["completed"]
+    outcome = scan.recover_now(tenant_id=tenant, lead_ids=[target]).outcomes
+    assert outcome == {target: RecoverOutcome.RUNG_ALREADY_SENT}
+
+
+def test_record_activity_refuses_unknown_leads_and_kinds(clean_db: Engine, tenant: int) -> None:
+    other = make_lead(clean_db, make_tenant(clean_db, "globex"))
+    with pytest.raises(LookupError):
+        record_activity(tenant_id=tenant, lead_id=other, kind="form", occurred_at=NOW)
+    with pytest.raises(ValueError, match="unknown activity kind"):
+        record_activity(tenant_id=tenant, lead_id=other, kind="tweet", occurred_at=NOW)
+
+
+# --- the recovery campaign --------------------------------------------------------------------
+
+
+def test_the_first_scan_creates_a_running_recovery_campaign_from_the_ladder(clean_db: Engine) -> None:
+    tenant = make_tenant(clean_db, silence_ladder_hours=[12, 36, 96, 200])
+    make_lead(clean_db, tenant)
+    result = scan.scan_tenant(tenant_id=tenant, now=NOW)
+
+    [campaign] = rows(clean_db, Campaign)
+    assert (campaign.id, campaign.kind, campaign.status) == (result.campaign_id, "recovery", "running")
+    sends = [node for node in campaign.plan["nodes"] if node["kind"] == "send"]
+    assert [node["id"] for node in sends] == ["rung-1", "rung-2", "rung-3", "rung-4"]
+    assert [node["after_silence"] for node in sends] == ["PT12H", "PT36H", "PT96H", "PT200H"]
+    assert campaign.plan["start"] == "rung-1"
+
+
+def test_the_oldest_running_recovery_campaign_is_used(clean_db: Engine, tenant: int) -> None:
+    with clean_db.begin() as conn:
+        made = [
+            conn.execute(
+                sa.insert(Campaign)
+                .values(tenant_id=tenant, name=name, kind=kind, status=status, created_at=NOW - timedelta(days=age))
+                .returning(Campaign.id)
+            ).scalar_one()
+            for name, kind, status, age in [
+                ("paused", "recovery", "paused", 30),
+                ("sequence", "sequence", "running", 20),
+                ("old", "recovery", "running", 10),
+                ("new", "recovery", "running", 1),
+            ]
+        ]
+    make_lead(clean_db, tenant)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).campaign_id == made[2]
+
+
+def test_an_unknown_tenant_is_an_error(clean_db: Engine) -> None:
+    with pytest.raises(LookupError, match="no tenant"):
+        scan.scan_tenant(tenant_id=999, now=NOW)
+
+
+# --- recover now ------------------------------------------------------------------------------
+
+
+def queued_jobs(connection: redis.Redis, queue_name: str = "default") -> list[tuple[str, dict[str, Any]]]:
+    jobs = Queue(queue_name, connection=connection).get_jobs()
+    return [(job.func_name, job.kwargs) for job in jobs]
+
+
+def test_recover_now_twice_makes_one_enrollment_and_one_send(
+    clean_db: Engine, tenant: int, redis_conn: redis.Redis
+) -> None:
+    fresh = make_lead(clean_db, tenant, silent_hours=1)  # the silence threshold is waived
+
+    first = scan.recover_now(tenant_id=tenant, lead_ids=[fresh, fresh], operator_id=7)
+    second = scan.recover_now(tenant_id=tenant, lead_ids=[fresh], operator_id=7)
+
+    assert first.outcomes == {fresh: RecoverOutcome.ENROLLED}
+    assert second.outcomes == {fresh: RecoverOutcome.ALREADY_IN_RECOVERY}
+    assert len(rows(clean_db, Enrollment)) == len(rows(clean_db, ScheduledAction)) == 1
+    [transition] = rows(clean_db, CampaignTransition)
+    assert transition.reason.startswith("recover now by operator 7")
+    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
+
+
+def test_recover_now_keeps_suppression_consent_holdout_and_tenant_rules(
+    clean_db: Engine, redis_conn: redis.Redis
+) -> None:
+    tenant = make_tenant(clean_db, holdout_percent=50)
+    ids = make_leads(clean_db, tenant, 40, silent_hours=2)
+    control = next(i for i in ids if is_control(tenant, i, 50))
+    treated = next(i for i in ids if not is_control(tenant, i, 50))
+    unconsented = make_lead(clean_db, tenant, consent_email=False)
+    suppressed = make_lead(clean_db, tenant, email="zed@example.com")
+    suppress(clean_db, tenant, "email", "zed@example.com")
+    at_the_top = make_lead(clean_db, tenant, silence_level=3)
+    won = make_lead(clean_db, tenant, recovery_state="recovered")
+    foreign = make_lead(clean_db, make_tenant(clean_db, "globex"))
+    asked = [control, treated, unconsented, suppressed, at_the_top, won, foreign]
+
+    result = scan.recover_now(tenant_id=tenant, lead_ids=asked)
+
+    assert result.outcomes == {
+        control: RecoverOutcome.CONTROL,
+        treated: RecoverOutcome.ENROLLED,
+        unconsented: RecoverOutcome.SUPPRESSED,
+        suppressed: RecoverOutcome.SUPPRESSED,
+        at_the_top: RecoverOutcome.LADDER_COMPLETE,
+        won: RecoverOutcome.RECOVERED,
+        foreign: RecoverOutcome.NOT_FOUND,
+    }
+    assert [a.lead_id for a in rows(clean_db, ScheduledAction)] == [treated]
+    assert lead(clean_db, foreign).silence_level == 0
+    again = scan.recover_now(tenant_id=tenant, lead_ids=[control])
+    assert again.outcomes == {control: RecoverOutcome.CONTROL}
+    assert lead(clean_db, control).silence_level == 1  # a second click does not climb a control lead
+
+
+def test_recover_now_of_nothing_does_nothing(clean_db: Engine, tenant: int) -> None:
+    assert scan.recover_now(tenant_id=tenant, lead_ids=[]).outcomes == {}
+    assert table_counts(clean_db)["campaigns"] == 0
+
+
+# --- isolation and shape ----------------------------------------------------------------------
+
+
+def test_a_scan_of_one_tenant_never_touches_another(clean_db: Engine) -> None:
+    acme, globex = make_tenant(clean_db, "acme"), make_tenant(clean_db, "globex")
+    make_leads(clean_db, acme, 5)
+    theirs = make_leads(clean_db, globex, 5)
+
+    result = scan.scan_tenant(tenant_id=acme, now=NOW)
+
+    assert result.enrolled == 5
+    assert {r.tenant_id for r in rows(clean_db, Enrollment)} == {acme}
+    assert {r.tenant_id for r in rows(clean_db, ScheduledAction)} == {acme}
+    assert {r.tenant_id for r in rows(clean_db, Campaign)} == {acme}
+    assert {(lead(clean_db, i).silence_level, lead(clean_db, i).recovery_state) for i in theirs} == {(0, "active")}
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_scan_is_a_constant_number_of_statements(clean_db: Engine) -> None:
+    small, large = make_tenant(clean_db, "small"), make_tenant(clean_db, "large")
+    make_leads(clean_db, small, 3)
+    make_leads(clean_db, large, 300)
+    scan.scan_tenant(tenant_id=small, now=NOW - timedelta(days=10))  # both campaigns exist now
+    scan.scan_tenant(tenant_id=large, now=NOW - timedelta(days=10))
+
+    with counting_statements(clean_db) as few:
+        assert scan.scan_tenant(tenant_id=small, now=NOW).enrolled == 3
+    with counting_statements(clean_db) as many:
+        assert scan.scan_tenant(tenant_id=large, now=NOW).enrolled == 300
+
+    assert len(few) == len(many) == 3  # lock, campaign, the scan
+    assert sum("INSERT INTO enrollments" in s for s in many) == 1
+
+
+# --- the agent, the cron fan-out and the CLI --------------------------------------------------
+
+
+def test_the_agent_records_its_run_and_wakes_the_writer(clean_db: Engine, tenant: int, redis_conn: redis.Redis) -> None:
+    make_leads(clean_db, tenant, 4, silent_hours=48)
+
+    counts = scanner.scan_tenant(tenant)
+
+    assert counts == {"eligible": 4, "enrolled": 4, "control": 0, "capped": 0, "scheduled": 4}
+    [run] = rows(clean_db, AgentRun)
+    assert (run.agent, run.tenant_id, run.status, run.counts) == ("scanner", tenant, "succeeded", counts)
+    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
+
+
+def test_an_agent_scan_that_enrolls_nobody_wakes_nobody(clean_db: Engine, tenant: int, redis_conn: redis.Redis) -> None:
+    assert scanner.scan_tenant(tenant)["enrolled"] == 0
+    assert queued_jobs(redis_conn) == []
+
+
+def test_scan_all_enqueues_one_scan_per_tenant(clean_db: Engine, redis_conn: redis.Redis) -> None:
+    ids = [make_tenant(clean_db, slug) for slug in ("a", "b", "c")]
+    assert scanner.scan_all() == {"tenants": 3}
+    assert queued_jobs(redis_conn) == [("agents.scanner.scan_tenant", {"tenant_id": i}) for i in ids]
+
+
+def test_cli_scan_prints_counts_and_wakes_the_writer(
+    clean_db: Engine, redis_conn: redis.Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme, globex = make_tenant(clean_db, "acme"), make_tenant(clean_db, "globex")
+    make_leads(clean_db, acme, 2, silent_hours=10 * 24)
+    make_leads(clean_db, globex, 3, silent_hours=10 * 24)
+
+    assert cli.main(["scan", "--tenant", "globex"]) == 0
+
+    assert f"tenant {globex}: eligible 3, enrolled 3" in capsys.readouterr().out
+    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": globex})]
+    assert cli.main(["scan", "--tenant", "nope"]) == 2
