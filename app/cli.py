@@ -45,8 +45,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from app.services import operators
 
-    operator_id = operators.create_admin(tenant_slug=args.tenant, email=args.email, name=args.name)
+    password = operators.generate_password()
+    operator_id = operators.create_admin(tenant_slug=args.tenant, email=args.email, name=args.name, password=password)
     print(f"admin {args.email} is operator {operator_id} of {args.tenant}")
+    print(f"password: {password}  (shown once; sign in at the console and keep it safe)")
     return 0
 
 

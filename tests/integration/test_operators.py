@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app import cli
 from app.services import operators
 from app.services.operators import OperatorIdentity
 from db.models import Operator, Tenant
@@ -103,3 +104,15 @@ def test_the_demo_hint_appears_only_while_the_demo_password_works(clean_db: Engi
         changed = operators.hash_password("changed")
         conn.execute(sa.update(Operator).where(Operator.id == operator_id).values(password_hash=changed))
     assert operators.demo_sign_in() is None
+
+
+def test_the_cli_prints_the_new_admin_password_once(
+    clean_db: Engine, tenant: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["create-admin", "--tenant", "acme", "--email", "root@acme.example", "--name", "Root"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    password = lines[1].split()[1]
+    who = operators.authenticate(email="root@acme.example", password=password)
+    assert who is not None
+    assert who.role == "admin"
+    assert lines[0] == f"admin root@acme.example is operator {who.operator_id} of acme"
