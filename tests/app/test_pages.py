@@ -5,98 +5,42 @@ checked against SQL written here, independently of `db/queries.py`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
-import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 import streamlit_app
 from app.services import operators
 from components import format as fmt
-from db.models import Base
 from pages import session
 from tests.app import factories
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = "../../streamlit_app.py"
-TIMEOUT = 60
-PAGES = {
-    "pages/recovery.py": "Recovery dashboard",
-    "pages/lead_scores.py": "Leads & scores",
-    "pages/campaign_list.py": "Campaigns",
-    "pages/reply_inbox.py": "Replies",
-    "pages/roi_report.py": "ROI",
-    "pages/agent_activity.py": "Agents",
-    "pages/tenant_settings.py": "Settings",
-}
-
-
-def _truncate(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+from tests.app.driver import (
+    APP,
+    PAGES,
+    ROOT,
+    TIMEOUT,
+    dashboard_figures,
+    metrics,
+    open_page,
+    roi_figures,
+    rows,
+    signed_in,
+    silent_lead_ids,
+    submit_sign_in,
+    texts,
+    truncate,
+    unhandled_replies,
+    value,
+)
 
 
 @pytest.fixture(scope="module")
 def world(engine: Engine) -> Iterator[factories.World]:
     """One world for the module: the pages only read, so the tests share it."""
-    _truncate(engine)
+    truncate(engine)
     yield factories.build(engine)
-    _truncate(engine)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    """`st.cache_data` outlives an AppTest; a test must not see the previous test's figures."""
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text(sql), params))
-
-
-def value(engine: Engine, sql: str, **params: Any) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(sa.text(sql), params).scalar()
-
-
-def submit_sign_in(email: str, password: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.text_input(key="signin.email").input(email)
-    at.text_input(key="signin.password").input(password)
-    at.form_submit_button[0].click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def signed_in(email: str, password: str) -> AppTest:
-    at = submit_sign_in(email, password)
-    assert session.IDENTITY in at.session_state, [e.value for e in at.error]
-    # AppTest starts every run in Streamlit's legacy pages-folder mode, but the rerun that
-    # follows sign-in runs in navigation mode: widget ids differ between the two, so one more
-    # run settles them before a test touches a sidebar widget.
-    return at.run()
-
-
-def open_page(at: AppTest, path: str) -> AppTest:
-    at.switch_page(path).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def texts(at: AppTest) -> list[str]:
-    return [t.value for t in at.text]
+    truncate(engine)
 
 
 def reply_bodies(at: AppTest) -> list[str]:
@@ -231,46 +175,13 @@ def test_every_page_explains_an_empty_tenant(world: factories.World, path: str) 
 
 def test_dashboard_figures_equal_sql(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    by_state = dict(rows(engine, "SELECT recovery_state, count(*) FROM leads WHERE tenant_id = :t GROUP BY 1", t=t))
-    silent = value(
-        engine,
-        """SELECT count(*) FROM leads l JOIN tenants t ON t.id = l.tenant_id
-           WHERE l.tenant_id = :t AND l.recovery_state IN ('active', 'silent')
-             AND l.last_activity_at < now() - t.silence_ladder_hours[1] * interval '1 hour'""",
-        t=t,
-    )
-    recovered, revenue = rows(
-        engine,
-        """SELECT count(DISTINCT lead_id), coalesce(sum(value), 0) FROM conversions
-           WHERE tenant_id = :t AND method != 'organic' AND converted_at >= now() - interval '30 days'""",
-        t=t,
-    )[0]
-    worked = sum(by_state.get(s, 0) for s in ("in_recovery", "replied", "recovered", "lost"))
-    assert silent > 0
-    assert recovered > 0
-
+    expected = dashboard_figures(engine, t)
+    assert expected["Silent now"] != "0"
+    assert expected["Recovered 30d"] != "0"
     at = signed_in("demo@acme.example", "demo")
-    assert metrics(at) == {
-        "Silent now": fmt.count(silent),
-        "In recovery": fmt.count(by_state["in_recovery"]),
-        "Replied": fmt.count(by_state["replied"]),
-        "Recovered 30d": fmt.count(recovered),
-        "Revenue 30d": fmt.money(revenue),
-        "Recovery rate": fmt.percent(by_state["recovered"] / worked),
-    }
-    expected_ids = [
-        r.id
-        for r in rows(
-            engine,
-            """SELECT l.id FROM leads l JOIN tenants t ON t.id = l.tenant_id
-               WHERE l.tenant_id = :t AND l.recovery_state IN ('active', 'silent')
-                 AND l.last_activity_at < now() - t.silence_ladder_hours[1] * interval '1 hour'
-               ORDER BY l.intent_score DESC, l.deal_value DESC, l.id LIMIT 25""",
-            t=t,
-        )
-    ]
+    assert metrics(at) == expected
     table = at.dataframe[0].value
-    assert table["id"].tolist() == expected_ids
+    assert table["id"].tolist() == silent_lead_ids(engine, t)
     assert all(table["days_silent"] > 1)
 
 
@@ -323,13 +234,7 @@ def test_campaigns_page_counts_enrollments(world: factories.World, engine: Engin
 
 def test_replies_inbox_puts_urgent_unhandled_first(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    unhandled = rows(
-        engine,
-        """SELECT body, priority FROM inbound_messages WHERE tenant_id = :t AND handled_at IS NULL
-           ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
-                    received_at DESC""",
-        t=t,
-    )
+    unhandled = unhandled_replies(engine, t)
     at = open_page(signed_in("demo@acme.example", "demo"), "pages/reply_inbox.py")
     high = sum(1 for r in unhandled if r.priority == "high")
     assert metrics(at) == {"Unhandled": fmt.count(len(unhandled)), "High priority": fmt.count(high)}
@@ -352,23 +257,10 @@ def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) ->
         if days != 30:
             at.segmented_control(key="roi.days").set_value(days).run()
             assert not at.exception
-        sent, conversions, revenue, cost = rows(
-            engine,
-            """SELECT sum(sent), sum(conversions), sum(revenue), sum(cost_usd) FROM metrics_daily
-               WHERE tenant_id = :t AND day > current_date - :days""",
-            t=t,
-            days=days,
-        )[0]
-        assert metrics(at) == {
-            "Revenue": fmt.money(revenue),
-            "Cost": fmt.money(cost, cents=True),
-            "ROI": fmt.percent(float((revenue - cost) / cost)),
-            "Conversions": fmt.count(conversions),
-            "Messages sent": fmt.count(sent),
-        }
+        assert metrics(at) == roi_figures(engine, t, days)
     channels = at.dataframe[0].value
     assert sorted(channels["channel"]) == ["email", "sms"]
-    assert channels["sent"].sum() == sent
+    assert fmt.count(int(channels["sent"].sum())) == metrics(at)["Messages sent"]
 
 
 def test_agents_page_shows_this_tenant_and_the_heartbeat(world: factories.World) -> None:

@@ -1,0 +1,150 @@
+"""Driving the console with Streamlit's AppTest, and the figures it should show, computed
+here in SQL written independently of `db/queries.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from components import format as fmt
+from db.models import Base
+from pages import session
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 60
+PAGES = {
+    "pages/recovery.py": "Recovery dashboard",
+    "pages/lead_scores.py": "Leads & scores",
+    "pages/campaign_list.py": "Campaigns",
+    "pages/reply_inbox.py": "Replies",
+    "pages/roi_report.py": "ROI",
+    "pages/agent_activity.py": "Agents",
+    "pages/tenant_settings.py": "Settings",
+}
+
+
+def truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params))
+
+
+def value(engine: Engine, sql: str, **params: Any) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def submit_sign_in(email: str, password: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input(key="signin.email").input(email)
+    at.text_input(key="signin.password").input(password)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in(email: str, password: str) -> AppTest:
+    at = submit_sign_in(email, password)
+    assert session.IDENTITY in at.session_state, [e.value for e in at.error]
+    # AppTest starts every run in Streamlit's legacy pages-folder mode, but the rerun that
+    # follows sign-in runs in navigation mode: widget ids differ between the two, so one more
+    # run settles them before a test touches a sidebar widget.
+    return at.run()
+
+
+def pick_tenant(at: AppTest, name: str) -> AppTest:
+    picker = at.sidebar.selectbox(key=session.TENANT)
+    picker.select_index(picker.options.index(name)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(at: AppTest, path: str) -> AppTest:
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+# --- the figures, in SQL of their own -------------------------------------------------------
+
+SILENT_SQL = """
+    FROM leads l JOIN tenants t ON t.id = l.tenant_id
+    WHERE l.tenant_id = :t AND l.recovery_state IN ('active', 'silent')
+      AND l.last_activity_at < now() - (SELECT min(h) FROM unnest(t.silence_ladder_hours) h) * interval '1 hour'
+"""
+
+
+def dashboard_figures(engine: Engine, tenant_id: int) -> dict[str, str]:
+    by_state = dict(
+        rows(engine, "SELECT recovery_state, count(*) FROM leads WHERE tenant_id = :t GROUP BY 1", t=tenant_id)
+    )
+    recovered, revenue = rows(
+        engine,
+        """SELECT count(DISTINCT lead_id), coalesce(sum(value), 0) FROM conversions
+           WHERE tenant_id = :t AND method != 'organic' AND converted_at > now() - interval '30 days'
+             AND converted_at <= now()""",
+        t=tenant_id,
+    )[0]
+    worked = sum(by_state.get(s, 0) for s in ("in_recovery", "replied", "recovered", "lost"))
+    return {
+        "Silent now": fmt.count(value(engine, "SELECT count(*) " + SILENT_SQL, t=tenant_id)),
+        "In recovery": fmt.count(by_state.get("in_recovery", 0)),
+        "Replied": fmt.count(by_state.get("replied", 0)),
+        "Recovered 30d": fmt.count(recovered),
+        "Revenue 30d": fmt.money(revenue),
+        "Recovery rate": fmt.percent(by_state.get("recovered", 0) / worked if worked else None),
+    }
+
+
+def silent_lead_ids(engine: Engine, tenant_id: int, limit: int = 25) -> list[int]:
+    sql = "SELECT l.id " + SILENT_SQL + " ORDER BY l.intent_score DESC, l.deal_value DESC, l.id LIMIT :n"
+    return [r.id for r in rows(engine, sql, t=tenant_id, n=limit)]
+
+
+def roi_figures(engine: Engine, tenant_id: int, days: int) -> dict[str, str]:
+    sent, conversions, revenue, cost = rows(
+        engine,
+        """SELECT coalesce(sum(sent), 0), coalesce(sum(conversions), 0), coalesce(sum(revenue), 0),
+                  coalesce(sum(cost_usd), 0)
+           FROM metrics_daily WHERE tenant_id = :t AND day > (now() AT TIME ZONE 'UTC')::date - :days
+             AND day <= (now() AT TIME ZONE 'UTC')::date""",
+        t=tenant_id,
+        days=days,
+    )[0]
+    return {
+        "Revenue": fmt.money(revenue),
+        "Cost": fmt.money(cost, cents=True),
+        "ROI": fmt.percent(float((revenue - cost) / cost) if cost else None),
+        "Conversions": fmt.count(conversions),
+        "Messages sent": fmt.count(sent),
+    }
+
+
+def unhandled_replies(engine: Engine, tenant_id: int, limit: int = 50) -> list[sa.Row[Any]]:
+    return rows(
+        engine,
+        """SELECT body, priority FROM inbound_messages WHERE tenant_id = :t AND handled_at IS NULL
+           ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
+                    received_at DESC, id DESC
+           LIMIT :n""",
+        t=tenant_id,
+        n=limit,
+    )
