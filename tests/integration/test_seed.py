@@ -1,0 +1,367 @@
+"""The demo seed on a real database: deterministic, realistic, consistent with the product's rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from app.domain.holdout import is_control
+from app.domain.messages import Draft, Facts, check
+from app.services import demo
+from app.services.activities import SILENCE_BREAKING
+from db.demo import integrity, vocab
+from db.models import Base
+from db.seed import seed_demo
+from tests.conftest import _truncate
+
+ANCHOR = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Key columns of the generated content, ordered, excluding anything the database or a random
+# salt decides (ids aside, which the dumps keep: on a reset database they must repeat too).
+DUMPS = {
+    "leads": """SELECT md5(string_agg(concat_ws('|', id, tenant_id, external_id, first_name, last_name, company, title,
+                    email, phone, timezone, source, owner_id, stage, deal_value, intent_score, last_activity_at,
+                    last_contacted_at, silence_level, recovery_state, tags::text, attributes::text, consent_email,
+                    consent_sms, recovered_at, recovered_value), E'\\n' ORDER BY id)) FROM leads""",
+    "messages": """SELECT md5(string_agg(concat_ws('|', id, lead_id, dedupe_key, channel, to_address, subject, body,
+                    source, status, provider_message_id, sent_at, delivered_at, cost_usd), E'\\n' ORDER BY id))
+                    FROM outbound_messages""",
+    "events": """SELECT md5(string_agg(concat_ws('|', message_id, event_type, occurred_at, natural_key),
+                    E'\\n' ORDER BY natural_key)) FROM message_events""",
+    "enrollments": """SELECT md5(string_agg(concat_ws('|', id, campaign_id, lead_id, status, is_control, rung,
+                    current_node, next_action_at), E'\\n' ORDER BY id)) FROM enrollments""",
+    "activities": """SELECT md5(string_agg(concat_ws('|', lead_id, kind, occurred_at, summary),
+                    E'\\n' ORDER BY lead_id, occurred_at, kind, summary)) FROM activities""",
+}
+
+
+def dump(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {name: conn.execute(sa.text(sql)).scalar_one() for name, sql in DUMPS.items()}
+
+
+def scalar(engine: Engine, sql: str, **params: object) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
+# --- determinism -------------------------------------------------------------------------------
+
+
+def test_the_same_seed_and_anchor_give_the_same_rows_and_another_seed_does_not(clean_db: Engine) -> None:
+    demo.seed(tenants=2, leads=1_500, seed=11, anchor=ANCHOR)
+    first = dump(clean_db)
+
+    demo.seed(tenants=2, leads=1_500, seed=11, anchor=ANCHOR, replace=True)
+    assert dump(clean_db) == first
+
+    demo.seed(tenants=2, leads=1_500, seed=12, anchor=ANCHOR, replace=True)
+    other = dump(clean_db)
+    assert all(other[name] != first[name] for name in DUMPS)
+
+
+def test_bulk_mode_loads_exactly_what_the_checked_mode_loads(clean_db: Engine) -> None:
+    seed_demo(clean_db, tenants=3, leads=2_000, seed=5, anchor=ANCHOR, bulk=False)
+    checked = dump(clean_db)
+    _truncate(clean_db)
+
+    counts = seed_demo(clean_db, tenants=3, leads=2_000, seed=5, anchor=ANCHOR, bulk=True)
+
+    assert dump(clean_db) == checked
+    assert counts["leads"] == 2_000
+    with clean_db.connect() as conn:
+        present = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")).scalars())
+        role = conn.execute(sa.text("SHOW session_replication_role")).scalar_one()
+    declared = {str(index.name) for table in Base.metadata.sorted_tables for index in table.indexes}
+    assert declared <= present, "bulk mode must rebuild every index it dropped"
+    assert role == "origin"
+
+
+def test_the_bulk_proof_rejects_a_dangling_foreign_key(clean_db: Engine) -> None:
+    demo.seed(tenants=1, leads=50, seed=1, anchor=ANCHOR)
+    tenant_id, lead_id = rows(clean_db, "SELECT tenant_id, min(id) FROM leads GROUP BY tenant_id")[0]
+    with clean_db.connect() as conn, conn.begin():
+        assert integrity.bypass_foreign_key_triggers(conn)
+        conn.execute(
+            sa.text("INSERT INTO activities (tenant_id, lead_id, kind, occurred_at) VALUES (:t, :l, 'note', now())"),
+            {"t": tenant_id, "l": 10**12},
+        )
+        integrity.restore_triggers(conn)
+        with pytest.raises(ValueError, match=r"activities has dangling references \(lead_id -> leads"):
+            integrity.verify_foreign_keys(conn, ["activities"], {"leads": (lead_id, 50)}, {}, {"tenants": [tenant_id]})
+        conn.rollback()
+
+
+# --- replace, errors, CLI ----------------------------------------------------------------------
+
+
+def test_seeding_over_an_existing_demo_needs_replace(clean_db: Engine) -> None:
+    assert demo.is_empty()
+    result = demo.seed(tenants=2, leads=300, seed=3, anchor=ANCHOR)
+    assert not demo.is_empty()
+    assert result.rows["leads"] == 300
+    assert "seeded 2 tenants, 300 leads" in result.summary()
+
+    with pytest.raises(ValueError, match=r"already has the demo tenants .*--replace"):
+        demo.seed(tenants=2, leads=300, seed=3, anchor=ANCHOR)
+
+    again = demo.seed(tenants=2, leads=400, seed=3, anchor=ANCHOR, replace=True)
+    assert scalar(clean_db, "SELECT count(*) FROM tenants") == 2
+    assert scalar(clean_db, "SELECT count(*) FROM leads") == 400 == again.rows["leads"]
+
+
+def test_replace_leaves_other_tenants_alone(clean_db: Engine) -> None:
+    with clean_db.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tenants (slug, name) VALUES ('acme-live', 'Acme (a real customer)')"))
+    demo.seed(tenants=1, leads=200, seed=3, anchor=ANCHOR)
+    demo.seed(tenants=1, leads=100, seed=3, anchor=ANCHOR, replace=True)
+    assert [r[0] for r in rows(clean_db, "SELECT slug FROM tenants ORDER BY slug")] == ["acme-live", "sunridge-solar"]
+    assert scalar(clean_db, "SELECT count(*) FROM leads") == 100
+
+
+def test_impossible_arguments_are_refused_with_a_reason(clean_db: Engine) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        demo.seed(tenants=3, leads=2, seed=1, anchor=ANCHOR)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        demo.seed(tenants=1, leads=10, seed=1, anchor=datetime(2026, 11, 20, 15, 30))
+    assert demo.is_empty()
+
+
+def test_the_cli_seeds_the_database_it_is_given(clean_db: Engine, database_url: str, redis_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    command = [sys.executable, "-m", "app", "seed", "--tenants", "2", "--leads", "500", "--seed", "3", "--quiet"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "seeded 2 tenants, 500 leads" in done.stdout
+    assert scalar(clean_db, "SELECT count(*) FROM leads") == 500
+    admins = rows(clean_db, "SELECT email, password_hash FROM operators WHERE role = 'admin' ORDER BY email")
+    assert [a[0] for a in admins] == ["demo@brightsmile-dental.example", "demo@sunridge-solar.example"]
+    assert all(str(a[1]).startswith("scrypt$") for a in admins)
+
+
+# --- realism -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(engine: Engine) -> Iterator[Engine]:
+    """One realistic demo (three tenants, 9,000 leads) that the realism tests only read."""
+    _truncate(engine)
+    demo.seed(tenants=3, leads=9_000, seed=7, anchor=ANCHOR)
+    yield engine
+    _truncate(engine)
+
+
+def test_a_realistic_share_of_leads_is_silent_at_each_rung(world: Engine) -> None:
+    ages = rows(
+        world,
+        """SELECT width_bucket(extract(epoch FROM :anchor - last_activity_at) / 3600, ARRAY[24, 48, 72]) AS rung,
+                  count(*)::float / sum(count(*)) OVER () AS share
+           FROM leads GROUP BY 1 ORDER BY 1""",
+        anchor=ANCHOR,
+    )
+    share = {int(r[0]): float(r[1]) for r in ages}
+    assert 0.3 < share[0] < 0.55, "many leads are active (silent less than a day)"
+    assert 0.04 < share[1] < 0.16, "leads sit on rung 1 right now"
+    assert 0.03 < share[2] < 0.15, "and on rung 2"
+    assert 0.3 < share[3] < 0.55, "a long quiet tail past the last rung"
+
+
+def test_deal_values_follow_each_industry_and_sources_are_skewed(world: Engine) -> None:
+    medians = dict(
+        rows(
+            world,
+            "SELECT t.slug, percentile_cont(0.5) WITHIN GROUP (ORDER BY deal_value) FROM leads l "
+            "JOIN tenants t ON t.id = l.tenant_id GROUP BY t.slug",
+        )
+    )
+    for business in vocab.DEMO_BUSINESSES:
+        typical = vocab.INDUSTRIES[business.industry].deal_median
+        assert 0.75 * typical < float(medians[business.slug]) < 1.3 * typical
+    sources = [float(r[1]) for r in rows(world, "SELECT source, count(*) FROM leads GROUP BY 1 ORDER BY 2 DESC")]
+    assert rows(world, "SELECT source FROM leads GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0] == "web_form"
+    assert sources[0] > 2.5 * sources[len(sources) // 2], "a few sources bring most leads"
+
+
+def test_every_tenant_has_a_full_history(world: Engine) -> None:
+    per_table = {}
+    for table in (
+        "leads",
+        "operators",
+        "activities",
+        "enrollments",
+        "outbound_messages",
+        "message_events",
+        "inbound_messages",
+        "conversions",
+        "suppressions",
+        "metrics_daily",
+        "ai_generations",
+        "campaign_transitions",
+        "scheduled_actions",
+        "agent_runs",
+    ):
+        per_table[table] = rows(
+            world, f"SELECT t.slug, count(x.*) FROM tenants t LEFT JOIN {table} x ON x.tenant_id = t.id GROUP BY 1"
+        )
+    empty = [(table, slug) for table, counts in per_table.items() for slug, count in counts if not count]
+    assert not empty
+    assert scalar(world, "SELECT count(*) FROM tenants") == 3
+    activities_per_lead = scalar(world, "SELECT count(*)::float / (SELECT count(*) FROM leads) FROM activities")
+    assert 2.0 <= float(activities_per_lead) <= 4.0
+    contacted = scalar(
+        world, "SELECT count(DISTINCT lead_id)::float / (SELECT count(*) FROM leads) FROM outbound_messages"
+    )
+    assert 0.2 < float(contacted) < 0.4
+
+
+def test_metrics_daily_adds_up_to_the_raw_rows(world: Engine) -> None:
+    totals = rows(
+        world,
+        """SELECT sum(sent), sum(delivered), sum(opened), sum(clicked), sum(replied), sum(bounced),
+                  sum(unsubscribed), sum(conversions), sum(revenue), round(sum(cost_usd), 4) FROM metrics_daily""",
+    )[0]
+    raw = rows(
+        world,
+        """SELECT (SELECT count(*) FROM outbound_messages WHERE sent_at IS NOT NULL),
+                  (SELECT count(*) FROM message_events WHERE event_type = 'delivered'),
+                  (SELECT count(*) FROM message_events WHERE event_type = 'open'),
+                  (SELECT count(*) FROM message_events WHERE event_type = 'click'),
+                  (SELECT count(*) FROM inbound_messages),
+                  (SELECT count(*) FROM message_events WHERE event_type IN ('bounce', 'undelivered')),
+                  (SELECT count(*) FROM message_events WHERE event_type = 'unsubscribe')
+                    + (SELECT count(*) FROM inbound_messages WHERE intent = 'unsubscribe'),
+                  (SELECT count(*) FROM conversions WHERE channel IS NOT NULL),
+                  (SELECT sum(value) FROM conversions WHERE channel IS NOT NULL),
+                  (SELECT round(sum(m.cost_usd + coalesce(g.cost_usd, 0)), 4) FROM outbound_messages m
+                     LEFT JOIN ai_generations g ON g.id = m.ai_generation_id WHERE m.sent_at IS NOT NULL)""",
+    )[0]
+    assert tuple(totals) == tuple(raw)
+    assert all(value for value in raw)
+
+
+def test_the_control_group_is_a_stable_tenth_never_contacted_and_converts_less(world: Engine) -> None:
+    groups = rows(world, "SELECT tenant_id, lead_id, is_control, status FROM enrollments")
+    control = [g for g in groups if g[2]]
+    assert 0.07 < len(control) / len(groups) < 0.13
+    assert all(g[3] == "control" for g in control)
+    assert all(is_control(int(g[0]), int(g[1]), 10) == bool(g[2]) for g in groups), "the scanner's md5 bucket"
+    assert not scalar(
+        world,
+        "SELECT count(*) FROM outbound_messages m JOIN enrollments e ON e.lead_id = m.lead_id AND e.is_control",
+    )
+    lift = rows(
+        world,
+        """SELECT e.is_control, count(c.id)::float / count(*) FROM enrollments e
+           LEFT JOIN conversions c ON c.lead_id = e.lead_id GROUP BY 1 ORDER BY 1""",
+    )
+    treated, held_out = (float(r[1]) for r in lift)
+    assert treated > 1.5 * held_out > 0
+
+
+def test_addresses_are_valid_and_their_own(world: Engine) -> None:
+    leads = rows(world, "SELECT tenant_id, email, phone, timezone FROM leads")
+    e164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+    email = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.example$")
+    area_zone = {code: zone for zone, codes in vocab.ZONE_AREA_CODES.items() for code in codes}
+    for _, mail, phone, zone in leads:
+        ZoneInfo(str(zone))
+        assert mail is None or email.match(str(mail)), mail
+        assert phone is None or (e164.match(str(phone)) and area_zone[str(phone)[2:5]] == zone), (phone, zone)
+    assert len({(t, m) for t, m, _, _ in leads if m}) == sum(1 for _, m, _, _ in leads if m), "emails are unique"
+    assert len({(t, p) for t, _, p, _ in leads if p}) == sum(1 for _, _, p, _ in leads if p), "phones are unique"
+
+
+def test_nothing_is_sent_to_an_address_after_it_was_suppressed(world: Engine) -> None:
+    assert scalar(world, "SELECT count(*) FROM suppressions") > 0
+    late = scalar(
+        world,
+        """SELECT count(*) FROM outbound_messages m JOIN suppressions s
+             ON s.tenant_id = m.tenant_id AND s.channel = m.channel AND s.address = m.to_address
+           WHERE coalesce(m.sent_at, m.scheduled_for) > s.created_at""",
+    )
+    assert late == 0
+    reasons = {r[0] for r in rows(world, "SELECT DISTINCT reason FROM suppressions")}
+    assert {"unsubscribe", "bounce", "stop"} <= reasons
+
+
+def test_messages_pass_the_products_own_checks_and_respect_the_send_window(world: Engine) -> None:
+    sample = rows(
+        world,
+        """SELECT m.channel, m.subject, m.body, l.first_name, l.company FROM outbound_messages m
+           JOIN leads l ON l.id = m.lead_id ORDER BY m.id LIMIT 500""",
+    )
+    for channel, subject, body, first_name, company in sample:
+        verdict = check(Draft(str(channel), str(body), subject and str(subject)), Facts(str(first_name), company))
+        assert verdict.ok, (verdict.problems, body)
+    outside = scalar(
+        world,
+        """SELECT count(*) FROM outbound_messages m JOIN leads l ON l.id = m.lead_id
+           WHERE m.sent_at IS NOT NULL AND extract(hour FROM m.sent_at AT TIME ZONE l.timezone) NOT BETWEEN 8 AND 19""",
+    )
+    assert outside == 0, "sends happen 08:00-20:00 in the lead's own time zone"
+
+
+def test_states_agree_with_enrollments_and_replies_with_their_triage(world: Engine) -> None:
+    assert not scalar(
+        world,
+        "SELECT count(*) FROM (SELECT lead_id FROM enrollments WHERE status IN ('active', 'waiting') "
+        "GROUP BY lead_id HAVING count(*) > 1) AS twice",
+    )
+    orphans = scalar(
+        world,
+        """SELECT count(*) FROM leads l WHERE l.recovery_state IN ('in_recovery', 'control')
+           AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.lead_id = l.id AND e.rung = l.silence_level)""",
+    )
+    assert orphans == 0, "a lead on the ladder stands on its enrollment's rung"
+    assert not scalar(
+        world,
+        """SELECT count(*) FROM leads l WHERE l.recovery_state = 'replied'
+           AND NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.lead_id = l.id)""",
+    )
+    assert not scalar(world, "SELECT count(*) FROM leads WHERE recovery_state = 'active' AND silence_level > 0")
+    woken = scalar(
+        world,
+        """SELECT count(*) FROM leads l WHERE l.silence_level > 0 AND EXISTS (
+               SELECT 1 FROM message_events e WHERE e.lead_id = l.id AND e.event_type IN ('click', 'reply'))""",
+    )
+    assert woken == 0, "a click or a reply resets the silence ladder (app/services/activities.py)"
+    breaking = list(SILENCE_BREAKING)
+    mismatched = scalar(
+        world,
+        """SELECT count(*) FROM leads l LEFT JOIN LATERAL (
+               SELECT max(a.occurred_at) AS last FROM activities a
+               WHERE a.lead_id = l.id AND a.kind = ANY(CAST(:kinds AS text[]))) AS own ON true
+           WHERE own.last IS DISTINCT FROM l.last_activity_at""",
+        kinds=breaking,
+    )
+    assert mismatched == 0, "last_activity_at is the lead's latest own activity on its timeline"
+    recovered = rows(
+        world,
+        "SELECT count(*), count(c.id) FROM leads l LEFT JOIN conversions c ON c.lead_id = l.id "
+        "WHERE l.recovery_state = 'recovered'",
+    )[0]
+    assert recovered[0] == recovered[1] > 0
+    verdicts = {
+        (r[0], r[1], r[2]) for r in rows(world, "SELECT DISTINCT intent, sentiment, priority FROM inbound_messages")
+    }
+    for intent, sentiment, priority in verdicts:
+        assert (sentiment, priority) == vocab.REPLIES[str(intent)][:2]
+    stops = rows(world, "SELECT body FROM inbound_messages WHERE intent = 'unsubscribe' AND channel = 'sms'")
+    assert stops
+    assert all(str(b[0]).strip().upper() in {"STOP", "UNSUBSCRIBE"} for b in stops)
