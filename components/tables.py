@@ -42,6 +42,35 @@ def data_table(
     )
 
 
+def selectable_table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, Column],
+    *,
+    empty: tuple[str, str],
+    key: str,
+    height: int | None = None,
+) -> list[int]:
+    """`data_table` whose rows can be ticked (several at once); returns the ticked row positions.
+
+    Positions, not ids: the caller maps them onto the very frame it passed in this run, so a
+    selection always means the rows the person saw.
+    """
+    if frame.empty:
+        empty_state(*empty)
+        return []
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=list(columns),
+        column_config=dict(columns),
+        key=key,
+        height=height if height is not None else "auto",
+        on_select="rerun",
+        selection_mode="multi-row",
+    )
+    return [int(row) for row in event.selection.rows if 0 <= int(row) < len(frame)]
+
+
 def money_column(label: str, *, help: str | None = None) -> Column:
     return st.column_config.NumberColumn(label, format="dollar", help=help)
 

@@ -620,3 +620,93 @@ def last_heartbeat(bind: Bind) -> dt.datetime | None:
     with _connection(bind) as conn:
         value: dt.datetime | None = conn.execute(sql, {"agent": HEARTBEAT_AGENT}).scalar()
     return value
+
+
+# --- recover now: what happened to the leads a rep sent to recovery ---------------------------
+
+
+def recovery_progress(bind: Bind, tenant_id: int, lead_ids: Sequence[int]) -> pd.DataFrame:
+    """Where the pipeline stands for these leads, in the order given (other tenants' ids are ignored).
+
+    Columns: lead_id, name, state (the lead's recovery state), rung, enrollment (status of the
+    lead's newest enrollment), send (status of that enrollment's scheduled send: pending,
+    running, done, canceled; None for a control lead), channel, message (status of the outbox
+    row the writer made for that send; None until written), source (ai, ai_cache, template,
+    offline, manual), sent_at. The send is found by its dedupe key (a unique-index probe),
+    the enrollment and the message through ix_enrollments_lead and ix_outbound_messages_lead.
+    """
+    sql = text(
+        f"""
+        SELECT l.id AS lead_id, {_NAME} AS name, l.recovery_state AS state, e.rung, e.status AS enrollment,
+               a.status AS send, m.channel, m.status AS message, m.source, m.sent_at
+        FROM unnest(CAST(:lead_ids AS bigint[])) WITH ORDINALITY AS asked(id, position)
+        JOIN leads l ON l.id = asked.id AND l.tenant_id = :tenant_id
+        LEFT JOIN LATERAL (
+            SELECT e.id, e.campaign_id, e.current_node, e.rung, e.status FROM enrollments e
+            WHERE e.lead_id = l.id ORDER BY e.updated_at DESC, e.id DESC LIMIT 1
+        ) e ON true
+        LEFT JOIN LATERAL (
+            SELECT a.status FROM scheduled_actions a
+            WHERE e.id IS NOT NULL
+              AND a.dedupe_key = concat_ws(':', l.tenant_id, e.campaign_id, l.id, e.current_node, 'send')
+        ) a ON true
+        LEFT JOIN LATERAL (
+            SELECT m.channel, m.status, m.source, m.sent_at FROM outbound_messages m
+            WHERE m.lead_id = l.id AND m.enrollment_id = e.id AND m.node = e.current_node
+            ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+        ) m ON true
+        ORDER BY asked.position
+        """
+    )
+    with _connection(bind) as conn:
+        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "lead_ids": list(lead_ids)}))
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+OUTBOX_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The tenant's newest outbound messages and how the last 24 hours' messages stand.
+
+    - `rows`: id, created_at, lead_id, lead (name), channel, to_address, subject, body, status,
+      source, provider, provider_message_id, attempts, last_error, scheduled_for, sent_at;
+      newest first. In sandbox mode this is where the "sent" messages can be read.
+    - `last_24h`: {status: count} of the messages created in the last 24 hours.
+    """
+
+    rows: pd.DataFrame
+    last_24h: dict[str, int] = field(default_factory=dict)
+
+
+def outbox(
+    bind: Bind, tenant_id: int, *, status: str | None = None, limit: int = 50, now: dt.datetime | None = None
+) -> Outbox:
+    """The outbox (see `Outbox`), optionally only rows of one `status`; both reads walk
+    ix_outbound_messages_tenant_time backwards from now."""
+    status_clause = "AND m.status = :status" if status else ""
+    rows_sql = text(
+        f"""
+        SELECT m.id, m.created_at, m.lead_id, {_NAME} AS lead, m.channel, m.to_address, m.subject, m.body,
+               m.status, m.source, m.provider, m.provider_message_id, m.attempts, m.last_error,
+               m.scheduled_for, m.sent_at
+        FROM outbound_messages m LEFT JOIN leads l ON l.id = m.lead_id
+        WHERE m.tenant_id = :tenant_id {status_clause}
+        ORDER BY m.created_at DESC, m.id DESC
+        LIMIT :limit
+        """
+    )
+    counts_sql = text(
+        """
+        SELECT status, count(*) AS n FROM outbound_messages
+        WHERE tenant_id = :tenant_id AND created_at > CAST(:since AS timestamptz)
+        GROUP BY status ORDER BY status
+        """
+    )
+    params = {"tenant_id": tenant_id, "status": status, "limit": limit, "since": _now(now) - OUTBOX_WINDOW}
+    with _connection(bind) as conn:
+        rows = _frame(conn.execute(rows_sql, params))
+        counts = {r.status: int(r.n) for r in conn.execute(counts_sql, params)}
+    return Outbox(rows=rows, last_24h=counts)

@@ -14,9 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.services import agent_status as machinery
 from app.services import operators
 from db import queries
 
+PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
 FRESH = dt.timedelta(seconds=30)
 SLOW = dt.timedelta(minutes=5)
@@ -96,3 +98,54 @@ def last_heartbeat() -> dt.datetime | None:
 @st.cache_data(ttl=SLOW, show_spinner=False)
 def tenant_settings(tenant_id: int) -> queries.TenantSettings | None:
     return queries.tenant_settings(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
+def recovery_progress(tenant_id: int, lead_ids: tuple[int, ...]) -> pd.DataFrame:
+    return queries.recovery_progress(runtime.engine(), tenant_id, lead_ids)
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
+def outbox(tenant_id: int, status: str | None) -> queries.Outbox:
+    return queries.outbox(runtime.engine(), tenant_id, status=status)
+
+
+# Redis, through app/services/machinery.py (pages never import rq or redis).
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def queue_overview() -> list[machinery.QueueDepth]:
+    return machinery.queue_overview()
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def workers() -> list[machinery.WorkerStatus]:
+    return machinery.workers()
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def failed_jobs(tenant_id: int, limit: int) -> list[machinery.FailedJob]:
+    return machinery.failed_jobs(limit, tenant_id=tenant_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def cron_schedulers() -> list[machinery.CronSchedulerStatus]:
+    return machinery.cron_schedulers()
+
+
+def forget_queues() -> None:
+    """After a retry: the queue and failed-job figures must show the move at once."""
+    queue_overview.clear()
+    failed_jobs.clear()
+
+
+def forget_leads() -> None:
+    """After a Recover now: the silent list, the counts and the leads table must show the leads moved.
+
+    Whole functions are cleared, every tenant's entries with them: an entry's key depends on how
+    its arguments were passed, and a re-read of the others costs milliseconds.
+    """
+    recovery_summary.clear()
+    silent_leads.clear()
+    leads_page.clear()
+    score_distribution.clear()
