@@ -3,7 +3,8 @@
 Split by concern so each stays readable: `vocab` (the words), `columns` (vectorised column
 helpers), `world` (tenants, reps, campaigns: the plan), `small` (inserting those few rows),
 `leads` (who the leads are), `journey` (what the recovery loop did with each of them),
-`tables`, `messages` and `activities` (Arrow tables per database table), `load` (id
-reservation, CSV, COPY), `integrity` (bulk mode's index rebuild and foreign-key proof) and
-`rollups` (metrics_daily in SQL).
+`tables`, `messages` and `activities` (Arrow tables per database table), `binary`
+(PostgreSQL's binary COPY format), `load` (id reservation and the COPY pipeline),
+`integrity` (bulk mode's index rebuild and foreign-key proof) and `rollups` (metrics_daily
+in SQL).
 """

@@ -3,8 +3,8 @@
 Measured on the 2-core machine for one million leads: per-row foreign-key triggers (each an
 SPI query taking a row lock on the parent) cost more than everything else in the COPY put
 together, about 5-8 µs per key per row, ~20 M checks for a million leads with their history,
-and maintaining the secondary indexes row by row costs about twice rebuilding them. So a
-large seed, inside its single transaction:
+and maintaining the secondary indexes row by row costs about twice rebuilding them. So each
+lane of a large seed (db/seed.py), inside its transaction:
 
 1. drops the *secondary* (non-unique) indexes of the tables it loads and rebuilds them from
    the models after the load (sorted builds, parallel workers); primary keys, unique
@@ -12,15 +12,16 @@ large seed, inside its single transaction:
 2. switches off the foreign-key *triggers for its own session only*
    (`session_replication_role = replica`, needs a role allowed to set it) while COPY runs,
    then proves every foreign key of every loaded row with one set-based scan per table
-   before commit. The constraints themselves stay declared and enforced for every other
-   session throughout; a violation raises and the whole seed rolls back, exactly as a
-   trigger would have. Without the privilege, the load simply runs with the triggers on.
+   before either lane commits. The constraints themselves stay declared and enforced for
+   every other session throughout; a violation raises and the whole seed rolls back, as a
+   trigger would have made it. Without the privilege, the load runs with the triggers on.
 
 The proof: each reference into a table whose ids this seed reserved must fall inside the
 reserved range, and that range must be complete in the parent (its count of ids equals its
 length); each reference into a small parent (tenants, operators, campaigns, template
 versions) must be one of the ids this seed inserted there. Only rows written by this
-transaction (`xmin`) are scanned.
+transaction (`xmin`) are scanned. A lane proves the completeness of the ranges it loaded and
+the bounds of every reference it wrote, so the two lanes' proofs together cover every key.
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ Leads are stored tenant after tenant, so a tenant's leads are one contiguous sli
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +48,35 @@ SOURCE_NAMES = list(
 STAGE_NAMES, STAGE_WEIGHTS = shares(vocab.STAGES)
 
 
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """A value computed on its own thread from the moment it is created; `get` waits for it.
+
+    Arrow's string kernels release the GIL, so the addresses (a second of work for a million
+    leads) are built while numpy plays the recovery loop, which only needs to know who has one.
+    """
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(compute,), name="seed-addresses", daemon=True)
+        self._thread.start()
+
+    def _run(self, compute: Callable[[], T]) -> None:
+        try:
+            self._value = compute()
+        except BaseException as error:  # re-raised by get(), on the thread that needs the value
+            self._error = error
+
+    def get(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+
 @dataclass
 class Leads:
     """Column arrays, one entry per lead, in tenant order."""
@@ -55,8 +87,9 @@ class Leads:
     last_name: pa.Array
     company: pa.Array
     title: pa.Array
-    email: pa.Array
-    phone: pa.Array
+    has_email: np.ndarray
+    has_phone: np.ndarray
+    addresses: Background[tuple[pa.Array, pa.Array]]  # (email, phone), built while the loop is played
     zone: np.ndarray  # index into vocab.ZONES
     source: np.ndarray  # index into SOURCE_NAMES
     owner: np.ndarray  # operator id, -1 when unassigned
@@ -76,12 +109,12 @@ class Leads:
         return len(self.tenant)
 
     @property
-    def has_email(self) -> np.ndarray:
-        return np.asarray(self.email.is_valid())
+    def email(self) -> pa.Array:
+        return self.addresses.get()[0]
 
     @property
-    def has_phone(self) -> np.ndarray:
-        return np.asarray(self.phone.is_valid())
+    def phone(self) -> pa.Array:
+        return self.addresses.get()[1]
 
 
 def make_leads(plans: list[TenantPlan], owners: list[list[int]], seed: int, anchor_s: int) -> Leads:
@@ -101,10 +134,17 @@ def make_leads(plans: list[TenantPlan], owners: list[list[int]], seed: int, anch
     warmth = rng.beta(2.0, 3.2, n)
     stage = pick(rng, n, STAGE_WEIGHTS)
     consent_sms_share = np.array([i.sms_consent for i in industry])[tenant]
-    phone = _phones(rng, tenant, zone, np.array([i.phone_share for i in industry])[tenant])
-    email = _emails(rng, tenant, first_i, last_i, has_company, company_i)
-    consent_email = chance(rng, EMAIL_CONSENT, n) & np.asarray(email.is_valid())
-    consent_sms = chance(rng, consent_sms_share, n) & np.asarray(phone.is_valid())
+    area, line, has_phone = _phone_numbers(rng, tenant, zone, np.array([i.phone_share for i in industry])[tenant])
+    has_email = chance(rng, EMAIL_SHARE, n)
+    address_rng = np.random.default_rng([seed, 12])
+    addresses = Background(
+        lambda: (
+            _emails(address_rng, tenant, position, first_i, last_i, has_company, company_i, has_email),
+            masked(join("+1", words(_AREA_CODES, area), "555", digits(line, 4)), has_phone),
+        )
+    )
+    consent_email = chance(rng, EMAIL_CONSENT, n) & has_email
+    consent_sms = chance(rng, consent_sms_share, n) & has_phone
     source = _sources(rng, tenant, plans)
     deal = _deal_values(rng, tenant, plans, source, stage)
     topic_i = rng.integers(0, 4, n)
@@ -115,8 +155,9 @@ def make_leads(plans: list[TenantPlan], owners: list[list[int]], seed: int, anch
         last_name=words(vocab.LAST_NAMES, last_i),
         company=masked(words(_COMPANY_NAMES, company_i), has_company),
         title=masked(words(vocab.TITLES, pick(rng, n, zipf(len(vocab.TITLES), 0.9))), has_company),
-        email=email,
-        phone=phone,
+        has_email=has_email,
+        has_phone=has_phone,
+        addresses=addresses,
         zone=zone,
         source=source,
         owner=_owners(rng, tenant, owners),
@@ -184,9 +225,12 @@ _AREA_CODES = [code for name in vocab.ZONES for code in vocab.ZONE_AREA_CODES[na
 _AREA_ZONE_START = np.cumsum([0] + [len(vocab.ZONE_AREA_CODES[name]) for name in vocab.ZONES])
 
 
-def _phones(rng: np.random.Generator, tenant: np.ndarray, zone: np.ndarray, share: np.ndarray) -> pa.Array:
-    """+1 <area> 555 <line>: the area code matches the lead's zone and no two leads of a tenant
-    share a number; a crowded area code simply leaves the overflow without a phone."""
+def _phone_numbers(
+    rng: np.random.Generator, tenant: np.ndarray, zone: np.ndarray, share: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area code index, line, has a phone) for +1 <area> 555 <line>: the area code matches
+    the lead's zone and no two leads of a tenant share a number; a crowded area code simply
+    leaves the overflow without a phone."""
     n = len(tenant)
     area = np.zeros(n, dtype=np.int64)
     for z in range(len(vocab.ZONES)):
@@ -195,8 +239,7 @@ def _phones(rng: np.random.Generator, tenant: np.ndarray, zone: np.ndarray, shar
         area[rows] = _AREA_ZONE_START[z] + pick(rng, rows.size, zipf(int(count), 0.9, 2.0))
     rank = _rank_within(tenant * len(_AREA_CODES) + area)
     line = (rank * LINE_STRIDE + tenant * 389 + area * 97) % PHONE_LINES
-    has = chance(rng, share, n) & (rank < PHONE_LINES)
-    return masked(join("+1", words(_AREA_CODES, area), "555", digits(line, 4)), has)
+    return area, line, chance(rng, share, n) & (rank < PHONE_LINES)
 
 
 def _rank_within(group: np.ndarray) -> np.ndarray:
@@ -221,10 +264,12 @@ _LAST_TOKENS = _ascii(vocab.LAST_NAMES)
 def _emails(
     rng: np.random.Generator,
     tenant: np.ndarray,
+    position: np.ndarray,
     first_i: np.ndarray,
     last_i: np.ndarray,
     has_company: np.ndarray,
     company_i: np.ndarray,
+    has_email: np.ndarray,
 ) -> pa.Array:
     """first.last@their-company.example or a personal mailbox; unique within a tenant."""
     n = len(tenant)
@@ -249,17 +294,18 @@ def _emails(
     work = has_company & chance(rng, WORK_EMAIL_SHARE, n)
     personal = words(vocab.PERSONAL_DOMAINS, pick(rng, n, zipf(len(vocab.PERSONAL_DOMAINS), 1.2, 1.0)))
     domain = pc.if_else(pa.array(work), words(_COMPANY_DOMAINS, company_i), personal)
-    return _unique_emails(rng, tenant, local, domain)
+    return masked(_unique_emails(tenant, position, local, domain), has_email)
 
 
-def _unique_emails(rng: np.random.Generator, tenant: np.ndarray, local: pa.Array, domain: pa.Array) -> pa.Array:
-    """A repeated address gets a number (jsmith2@…); the rare clash that remains loses its email."""
-    plain = join(local, "@", domain)
-    repeat = _repeat_number(tenant, plain)
+def _unique_emails(tenant: np.ndarray, position: np.ndarray, local: pa.Array, domain: pa.Array) -> pa.Array:
+    """A repeated address gets a number (jsmith2@…); the rare clash that remains gets the
+    lead's own number after a dot, which no other address of the tenant can carry."""
+    repeat = _repeat_number(tenant, join(local, "@", domain))
     suffix = pc.if_else(pa.array(repeat > 0), digits(repeat + 1, 1), pa.scalar(""))
-    email = join(local, suffix, "@", domain)
-    keep = (_repeat_number(tenant, email) == 0) & chance(rng, EMAIL_SHARE, len(tenant))
-    return masked(email, keep)
+    local = join(local, suffix)
+    clash = _repeat_number(tenant, join(local, "@", domain)) > 0
+    local = pc.if_else(pa.array(clash), join(local, ".", digits(position, 1)), local)
+    return join(local, "@", domain)
 
 
 def _repeat_number(tenant: np.ndarray, text: pa.Array) -> np.ndarray:

@@ -1,24 +1,25 @@
-"""Getting generated rows into PostgreSQL fast: reserved id ranges, CSV, COPY, a pipeline.
+"""Getting generated rows into PostgreSQL fast: reserved id ranges, binary COPY, a pipeline.
 
-COPY from CSV is the fastest path psycopg offers short of hand-built binary (STACK-NOTES:
-~10x insertmanyvalues). A worker thread builds each table and encodes it as CSV chunk by
-chunk (Arrow's C++ kernels release the GIL), handing chunks over a small queue, so the
-server is ingesting one chunk while the next is being built: PostgreSQL, single-threaded
-per connection, is the bottleneck and should never wait for Python.
+COPY is an order of magnitude faster than INSERTs (STACK-NOTES), and binary COPY spares
+the server the text parsing of CSV (db/demo/binary.py). A worker thread builds each table
+and encodes it chunk by chunk (Arrow's C++ kernels release the GIL), handing chunks over a
+small queue, so the server ingests one chunk while the next is built: PostgreSQL,
+single-threaded per connection, is the bottleneck and should never wait for Python.
 """
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
+
+from ..models import Base
+from . import binary
 
 CHUNK_ROWS = 100_000
 QUEUE_CHUNKS = 6
@@ -44,7 +45,8 @@ def reserve_ids(conn: Connection, table: str, count: int) -> int:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Part of a table as CSV; `first` marks a new table, `last` its end."""
+    """Part of a table as binary COPY data; `first` marks a new table (and carries the format's
+    header), `last` its end (and the trailer)."""
 
     table: str
     columns: tuple[str, ...]
@@ -56,20 +58,24 @@ class Chunk:
 
 
 def chunks_of(name: str, table: pa.Table) -> Iterator[Chunk]:
-    options = pacsv.WriteOptions(include_header=False)
+    """The table in binary COPY format, CHUNK_ROWS rows at a time (header first, trailer last)."""
     columns = tuple(table.column_names)
+    column_kinds = binary.kinds(Base.metadata.tables[name], list(columns))
     total = table.num_rows
     starts = list(range(0, total, CHUNK_ROWS)) or [0]
     for number, start in enumerate(starts):
         part = table.slice(start, CHUNK_ROWS)
-        sink = io.BytesIO()
-        if part.num_rows:
-            pacsv.write_csv(part, sink, options)
-        yield Chunk(name, columns, sink.getvalue(), part.num_rows, total, number == 0, number == len(starts) - 1)
+        first, last = number == 0, number == len(starts) - 1
+        data = bytes(binary.payload(binary.rows(part, column_kinds))) if part.num_rows else b""
+        data = (binary.SIGNATURE if first else b"") + data + (binary.TRAILER if last else b"")
+        yield Chunk(name, columns, data, part.num_rows, total, first, last)
 
 
-def produce(builders: Sequence[Builder]) -> Iterator[Chunk]:
+def produce(builders: Iterable[Builder]) -> Iterator[Chunk]:
     """Build and encode tables on a worker thread, a few chunks ahead of the consumer.
+
+    `builders` is consumed lazily, one table ahead of the COPY, so it may decide late which
+    table comes next (bulk mode's lanes share the tables either may load).
 
     An exception in a builder reaches the consumer where the failed table would have been;
     a consumer that stops early (a COPY failed) makes the worker stop at its next chunk.
@@ -106,22 +112,29 @@ def produce(builders: Sequence[Builder]) -> Iterator[Chunk]:
         worker.join()
 
 
-def copy_all(conn: Connection, chunks: Iterator[Chunk], on_chunk: Callable[[Chunk], None]) -> dict[str, int]:
+def copy_all(
+    conn: Connection,
+    chunks: Iterator[Chunk],
+    on_chunk: Callable[[Chunk], None],
+    before_table: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """COPY every chunk into its table, one COPY statement per table; rows per table.
 
-    `on_chunk` hears an empty chunk when a table's COPY starts, then each chunk once sent.
+    `before_table(name)` runs on this connection before a table's COPY starts; `on_chunk`
+    hears an empty chunk when a table's COPY starts, then each chunk once sent.
     """
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     counts: dict[str, int] = {}
     stream = iter(chunks)
     for head in stream:
+        if before_table is not None:
+            before_table(head.table)
         columns = ", ".join(f'"{c}"' for c in head.columns)
-        with cursor.copy(f'COPY "{head.table}" ({columns}) FROM STDIN (FORMAT csv)') as copy:
+        with cursor.copy(f'COPY "{head.table}" ({columns}) FROM STDIN (FORMAT binary)') as copy:
             on_chunk(Chunk(head.table, head.columns, b"", 0, head.total, first=True, last=False))
             chunk = head
             while True:
-                if chunk.rows:
-                    copy.write(chunk.data)
+                copy.write(chunk.data)
                 if chunk.last:
                     break
                 on_chunk(chunk)

@@ -93,6 +93,21 @@ def test_bulk_mode_loads_exactly_what_the_checked_mode_loads(clean_db: Engine) -
     assert role == "origin"
 
 
+def test_a_failing_bulk_lane_leaves_nothing_behind(clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the provider log is unreadable")
+
+    monkeypatch.setattr("db.demo.messages.events_table", broken)
+    with pytest.raises(RuntimeError, match="unreadable"):
+        seed_demo(clean_db, tenants=2, leads=1_000, seed=5, anchor=ANCHOR, bulk=True)
+
+    assert scalar(clean_db, "SELECT count(*) FROM tenants") == 0
+    assert scalar(clean_db, "SELECT count(*) FROM leads") == 0
+    with clean_db.connect() as conn:
+        present = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")).scalars())
+    assert {str(index.name) for table in Base.metadata.sorted_tables for index in table.indexes} <= present
+
+
 def test_the_bulk_proof_rejects_a_dangling_foreign_key(clean_db: Engine) -> None:
     demo.seed(tenants=1, leads=50, seed=1, anchor=ANCHOR)
     tenant_id, lead_id = rows(clean_db, "SELECT tenant_id, min(id) FROM leads GROUP BY tenant_id")[0]
