@@ -307,20 +307,35 @@ def _load_in_two(
 
 
 class Floating:
-    """The tables either lane may load; a lane's encoder takes the next one when it gets there."""
+    """What the two lanes share: the tables either may load (a lane's encoder takes the next
+    one when it gets there), and the first failure, which stops both."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self._names = list(names)
         self._lock = threading.Lock()
+        self.failure: BaseException | None = None
 
     def take(self) -> str | None:
         with self._lock:
-            return self._names.pop(0) if self._names else None
+            return self._names.pop(0) if self._names and self.failure is None else None
+
+    def fail(self, error: BaseException) -> bool:
+        """Record a lane's failure; True when it is the first (the cause, not a consequence)."""
+        with self._lock:
+            first = self.failure is None
+            if first:
+                self.failure = error
+            return first
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise RuntimeError("the other lane of the seed failed") from self.failure
 
 
 def _run_lanes(lanes: tuple[Lane, Lane], prepared: Prepared, floating: Floating, report: Progress) -> None:
-    """The second lane on a thread, the first here; if either fails, cancel the other's
-    statement so it stops at once, wait for it, and raise the first error."""
+    """The second lane on a thread, the first here. The first lane to fail cancels the other's
+    running statement and stops its next table; both are waited for, and the first error is
+    raised (the other's is only its consequence)."""
     lead, recovery = lanes
     worker = threading.Thread(
         target=_guarded, args=(recovery, prepared, floating, report, lead), name="seed-recovery-lane"
@@ -330,9 +345,8 @@ def _run_lanes(lanes: tuple[Lane, Lane], prepared: Prepared, floating: Floating,
         _guarded(lead, prepared, floating, report, recovery)
     finally:
         worker.join()
-    for lane in lanes:
-        if lane.error is not None:
-            raise lane.error
+    if floating.failure is not None:
+        raise floating.failure
 
 
 def _guarded(lane: Lane, prepared: Prepared, floating: Floating, report: Progress, other: Lane) -> None:
@@ -340,7 +354,7 @@ def _guarded(lane: Lane, prepared: Prepared, floating: Floating, report: Progres
         _run_lane(lane, prepared, floating, report)
     except BaseException as error:
         lane.error = error
-        if other.error is None:
+        if floating.fail(error):
             other.conn.connection.driver_connection.cancel()  # type: ignore[union-attr]
 
 
@@ -355,9 +369,12 @@ def _run_lane(lane: Lane, prepared: Prepared, floating: Floating, report: Progre
         dropped.extend(indexes)
 
     def builders() -> Iterator[load.Builder]:
-        yield from _builders(prepared, lane.tables)
-        while (name := floating.take()) is not None:
-            yield from _builders(prepared, (name,))
+        for fixed in lane.tables:
+            floating.check()
+            yield from _builders(prepared, (fixed,))
+        while (taken := floating.take()) is not None:
+            yield from _builders(prepared, (taken,))
+        floating.check()
 
     unchecked = integrity.bypass_foreign_key_triggers(conn)
     lane.counts = load.copy_all(conn, load.produce(builders()), _chunk_reporter(report), before_table=unindex)
