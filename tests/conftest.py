@@ -35,8 +35,10 @@ def _with_database(url: str, name: str) -> str:
 def _with_redis_db(url: str, db: int) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-        return urlunsplit(parts._replace(query="&".join(filter(None, [query, f"db={db}"]))))
+        # urlunsplit would drop the empty authority ("unix:/path"), which redis-py refuses.
+        kept = [p for p in parts.query.split("&") if p and not p.startswith("db=")]
+        query = "&".join([*kept, f"db={db}"])
+        return f"unix://{parts.path}?{query}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
