@@ -149,3 +149,11 @@ def forget_leads() -> None:
     silent_leads.clear()
     leads_page.clear()
     score_distribution.clear()
+
+
+def forget_rules() -> None:
+    """After a Settings save: the rules, and the figures the silence ladder defines, must show the change."""
+    tenant_settings.clear()
+    recovery_summary.clear()
+    silent_leads.clear()
+    leads_page.clear()

@@ -1,13 +1,57 @@
-"""Settings: the rules this tenant sends by (read-only for now)."""
+"""Settings: the rules this tenant sends by; admins and the tenant's managers may change the recovery rules.
+
+The form saves through `app.services.tenant_settings` in its submit callback, which runs before
+the page is drawn, so the facts above the form already show the saved values. Widget keys carry
+the tenant id, so picking another tenant shows that tenant's values, not the last one typed.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.services import tenant_settings as rules_service
 from components import format as fmt
 from components import tables
 from db.queries import TenantSettings
 from pages import data, session
+
+FLASH = "settings.flash"  # (kind, message) of the last save, shown once
+
+
+def key(tenant_id: int, field: str) -> str:
+    return f"settings.{tenant_id}.{field}"
+
+
+def parse_ladder(text: str) -> list[int]:
+    """`"24, 48, 72"` as hours; raises `ValueError` naming the field on anything but whole numbers."""
+    parts = [p.strip() for p in text.split(",")]
+    if parts == [""]:
+        return []
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ValueError("Silence ladder: enter whole hours separated by commas, e.g. 24, 48, 72") from None
+
+
+def save(tenant_id: int, operator_id: int) -> None:
+    """The form's submit callback: save what was typed, and say how it went."""
+    state = st.session_state
+    try:
+        rules_service.update_recovery_rules(
+            tenant_id=tenant_id,
+            operator_id=operator_id,
+            ladder_hours=parse_ladder(str(state[key(tenant_id, "ladder")])),
+            cooldown_hours=int(state[key(tenant_id, "cooldown")]),
+            holdout_percent=int(state[key(tenant_id, "holdout")]),
+            scan_cap=int(state[key(tenant_id, "scan_cap")]),
+            send_window_start_hour=int(state[key(tenant_id, "window_start")]),
+            send_window_end_hour=int(state[key(tenant_id, "window_end")]),
+        )
+    except (ValueError, PermissionError, LookupError) as err:
+        state[FLASH] = ("error", str(err))
+        return
+    data.forget_rules()
+    state[FLASH] = ("success", "Recovery rules saved.")
 
 
 def ladder_text(hours: tuple[int, ...]) -> str:
@@ -50,6 +94,57 @@ def facts(title: str, rows: list[tuple[str, str]]) -> None:
             right.text(value)
 
 
+def rules_form(s: TenantSettings, operator_id: int) -> None:
+    """The editable recovery rules; quiet hours and the sender identity stay read-only here.
+
+    The inputs carry no bounds of their own: a stored value outside them would stop the page,
+    and the service names the field that is out of range.
+    """
+    st.subheader("Change recovery rules")
+    with st.form(key(s.id, "form")):
+        st.text_input(
+            "Silence ladder (hours, comma-separated)",
+            value=", ".join(str(h) for h in s.silence_ladder_hours),
+            key=key(s.id, "ladder"),
+            help="Strictly increasing positive hours of silence, e.g. 24, 48, 72.",
+        )
+        left, middle, right = st.columns(3)
+        left.number_input("Cool-down (hours)", value=s.cooldown_hours, step=1, key=key(s.id, "cooldown"))
+        middle.number_input(
+            "Control hold-out (%)",
+            value=s.holdout_percent,
+            step=1,
+            key=key(s.id, "holdout"),
+        )
+        right.number_input(
+            "Leads enrolled per scan, at most",
+            value=s.scan_cap,
+            step=1,
+            key=key(s.id, "scan_cap"),
+        )
+        start, end = st.columns(2)
+        start.number_input(
+            "Send window starts (hour)",
+            value=s.send_window_start_hour,
+            step=1,
+            key=key(s.id, "window_start"),
+        )
+        end.number_input(
+            "Send window ends (hour)",
+            value=s.send_window_end_hour,
+            step=1,
+            key=key(s.id, "window_end"),
+        )
+        st.form_submit_button("Save", type="primary", on_click=save, args=(s.id, operator_id))
+
+
+def flash() -> None:
+    outcome = st.session_state.pop(FLASH, None)
+    if outcome is not None:
+        kind, message = outcome
+        (st.success if kind == "success" else st.error)(message)
+
+
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Settings")
@@ -57,12 +152,19 @@ def render() -> None:
     if s is None:
         tables.empty_state("Tenant not found", "It may have been deleted; pick another tenant in the sidebar.")
         return
-    st.caption(f"Read-only for now. Tenant `{s.slug}`, time zone {s.timezone}.")
+    st.caption(f"Tenant `{s.slug}`, time zone {s.timezone}.")
+    flash()
     left, right = st.columns(2, gap="large")
     with left:
         facts("Recovery rules", rules(s))
     with right:
         facts("Sender identity", sender(s))
+    who = session.identity()
+    if who is not None and rules_service.may_edit(role=who.role, operator_tenant_id=who.tenant_id, tenant_id=s.id):
+        rules_form(s, who.operator_id)
+    else:
+        role = who.role if who is not None else "signed out"
+        st.caption(f"Only an admin or a manager of this tenant can change these rules (you are: {role}).")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""Changing a tenant's recovery rules: the silence ladder, cool-down, hold-out, scan cap and send window.
+
+The rules are checked by the domain (`Ladder`, `Window`) and against the bounds the database
+enforces, before anything is written; a bad value raises `ValueError` naming the field, so the
+Settings page can say which one to fix. Only an admin, or a manager of that tenant, may change
+them: the operator's role and tenant are read from the database, never taken from the caller.
+"""
+
+from __future__ import annotations
+
+from app import runtime
+from app.domain.sending_window import Window
+from app.domain.silence import Ladder
+from db.models import Operator, Tenant
+
+MAX_RUNGS = 10  # the database's `ladder_size` check
+MAX_HOLDOUT_PERCENT = 50  # the database's `holdout_range` check
+MAX_SCAN_CAP = 100_000
+EDITOR_ROLES = frozenset({"admin", "manager"})
+
+
+def may_edit(*, role: str, operator_tenant_id: int, tenant_id: int) -> bool:
+    """An admin may change any tenant's rules; a manager only their own tenant's."""
+    return role == "admin" or (role in EDITOR_ROLES and operator_tenant_id == tenant_id)
+
+
+def _checked_ladder(ladder_hours: list[int]) -> Ladder:
+    try:
+        ladder = Ladder.parse(ladder_hours)
+    except ValueError as err:
+        raise ValueError(f"Silence ladder: {err}") from None
+    if ladder.top > MAX_RUNGS:
+        raise ValueError(f"Silence ladder: at most {MAX_RUNGS} rungs")
+    return ladder
+
+
+def check_recovery_rules(
+    *,
+    ladder_hours: list[int],
+    cooldown_hours: int,
+    holdout_percent: int,
+    scan_cap: int,
+    send_window_start_hour: int,
+    send_window_end_hour: int,
+) -> Ladder:
+    """The validated ladder; raises `ValueError` naming the first field that is out of bounds."""
+    ladder = _checked_ladder(ladder_hours)
+    if cooldown_hours < 0:
+        raise ValueError("Cool-down: must be 0 hours or more")
+    if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
+        raise ValueError(f"Hold-out: must be between 0 and {MAX_HOLDOUT_PERCENT} percent")
+    if not 1 <= scan_cap <= MAX_SCAN_CAP:
+        raise ValueError(f"Scan cap: must be between 1 and {MAX_SCAN_CAP:,} leads")
+    try:
+        Window(send_window_start_hour, send_window_end_hour)
+    except ValueError:
+        raise ValueError("Send window: needs 0 <= start < end <= 24 (hours of the lead's day)") from None
+    return ladder
+
+
+def update_recovery_rules(
+    *,
+    tenant_id: int,
+    operator_id: int,
+    ladder_hours: list[int],
+    cooldown_hours: int,
+    holdout_percent: int,
+    scan_cap: int,
+    send_window_start_hour: int,
+    send_window_end_hour: int,
+) -> None:
+    """Save the tenant's recovery rules in one transaction.
+
+    Raises `ValueError` (nothing written) on a bad value, `PermissionError` when the operator is
+    not an active admin or a manager of this tenant, `LookupError` when the tenant does not exist.
+    """
+    ladder = check_recovery_rules(
+        ladder_hours=ladder_hours,
+        cooldown_hours=cooldown_hours,
+        holdout_percent=holdout_percent,
+        scan_cap=scan_cap,
+        send_window_start_hour=send_window_start_hour,
+        send_window_end_hour=send_window_end_hour,
+    )
+    with runtime.session_scope() as session, session.begin():
+        operator = session.get(Operator, operator_id)
+        allowed = (
+            operator is not None
+            and operator.is_active
+            and may_edit(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id)
+        )
+        if not allowed:
+            raise PermissionError("Only an admin or a manager of this tenant may change its recovery rules.")
+        tenant = session.get(Tenant, tenant_id, with_for_update=True)
+        if tenant is None:
+            raise LookupError(f"tenant {tenant_id} does not exist")
+        tenant.silence_ladder_hours = list(ladder.hours)
+        tenant.cooldown_hours = cooldown_hours
+        tenant.holdout_percent = holdout_percent
+        tenant.scan_cap = scan_cap
+        tenant.send_window_start_hour = send_window_start_hour
+        tenant.send_window_end_hour = send_window_end_hour

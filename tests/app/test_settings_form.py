@@ -1,0 +1,68 @@
+"""The Settings page's recovery-rules form through AppTest, on real PostgreSQL: an admin's save
+shows at once and lands in the database, a bad ladder is refused by name, a rep gets no form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from pages import tenant_settings
+from tests.app import factories
+from tests.app.driver import open_page, signed_in, texts, truncate, value
+
+LADDER_SQL = "SELECT silence_ladder_hours FROM tenants WHERE id = :t"
+
+
+@pytest.fixture
+def world(engine: Engine) -> Iterator[factories.World]:
+    """A fresh world per test: these tests write."""
+    truncate(engine)
+    yield factories.build(engine)
+    truncate(engine)
+
+
+def settings_as_admin() -> AppTest:
+    return open_page(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "pages/tenant_settings.py")
+
+
+def save_ladder(at: AppTest, tenant_id: int, ladder: str) -> AppTest:
+    at.text_input(key=tenant_settings.key(tenant_id, "ladder")).input(ladder)
+    at.button(key=f"FormSubmitter:{tenant_settings.key(tenant_id, 'form')}-Save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_admin_changes_the_ladder_and_sees_it(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = settings_as_admin()
+    assert "24 h → 48 h → 72 h" in texts(at)
+    save_ladder(at, acme, "12, 36")
+    assert [s.value for s in at.success] == ["Recovery rules saved."]
+    assert not at.error
+    assert "12 h → 36 h" in texts(at)
+    assert value(engine, LADDER_SQL, t=acme) == [12, 36]
+    at.run()  # the message is said once; the new values stay
+    assert not at.success
+    assert "12 h → 36 h" in texts(at)
+
+
+@pytest.mark.parametrize("ladder", ["48, 24", "", "-1", "24, soon"])
+def test_a_bad_ladder_is_refused_and_nothing_changes(world: factories.World, engine: Engine, ladder: str) -> None:
+    acme = world.tenants["acme"]
+    at = save_ladder(settings_as_admin(), acme, ladder)
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Silence ladder:")
+    assert not at.success
+    assert "24 h → 48 h → 72 h" in texts(at)
+    assert value(engine, LADDER_SQL, t=acme) == [24, 48, 72]
+
+
+def test_a_rep_sees_the_rules_without_a_save(world: factories.World) -> None:
+    at = open_page(signed_in("demo@acme.example", "demo"), "pages/tenant_settings.py")
+    assert "24 h → 48 h → 72 h" in texts(at)
+    assert "Save" not in [b.label for b in at.button]
+    assert not at.text_input
+    assert any("Only an admin or a manager" in c.value for c in at.caption)
