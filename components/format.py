@@ -24,6 +24,20 @@ def money(value: Number | None, *, cents: bool = False) -> str:
     return f"{sign}${abs(amount):,.2f}" if cents else f"{sign}${abs(amount):,.0f}"
 
 
+def money_compact(value: Number | None) -> str:
+    """`$12,345` below $100k, else `$184k` / `$1.84M`: a hero card has room for a few characters."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    amount = float(value)
+    sign = "-" if amount < 0 else ""
+    size = abs(amount)
+    if size >= 1_000_000:
+        return f"{sign}${size / 1_000_000:,.2f}M"
+    if size >= 100_000:
+        return f"{sign}${size / 1_000:,.0f}k"
+    return money(value)
+
+
 def percent(ratio: float | None) -> str:
     """`12.3%` from a ratio of 0.123 (`1,824%` from 18.24); a dash when there is nothing to divide by."""
     if ratio is None or math.isnan(ratio):

@@ -71,8 +71,9 @@ def hero_cards(summary: RecoverySummary) -> list[Card]:
         ),
         Card(
             f"Revenue {summary.window_days}d",
-            fmt.money(summary.revenue_30d),
-            f"Value of the non-organic conversions of the last {summary.window_days} days.",
+            fmt.money_compact(summary.revenue_30d),
+            f"Value of the non-organic conversions of the last {summary.window_days} days "
+            f"({fmt.money(summary.revenue_30d)}).",
         ),
         Card(
             "Recovery rate",

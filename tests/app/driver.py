@@ -109,7 +109,7 @@ def dashboard_figures(engine: Engine, tenant_id: int) -> dict[str, str]:
         "In recovery": fmt.count(by_state.get("in_recovery", 0)),
         "Replied": fmt.count(by_state.get("replied", 0)),
         "Recovered 30d": fmt.count(recovered),
-        "Revenue 30d": fmt.money(revenue),
+        "Revenue 30d": fmt.money_compact(revenue),
         "Recovery rate": fmt.percent(by_state.get("recovered", 0) / worked if worked else None),
     }
 

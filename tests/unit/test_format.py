@@ -31,3 +31,11 @@ def test_ago() -> None:
     assert fmt.ago(now - dt.timedelta(minutes=5), now) == "5 min ago"
     assert fmt.ago(now - dt.timedelta(hours=3), now) == "3 h ago"
     assert fmt.ago(now - dt.timedelta(days=2), now) == "2 d ago"
+
+
+def test_money_compact_fits_a_hero_card() -> None:
+    assert fmt.money_compact(12_345) == "$12,345"
+    assert fmt.money_compact(184_400) == "$184k"
+    assert fmt.money_compact(1_843_210) == "$1.84M"
+    assert fmt.money_compact(-2_500_000) == "-$2.50M"
+    assert fmt.money_compact(None) == fmt.MISSING
