@@ -20,7 +20,9 @@ def send_due(tenant_id: int | None = None, batch: int = 500) -> dict[str, Any]:
 
 
 def reconcile_sending() -> dict[str, Any]:
-    """Hold for review the rows a lost worker left `sending` (sandbox rows go back to pending)."""
+    """Hold for review the rows a lost worker left `sending` (sandbox rows go back to pending),
+    and close the ledger rows of runs whose worker died."""
     with agent_runs.tracked_run(agent="sender-reconcile") as counts:
         counts.update(send.reconcile_stale())
+        counts["abandoned_runs"] = agent_runs.fail_abandoned()
     return counts

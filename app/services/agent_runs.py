@@ -16,6 +16,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import rq
@@ -87,6 +88,26 @@ def finish_run(*, job_id: str, status: RunStatus | str, counts: dict[str, Any], 
     with runtime.session_scope() as session, session.begin():
         if session.execute(statement).rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(f"no agent run {job_id!r}: call start_run before finish_run")
+
+
+ABANDONED_AFTER = timedelta(hours=1)  # far beyond any job's RQ timeout: nothing still runs then
+
+
+def fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Mark `running` rows whose worker died (SIGKILL, lost host) as failed, so the console stops
+    showing them as in progress. A run re-started by RQ under the same job id upserts its row back."""
+    statement = (
+        sa.update(AgentRun)
+        .where(AgentRun.status == RunStatus.RUNNING.value, AgentRun.started_at < sa.func.now() - older_than)
+        .values(
+            status=RunStatus.FAILED.value,
+            error="abandoned: the worker stopped before the run finished",
+            finished_at=sa.func.now(),
+            updated_at=sa.func.now(),
+        )
+    )
+    with runtime.session_scope() as session, session.begin():
+        return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def record_heartbeat(*, job_id: str) -> dict[str, int]:
