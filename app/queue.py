@@ -21,7 +21,15 @@ JOBS: dict[str, tuple[str, str]] = {
     "write_due": ("agents.writer.write_due", "default"),
     "send_due": ("agents.sender.send_due", "high"),
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),
+    "recompute_scores": ("agents.scorer.recompute_scores", "low"),
+    "rescore_all": ("agents.scorer.rescore_all", "low"),
 }
+
+
+# RQ kills a job after 180 s by default. The writer may wait on many uncached model calls, so
+# it gets longer; it stores per chunk, and a killed batch is reclaimed, never double-sent.
+JOB_TIMEOUTS: dict[str, int] = {"write_due": 900}
+DEFAULT_JOB_TIMEOUT = 180
 
 
 def job_target(name: str) -> tuple[str, str]:
@@ -35,5 +43,13 @@ def enqueue(connection: Redis, name: str, *args: Any, job_id: str | None = None,
     """Put job `name` on its queue and return the RQ job id."""
     func, queue_name = job_target(name)
     queue = Queue(queue_name, connection=connection)
-    job = queue.enqueue(func, *args, job_id=job_id, kwargs=kwargs, result_ttl=3600, failure_ttl=7 * 86400)
+    job = queue.enqueue(
+        func,
+        *args,
+        job_id=job_id,
+        kwargs=kwargs,
+        job_timeout=JOB_TIMEOUTS.get(name, DEFAULT_JOB_TIMEOUT),
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+    )
     return str(job.id)

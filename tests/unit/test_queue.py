@@ -36,3 +36,9 @@ def test_cron_schedules_only_known_jobs_on_their_queues() -> None:
     for name, job in jobs.items():
         assert (job.func_name, job.queue_name) == queue.job_target(name)
     assert jobs["heartbeat"].interval == 60
+
+
+def test_every_timeout_names_a_known_job() -> None:
+    from app.queue import JOB_TIMEOUTS, JOBS
+
+    assert set(JOB_TIMEOUTS) <= set(JOBS)
