@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app import runtime
+from app import queue, runtime
 from db.models import ACTIVITY_KINDS
 
 SILENCE_BREAKING = frozenset({"form", "call", "meeting", "page_view", "email_in", "sms_in", "click"})
@@ -57,7 +57,10 @@ def record_activity(
     summary: str = "",
     details: dict[str, Any] | None = None,
 ) -> bool:
-    """Add one activity to the lead's timeline; True when it reset the lead's silence ladder."""
+    """Add one activity to the lead's timeline and ask for its score to be recomputed.
+
+    True when it reset the lead's silence ladder.
+    """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}; use one of {', '.join(ACTIVITY_KINDS)}")
     if occurred_at.tzinfo is None:
@@ -76,4 +79,5 @@ def record_activity(
         row = session.execute(_RECORD, params).one()
     if not row.added:
         raise LookupError(f"no lead {lead_id} in tenant {tenant_id}")
+    queue.enqueue(runtime.redis_client(), "recompute_scores", tenant_id=tenant_id, lead_ids=[lead_id])
     return bool(row.reset)
