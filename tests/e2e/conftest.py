@@ -1,0 +1,188 @@
+"""The console in real Chromium against a real `streamlit run` on the test servers.
+
+One session: the test database is emptied and a small demo seeded into it, the console runs
+as a subprocess (its own process group, the test servers in its environment) until the
+session ends, and every test gets a fresh browser context signed in as the demo admin.
+Readiness is polled against a deadline; the server and the browser are stopped in
+`finally`, so a failing test leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
+
+from app.services import demo, operators
+from db.models import Base, Tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_TENANTS = 2
+DEMO_LEADS = 400
+UP_DEADLINE_S = 60.0
+STOP_DEADLINE_S = 10.0
+POLL_S = 0.2
+UI_TIMEOUT_MS = 20_000  # the first render of a page warms its queries
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Console:
+    """The running console and the demo it serves."""
+
+    url: str
+    email: str
+    password: str
+    tenants: tuple[DemoTenant, ...]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310 - our own server
+            return int(response.status) == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def console(
+    engine: Engine, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    """A seeded demo and `streamlit run streamlit_app.py` serving it; the base URL and the demo."""
+    _truncate(engine)
+    demo.seed(tenants=DEMO_TENANTS, leads=DEMO_LEADS, seed=11, replace=True)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name).order_by(Tenant.id)).all()
+    tenants = tuple(DemoTenant(r.id, r.slug, r.name) for r in rows)
+    assert len(tenants) == DEMO_TENANTS
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    log = tmp_path_factory.mktemp("e2e") / "streamlit.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "streamlit_app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + UP_DEADLINE_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited ({process.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy in {UP_DEADLINE_S} s:\n{log.read_text(errors='replace')[-4000:]}")
+            time.sleep(POLL_S)
+        yield Console(url, f"demo@{tenants[0].slug}.example", operators.DEMO_PASSWORD, tenants)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A fresh browser context, signed in as the demo admin, on the dashboard."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        sign_in(tab, console)
+        yield tab
+    finally:
+        context.close()
+
+
+def sign_in(tab: Page, console: Console) -> None:
+    tab.goto(console.url)
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    tab.get_by_role("textbox", name="Email").fill(console.email)
+    tab.get_by_role("textbox", name="Password").fill(console.password)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("heading", name="Recovery dashboard")).to_be_visible(timeout=UI_TIMEOUT_MS)

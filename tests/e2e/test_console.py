@@ -1,0 +1,112 @@
+"""Issue 4: the operator console end to end, in real Chromium against `streamlit run`.
+
+Synchronisation is Playwright's own waiting on text and roles (`expect(...)`), never sleeps:
+Streamlit draws over a websocket, so a page is ready when its heading is there. Every page
+leaves a full-page screenshot in `tests/e2e/artifacts/<url path>.png`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import Engine
+
+from app.domain.holdout import is_control
+from db import queries
+from db.models import Tenant
+from pages.recovery import SILENT_LIMIT
+from streamlit_app import PAGES
+from tests.e2e.conftest import ARTIFACTS, Console
+
+pytestmark = pytest.mark.e2e
+
+
+def open_page(page: Page, title: str) -> None:
+    """Click the sidebar link of a page and wait for its heading."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=title).first.click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def settings_caption(page: Page, slug: str) -> Locator:
+    return page.get_by_text(re.compile(rf"^Tenant\s+{re.escape(slug)}, time zone"))
+
+
+def offered(page: Page, label: str) -> list[str]:
+    """The options of a selectbox, read by opening it (then closed again)."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    expect(page.get_by_role("option").first).to_be_visible()
+    names = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("option")).to_have_count(0)
+    return names
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_role("combobox", name=label)).to_have_value(option)
+
+
+def test_sign_in_lands_on_the_dashboard(page: Page, console: Console) -> None:
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    expect(page.get_by_role("heading", name="Silent leads worth winning back")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Tenant")).to_have_value(console.tenants[0].name)
+
+
+def test_every_page_opens_from_the_sidebar_nav(page: Page, console: Console) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for spec in (*PAGES[1:], PAGES[0]):  # the dashboard last: reached through its link too
+        open_page(page, spec.title)
+        path = "" if spec is PAGES[0] else spec.url_path  # the default page lives at "/"
+        expect(page).to_have_url(re.compile(rf"^{re.escape(console.url)}/{path}/?$"))
+        page.screenshot(path=str(ARTIFACTS / f"{spec.url_path}.png"), full_page=True)
+
+
+def test_tenant_picker_switches_the_tenant_shown(page: Page, console: Console) -> None:
+    first, second = console.tenants
+    open_page(page, "Settings")
+    expect(settings_caption(page, first.slug)).to_be_visible()
+    assert offered(page, "Tenant") == [first.name, second.name]
+
+    pick(page, "Tenant", second.name)
+    expect(settings_caption(page, second.slug)).to_be_visible()
+    expect(settings_caption(page, first.slug)).to_have_count(0)
+
+    open_page(page, "Recovery dashboard")  # the choice holds across pages
+    expect(page.get_by_role("combobox", name="Tenant")).to_have_value(second.name)
+    pick(page, "Tenant", first.name)
+    open_page(page, "Settings")
+    expect(settings_caption(page, first.slug)).to_be_visible()
+
+
+def _lead_to_recover(engine: Engine, tenant_id: int) -> str:
+    """A silent lead of the dashboard's list with a name of its own, outside the control group."""
+    with engine.connect() as conn:
+        holdout = conn.execute(sa.select(Tenant.holdout_percent).where(Tenant.id == tenant_id)).scalar_one()
+        frame = queries.silent_leads(conn, tenant_id, limit=SILENT_LIMIT)
+    names = Counter(frame["name"])
+    for lead_id, name in zip(frame["id"], frame["name"], strict=True):
+        if names[name] == 1 and not is_control(tenant_id, int(lead_id), holdout):
+            return str(name)
+    pytest.fail("the seeded demo has no silent lead to recover")
+
+
+def test_recover_one_lead_from_the_dashboard(page: Page, console: Console, engine: Engine) -> None:
+    tenant = console.tenants[0]
+    name = _lead_to_recover(engine, tenant.id)
+    assert name in offered(page, "One lead")
+
+    pick(page, "One lead", name)
+    page.get_by_role("button", name="Recover this lead").click()
+
+    outcome = page.get_by_test_id("stAlert").filter(has_text="Recover now:")
+    expect(outcome).to_be_visible()
+    expect(outcome).to_contain_text("1 enrolled")
+    expect(page.get_by_role("combobox", name="One lead")).to_have_value("")  # a new round, a fresh picker
+    assert name not in offered(page, "One lead")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-recovered.png"), full_page=True)
