@@ -1,9 +1,14 @@
-"""Leads & scores: find leads by state, score and name; see how intent is spread."""
+"""Leads & scores: find leads by state, score and name; see how intent is spread and why a lead scores what it does."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
+from app.domain.scoring import Score
+from app.services import scoring
 from components import charts, tables
 from components import format as fmt
 from db.models import LEAD_STATES
@@ -64,6 +69,34 @@ def table(result: LeadsPage) -> None:
     )
 
 
+@st.cache_data(ttl=dt.timedelta(seconds=30), show_spinner=False, max_entries=256)
+def score_breakdown(tenant_id: int, lead_id: int) -> Score:
+    return scoring.score_breakdown(tenant_id=tenant_id, lead_id=lead_id)
+
+
+def breakdown(tenant_id: int, rows: pd.DataFrame) -> None:
+    """The picked lead's score, part by part, with the reason for each."""
+    if rows.empty:
+        return
+    names = dict(zip(rows["id"].astype(int), rows["name"], strict=True))
+    lead_id = st.selectbox("Why this score?", list(names), format_func=names.__getitem__, key="leads.breakdown")
+    if lead_id is None:
+        return
+    result = score_breakdown(tenant_id, int(lead_id))
+    st.caption(f"Score now: {result.total} of 100 (recomputed from the lead's signals)")
+    parts = pd.DataFrame([(p.name, p.points, p.why) for p in result.parts], columns=["part", "points", "why"])
+    tables.data_table(
+        parts,
+        {
+            "part": tables.text_column("Part"),
+            "points": tables.number_column("Points"),
+            "why": tables.text_column("Why"),
+        },
+        empty=("No breakdown", "Pick a lead."),
+        key="leads.breakdown_table",
+    )
+
+
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Leads & scores")
@@ -80,6 +113,7 @@ def render() -> None:
             charts.bar_chart(
                 bands, x="band", y="leads", title="Intent score distribution", x_title="Score", y_title="Leads"
             )
+        breakdown(tenant.id, result.rows)
 
 
 if __name__ == "__main__":
