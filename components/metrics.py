@@ -10,12 +10,14 @@ import streamlit as st
 
 @dataclass(frozen=True)
 class Card:
-    """One figure. `help` is the definition, shown as the card's tooltip."""
+    """One figure. `help` is the definition, shown as the card's tooltip. A `plain_delta` is a
+    note under the figure (e.g. an interval), shown grey and without an up/down arrow."""
 
     label: str
     value: str
     help: str
     delta: str | None = None
+    plain_delta: bool = False
 
 
 def metric_cards(cards: Sequence[Card]) -> None:
@@ -23,4 +25,12 @@ def metric_cards(cards: Sequence[Card]) -> None:
     if not cards:
         return
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(card.label, card.value, delta=card.delta, help=card.help, border=True)
+        column.metric(
+            card.label,
+            card.value,
+            delta=card.delta,
+            help=card.help,
+            border=True,
+            delta_color="off" if card.plain_delta else "normal",
+            delta_arrow="off" if card.plain_delta else "auto",
+        )

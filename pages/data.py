@@ -80,6 +80,11 @@ def roi_by_channel(tenant_id: int, days: int) -> pd.DataFrame:
     return queries.roi_by_channel(runtime.engine(), tenant_id, days=days)
 
 
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def holdout_comparison(tenant_id: int, days: int) -> queries.HoldoutComparison:
+    return queries.holdout_comparison(runtime.engine(), tenant_id, days=days)
+
+
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def agent_runs_latest(tenant_id: int) -> pd.DataFrame:
     return queries.agent_runs_latest(runtime.engine(), tenant_id)

@@ -3,6 +3,7 @@ here in SQL written independently of `db/queries.py`."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.domain import lift
 from components import format as fmt
 from db.models import Base
-from pages import session
+from db.queries import HoldoutComparison, HoldoutGroup
+from pages import roi_report, session
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -136,6 +139,54 @@ def roi_figures(engine: Engine, tenant_id: int, days: int) -> dict[str, str]:
         "Conversions": fmt.count(conversions),
         "Messages sent": fmt.count(sent),
     }
+
+
+def holdout_counts(engine: Engine, tenant_id: int, days: int = 90) -> dict[bool, tuple[int, int, Any, Any]]:
+    """Per group (True = hold-out): leads, recovered, revenue and revenue squared summed per lead."""
+    found = rows(
+        engine,
+        """WITH ranked AS (
+               SELECT lead_id, is_control, enrolled_at,
+                      row_number() OVER (PARTITION BY lead_id ORDER BY enrolled_at, id) AS nth
+               FROM enrollments
+               WHERE tenant_id = :t AND enrolled_at > now() - :days * interval '1 day' AND enrolled_at <= now()
+           ), firsts AS (
+               SELECT r.is_control,
+                      (SELECT coalesce(sum(c.value), 0) FROM conversions c
+                       WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND now()) AS revenue,
+                      EXISTS (SELECT 1 FROM conversions c
+                              WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND now()) AS won
+               FROM ranked r WHERE r.nth = 1
+           )
+           SELECT is_control, count(*) AS n, sum(won::int) AS k, sum(revenue) AS revenue,
+                  sum(revenue ^ 2) AS squares
+           FROM firsts GROUP BY 1""",
+        t=tenant_id,
+        days=days,
+    )
+    return {bool(r.is_control): (int(r.n), int(r.k), r.revenue, r.squares) for r in found}
+
+
+def holdout_from_sql(engine: Engine, tenant_id: int, days: int = 90) -> HoldoutComparison:
+    counts = holdout_counts(engine, tenant_id, days)
+
+    def group(control: bool) -> HoldoutGroup:
+        leads, won, revenue, squares = counts.get(control, (0, 0, 0, 0))
+        return HoldoutGroup(leads, won, Decimal(revenue), Decimal(squares))
+
+    return HoldoutComparison(days=days, treated=group(False), control=group(True))
+
+
+def lift_figures(engine: Engine, tenant_id: int, days: int = 90) -> dict[str, str]:
+    """The hold-out cards, the page's layout fed with counts from the SQL above."""
+    return {c.label: c.value for c in roi_report.lift_cards(holdout_from_sql(engine, tenant_id, days))}
+
+
+def lift_verdicts(engine: Engine, tenant_id: int, days: int = 90) -> list[str]:
+    """The verdict sentences the page shows, each once."""
+    return list(
+        dict.fromkeys(lift.verdict(x) for x in roi_report.holdout_lifts(holdout_from_sql(engine, tenant_id, days)))
+    )
 
 
 def unhandled_replies(engine: Engine, tenant_id: int, limit: int = 50) -> list[sa.Row[Any]]:

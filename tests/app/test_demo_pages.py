@@ -11,14 +11,20 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.domain import lift
 from app.services import demo, operators
 from components import format as fmt
-from pages import session
+from db import queries
+from pages import roi_report, session
 from tests.app.driver import (
     APP,
     PAGES,
     TIMEOUT,
     dashboard_figures,
+    holdout_counts,
+    holdout_from_sql,
+    lift_figures,
+    lift_verdicts,
     metrics,
     open_page,
     pick_tenant,
@@ -125,4 +131,25 @@ def test_campaigns_replies_and_roi_equal_sql(seeded: Demo, engine: Engine) -> No
     assert [t for t in texts(at) if t in bodies] == [r.body for r in unhandled_replies(engine, tenant_id)]
 
     at = open_page(at, "pages/roi_report.py")
-    assert metrics(at) == roi_figures(engine, tenant_id, 30)
+    assert metrics(at) == {**roi_figures(engine, tenant_id, 30), **lift_figures(engine, tenant_id)}
+
+
+@pytest.mark.parametrize("tenant_index", [0, 1])
+def test_roi_lift_against_the_holdout_equals_sql(seeded: Demo, engine: Engine, tenant_index: int) -> None:
+    name, tenant_id = list(seeded.tenants.items())[tenant_index]
+    at = open_page(pick_tenant(signed_in(seeded.email, operators.DEMO_PASSWORD), name), "pages/roi_report.py")
+    assert queries.holdout_comparison(engine, tenant_id) == holdout_from_sql(engine, tenant_id)
+    counts = holdout_counts(engine, tenant_id)
+    treated_n, treated_k, _, _ = counts[False]
+    control_n, control_k, _, _ = counts.get(True, (0, 0, 0, 0))
+    rate = lift.rate_lift(treated_n, treated_k, control_n, control_k)
+    shown = metrics(at)
+    assert shown["Treated recovery rate"] == fmt.percent(treated_k / treated_n)
+    assert shown["Hold-out recovery rate"] == fmt.percent(control_k / control_n if control_n else None)
+    assert shown.items() >= lift_figures(engine, tenant_id).items()
+    assert rate.difference is not None
+    assert shown["Rate lift"] == f"{rate.difference * 100:+.1f} pts".replace("-", "−")
+    verdicts = [lift.verdict(x) for x in roi_report.holdout_lifts(holdout_from_sql(engine, tenant_id))]
+    assert verdicts[0] == lift.verdict(rate)
+    assert sorted(m.value for m in (*at.success, *at.info)) == sorted(lift_verdicts(engine, tenant_id))
+    assert {m.value for m in at.success} == {v for v in verdicts if v.endswith(": significant.")}

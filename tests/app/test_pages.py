@@ -21,6 +21,7 @@ from tests.app.driver import (
     ROOT,
     TIMEOUT,
     dashboard_figures,
+    lift_figures,
     metrics,
     open_page,
     roi_figures,
@@ -257,7 +258,7 @@ def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) ->
         if days != 30:
             at.segmented_control(key="roi.days").set_value(days).run()
             assert not at.exception
-        assert metrics(at) == roi_figures(engine, t, days)
+        assert metrics(at) == {**roi_figures(engine, t, days), **lift_figures(engine, t)}
     channels = at.dataframe[0].value
     assert sorted(channels["channel"]) == ["email", "sms"]
     assert fmt.count(int(channels["sent"].sum())) == metrics(at)["Messages sent"]
