@@ -147,7 +147,7 @@ def mean_lift(
     se = math.sqrt(a + b)
     if se == 0:
         return Lift(Measure.MONEY, t.n, c.n, t.mean, c.mean, confidence, d, d, 1.0 if d == 0 else 0.0)
-    df = (a + b) ** 2 / (a * a / (t.n - 1) + b * b / (c.n - 1))
+    df = welch_df(a, b, t.n, c.n)
     half = t_quantile(0.5 + confidence / 2, df) * se
     p_value = 2 * (1 - t_cdf(abs(d) / se, df))
     return Lift(Measure.MONEY, t.n, c.n, t.mean, c.mean, confidence, d - half, d + half, p_value)
@@ -243,3 +243,14 @@ def verdict(lift: Lift) -> str:
     if lift.significant:
         return f"{sentence}: significant."
     return f"{sentence}: not significant: the control group is too small or the difference could be chance."
+
+
+def welch_df(a: float, b: float, n_treated: int, n_control: int) -> float:
+    """Welch–Satterthwaite degrees of freedom from the two squared standard errors.
+
+    With variances so small that their squares underflow to zero, the pooled df is the limit.
+    """
+    denominator = a * a / (n_treated - 1) + b * b / (n_control - 1)
+    if denominator == 0:
+        return float(n_treated + n_control - 2)
+    return (a + b) ** 2 / denominator

@@ -113,3 +113,10 @@ def test_mean_interval_contains_the_estimate_and_swapping_negates(treated: list[
     swapped = mean_lift(control, treated)
     assert swapped.difference == pytest.approx(-lift.difference, abs=1e-6)
     assert (swapped.low, swapped.high) == (pytest.approx(-lift.high, abs=1e-6), pytest.approx(-lift.low, abs=1e-6))
+
+
+def test_welch_df_survives_variances_whose_squares_underflow() -> None:
+    from app.domain.lift import welch_df
+
+    assert welch_df(1e-170, 1e-170, 30, 30) == 58.0
+    assert 29 <= welch_df(1.0, 1.0, 30, 30) <= 58
