@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test lint bench clean-data
+.PHONY: setup browser run test lint bench clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ setup: $(STAMP)
 run: setup
 	$(PY) -m app run
 
-test: setup
+# The end-to-end tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the end-to-end tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make test: the end-to-end tests need chromium (apt-get install chromium)" >&2; exit 1; fi; }
+
+test: setup browser
 	$(PY) -m pytest
 
 lint: setup
