@@ -58,3 +58,118 @@ def funnel(stages: Sequence[tuple[str, int]], *, title: str) -> None:
     _style(fig, title=title, height=300)
     fig.update_layout(hovermode="closest")
     st.plotly_chart(fig, config={"displaylogo": False})
+
+
+STATE_COLORS = (TEAL, "#94A3B8", "#E9C46A", "#2A9D8F", "#264653", CORAL, "#6D597A")
+SCATTER_SIZES = (4.0, 18.0)  # marker diameter in px, smallest and biggest deal
+
+
+def marker_sizes(values: pd.Series) -> list[float]:
+    """Diameters from deal values: area grows with value (square root), between `SCATTER_SIZES`."""
+    low, high = SCATTER_SIZES
+    clean = pd.to_numeric(values, errors="coerce").fillna(0.0).clip(lower=0.0).astype(float)
+    top = float(clean.max()) if len(clean) else 0.0
+    if top <= 0:
+        return [low] * len(clean)
+    return [low + (high - low) * (v / top) ** 0.5 for v in clean]
+
+
+def lead_scatter_figure(frame: pd.DataFrame, *, states: Sequence[str], title: str) -> go.Figure:
+    """Days silent × intent score, one WebGL trace per state (its colour and legend entry), marker
+    area by deal value. Each point's customdata is (lead id, deal value), for hover and selection.
+
+    `frame` has columns id, name, days_silent, intent_score, deal_value, recovery_state; `states`
+    fixes the order (and so the colour) of the states; any other state comes after them.
+    """
+    fig = go.Figure()
+    sizes = pd.Series(marker_sizes(frame["deal_value"]), index=frame.index, dtype=float)
+    present = list(dict.fromkeys(frame["recovery_state"]))
+    ordered = [s for s in states if s in present] + [s for s in present if s not in states]
+    for state in ordered:
+        part = frame[frame["recovery_state"] == state]
+        color = STATE_COLORS[(list(states).index(state) if state in states else len(states)) % len(STATE_COLORS)]
+        fig.add_trace(
+            go.Scattergl(
+                x=part["days_silent"],
+                y=part["intent_score"],
+                mode="markers",
+                name=state.replace("_", " "),
+                text=part["name"],
+                customdata=list(zip(part["id"].astype(int), part["deal_value"].astype(float), strict=True)),
+                marker={"size": sizes[part.index], "color": color, "opacity": 0.7, "line": {"width": 0}},
+                hovertemplate=(
+                    "<b>%{text}</b><br>Score %{y}<br>Deal value $%{customdata[1]:,.0f}<br>"
+                    "Silent %{x:.1f} days<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    _style(fig, title=title, y_title="Intent score", height=460)
+    fig.update_layout(xaxis_title="Days silent", hovermode="closest", dragmode="lasso")
+    return fig
+
+
+def selected_ids(event: object) -> list[int]:
+    """The ids (first customdata item) of the points a plotly selection event names, in order, once each."""
+    selection = _get(event, "selection")
+    points = _get(selection, "points")
+    if not isinstance(points, Sequence):
+        return []
+    ids: list[int] = []
+    for point in points:
+        custom = _get(point, "customdata")
+        if isinstance(custom, Sequence) and not isinstance(custom, str) and len(custom) > 0:
+            custom = custom[0]
+        if isinstance(custom, int | float) and not isinstance(custom, bool):
+            ids.append(int(custom))
+    return list(dict.fromkeys(ids))
+
+
+def _get(obj: object, name: str) -> object:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def lead_scatter(frame: pd.DataFrame, *, states: Sequence[str], title: str, key: str) -> list[int]:
+    """The scatter, selectable by box or lasso; returns the ids of the selected leads."""
+    event = st.plotly_chart(
+        lead_scatter_figure(frame, states=states, title=title),
+        config={"displaylogo": False},
+        on_select="rerun",
+        selection_mode=("box", "lasso"),
+        key=key,
+    )
+    return selected_ids(event)
+
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def week_grid(frame: pd.DataFrame, *, value: str = "count") -> list[list[int]]:
+    """A 7 × 24 grid (weekday 0 = Monday × hour) of `value` from rows of weekday, hour, `value`; 0 where absent."""
+    grid = [[0] * 24 for _ in WEEKDAY_NAMES]
+    for weekday, hour, count in frame[["weekday", "hour", value]].itertuples(index=False):
+        grid[int(weekday)][int(hour)] += int(count)
+    return grid
+
+
+def week_heatmap_figure(frame: pd.DataFrame, *, title: str, value: str = "count") -> go.Figure:
+    """Weekday (rows, Monday on top) × hour of day (columns), shaded by `value`."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=week_grid(frame, value=value),
+            x=[f"{h:02d}" for h in range(24)],
+            y=list(WEEKDAY_NAMES),
+            colorscale=[[0.0, "#F1F5F9"], [0.5, TEAL_LIGHT], [1.0, TEAL]],
+            hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    _style(fig, title=title, height=300)
+    fig.update_layout(xaxis_title="Local hour", hovermode="closest", yaxis={"autorange": "reversed"})
+    return fig
+
+
+def week_heatmap(frame: pd.DataFrame, *, title: str, value: str = "count") -> None:
+    st.plotly_chart(week_heatmap_figure(frame, title=title, value=value), config={"displaylogo": False})

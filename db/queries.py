@@ -341,6 +341,40 @@ def leads_page(
     )
 
 
+SCATTER_LIMIT = 100_000
+
+
+def lead_scatter(
+    bind: Bind, tenant_id: int, *, limit: int = SCATTER_LIMIT, now: dt.datetime | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Every lead of the tenant as a point (days silent × intent score), and how many leads there are.
+
+    Columns: id, name, days_silent, intent_score, deal_value (float), recovery_state. When the
+    tenant has more than `limit` leads, a deterministic sample of exactly `limit` of them: the
+    leads with the smallest `md5(id)`, which is the same set on every call and spread evenly over
+    states, scores and ages (ids carry no order the hash keeps). Rows come ordered by id.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    count_sql = text("SELECT count(*) FROM leads WHERE tenant_id = :tenant_id")
+    columns = f"""l.id, {_NAME} AS name, {_DAYS_SILENT} AS days_silent, l.intent_score,
+               l.deal_value::float8 AS deal_value, l.recovery_state"""
+    all_sql = text(f"SELECT {columns} FROM leads l WHERE l.tenant_id = :tenant_id ORDER BY l.id")
+    sample_sql = text(
+        f"""
+        SELECT {columns} FROM (
+            SELECT * FROM leads WHERE tenant_id = :tenant_id ORDER BY md5(id::text), id LIMIT :limit
+        ) l
+        ORDER BY l.id
+        """
+    )
+    with _connection(bind) as conn:
+        total = int(conn.execute(count_sql, {"tenant_id": tenant_id}).scalar_one())
+        params = {"tenant_id": tenant_id, "now": _now(now), "limit": limit}
+        frame = _frame(conn.execute(sample_sql if total > limit else all_sql, params))
+    return frame, total
+
+
 def score_distribution(bind: Bind, tenant_id: int, states: Sequence[str] = ()) -> pd.DataFrame:
     """How many of the tenant's leads (optionally only in `states`) fall in each intent-score band.
 

@@ -56,6 +56,11 @@ def score_distribution(tenant_id: int, states: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
+def lead_scatter(tenant_id: int, limit: int = queries.SCATTER_LIMIT) -> tuple[pd.DataFrame, int]:
+    return queries.lead_scatter(runtime.engine(), tenant_id, limit=limit)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
 def campaigns(tenant_id: int) -> pd.DataFrame:
     return queries.campaigns(runtime.engine(), tenant_id)
 
@@ -154,6 +159,7 @@ def forget_leads() -> None:
     silent_leads.clear()
     leads_page.clear()
     score_distribution.clear()
+    lead_scatter.clear()
 
 
 def forget_rules() -> None:

@@ -1,0 +1,177 @@
+"""The Leads & scores map: every lead a WebGL point (a fixed sample above the limit), and a
+box or lasso selection that becomes "Recover N selected", run once however often it is pressed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+import redis
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from app.services import demo, operators
+from app.services.scan import RecoverOutcome
+from components import charts
+from db import queries
+from db.models import LEAD_STATES
+from pages import lead_scores
+from pages.recovery_actions import RecoverReport, outcome_sentence, should_submit
+from tests.app import factories
+from tests.app.driver import open_page, rows, signed_in, truncate, value
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Iterator[int]:
+    truncate(engine)
+    demo.seed(tenants=1, leads=300, seed=7)
+    yield int(value(engine, "SELECT id FROM tenants ORDER BY id LIMIT 1"))
+    truncate(engine)
+
+
+@pytest.fixture
+def world(engine: Engine, redis_conn: redis.Redis) -> Iterator[factories.World]:
+    truncate(engine)
+    built = factories.build(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE tenants SET holdout_percent = 0 WHERE id = %s", (built.tenants["acme"],))
+    yield built
+    truncate(engine)
+
+
+def scatter_spec(at: AppTest) -> dict[str, Any]:
+    charts_shown = [e for e in at.get("plotly_chart") if "scattergl" in e.proto.spec]
+    assert len(charts_shown) == 1
+    return dict(json.loads(charts_shown[0].proto.spec))
+
+
+def shown_ids(at: AppTest) -> list[int]:
+    return sorted(int(c[0]) for trace in scatter_spec(at)["data"] for c in trace["customdata"])
+
+
+def test_the_map_shows_every_demo_lead_as_a_webgl_point(seeded: int, engine: Engine) -> None:
+    email = value(engine, "SELECT email FROM operators WHERE tenant_id = :t AND email LIKE 'demo@%'", t=seeded)
+    at = open_page(signed_in(email, operators.DEMO_PASSWORD), "pages/lead_scores.py")
+    spec = scatter_spec(at)
+    assert {trace["type"] for trace in spec["data"]} == {"scattergl"}
+    expected = [r.id for r in rows(engine, "SELECT id FROM leads WHERE tenant_id = :t ORDER BY id", t=seeded)]
+    assert shown_ids(at) == expected
+    by_state: dict[str, int] = {
+        r.recovery_state: r.n
+        for r in rows(
+            engine, "SELECT recovery_state, count(*) AS n FROM leads WHERE tenant_id = :t GROUP BY 1", t=seeded
+        )
+    }
+    traces = {t["name"]: len(t["customdata"]) for t in spec["data"]}
+    assert traces == {s.replace("_", " "): n for s, n in by_state.items()}
+    total = len(expected)
+    assert any(c.value.startswith(f"Showing {total:,} of {total:,} leads on the map") for c in at.caption)
+
+
+def test_sampling_is_exactly_the_limit_and_the_same_every_call(seeded: int, engine: Engine) -> None:
+    total = int(value(engine, "SELECT count(*) FROM leads WHERE tenant_id = :t", t=seeded))
+    first, first_total = queries.lead_scatter(engine, seeded, limit=100)
+    second, second_total = queries.lead_scatter(engine, seeded, limit=100)
+    assert first_total == second_total == total > 100
+    assert len(first) == 100
+    assert first["id"].tolist() == second["id"].tolist()
+    assert first["id"].is_unique
+    assert first["id"].is_monotonic_increasing
+    assert list(first.columns) == ["id", "name", "days_silent", "intent_score", "deal_value", "recovery_state"]
+    everything, _ = queries.lead_scatter(engine, seeded)
+    assert len(everything) == total
+    assert set(first["id"]) < set(everything["id"])
+
+
+def test_a_selection_payload_becomes_lead_ids() -> None:
+    event = {
+        "selection": {
+            "points": [
+                {"curve_number": 0, "point_index": 3, "x": 1.0, "y": 50, "customdata": [17, 1200.0]},
+                {"curve_number": 1, "point_index": 0, "x": 2.0, "y": 40, "customdata": [5, 0.0]},
+                {"curve_number": 1, "point_index": 0, "x": 2.0, "y": 40, "customdata": [17, 1200.0]},
+                {"curve_number": 2, "point_index": 1, "x": 3.0, "y": 10},
+            ],
+            "point_indices": [3, 0, 1],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    assert charts.selected_ids(event) == [17, 5]
+    assert charts.selected_ids({"selection": {"points": []}}) == []
+    assert charts.selected_ids(None) == []
+
+
+def test_marker_sizes_grow_with_value_within_bounds() -> None:
+    sizes = charts.marker_sizes(pd.Series([0.0, 2500.0, 10_000.0]))
+    assert sizes == [4.0, 11.0, 18.0]
+    fig = charts.lead_scatter_figure(
+        pd.DataFrame(
+            {
+                "id": [1, 2],
+                "name": ["A B", "C D"],
+                "days_silent": [1.0, 9.5],
+                "intent_score": [80, 20],
+                "deal_value": [100.0, 400.0],
+                "recovery_state": ["silent", "active"],
+            }
+        ),
+        states=LEAD_STATES,
+        title="t",
+    )
+    assert [t.name for t in fig.data] == ["active", "silent"]
+    assert all(t.type == "scattergl" for t in fig.data)
+
+
+def select_on_map(at: AppTest, ids: list[int]) -> AppTest:
+    round_ = at.session_state.get(lead_scores.SCATTER_ROUND, 0)
+    key = lead_scores.scatter_key(round_)
+    points = [{"curve_number": 0, "point_index": i, "customdata": [lead_id, 0.0]} for i, lead_id in enumerate(ids)]
+    at.session_state[key] = {"selection": {"points": points, "point_indices": [], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_recover_the_selection_once_however_often_pressed(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = open_page(signed_in("demo@acme.example", factories.DEMO_PASSWORD), "pages/lead_scores.py")
+    silent = [
+        r.id
+        for r in rows(
+            engine,
+            "SELECT id FROM leads WHERE tenant_id = :t AND recovery_state IN ('active', 'silent') ORDER BY id LIMIT 2",
+            t=acme,
+        )
+    ]
+    assert len(silent) == 2
+    at = select_on_map(at, silent)
+    button = at.button(key="leads.recover_selected")
+    assert button.label == "Recover 2 selected"
+    assert not button.disabled
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = at.session_state[lead_scores.SCATTER_LAST]
+    assert isinstance(report, RecoverReport)
+    assert set(report.outcomes) == set(silent)
+    enrolled = value(engine, "SELECT count(*) FROM enrollments WHERE lead_id = ANY(:ids)", ids=silent)
+    assert enrolled == sum(o is RecoverOutcome.ENROLLED for o in report.outcomes.values()) > 0
+    assert any(m.value == outcome_sentence(report.outcomes) for m in (*at.success, *at.info))
+    # The round moved on: the selection is cleared, and the button waits for a new one.
+    assert at.session_state[lead_scores.SCATTER_ROUND] == 1
+    assert at.button(key="leads.recover_selected").disabled
+    # The second press of a double click carries the request just done: it starts nothing.
+    assert not should_submit(report.request, None, report)
+    # Selecting the same leads again and pressing enrolls nobody twice.
+    at = select_on_map(at, silent)
+    at.button(key="leads.recover_selected").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = at.session_state[lead_scores.SCATTER_LAST]
+    assert again.request.round == 1
+    assert value(engine, "SELECT count(*) FROM enrollments WHERE lead_id = ANY(:ids)", ids=silent) == enrolled
+    assert {again.outcomes[i] for i in silent if report.outcomes[i] is RecoverOutcome.ENROLLED} == {
+        RecoverOutcome.ALREADY_IN_RECOVERY
+    }
