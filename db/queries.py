@@ -818,3 +818,39 @@ def outbox(
         rows = _frame(conn.execute(rows_sql, params))
         counts = {r.status: int(r.n) for r in conn.execute(counts_sql, params)}
     return Outbox(rows=rows, last_24h=counts)
+
+
+def engagement_heatmap(bind: Bind, tenant_id: int, *, days: int = 90, now: dt.datetime | None = None) -> pd.DataFrame:
+    """Replies (inbound_messages) and clicks (message_events 'click') of the last `days`, counted by
+    the *lead's* local weekday (0 = Monday) and hour: columns weekday, hour, count; only the
+    (weekday, hour) cells that hold events. An event with no lead, or a lead whose zone name
+    Postgres does not know, is placed in the tenant's zone (then UTC). Both reads are ranges of
+    ix_inbound_messages_inbox (by tenant) and ix_message_events_tenant_time."""
+    sql = text(
+        """
+        WITH events AS (
+            SELECT lead_id, received_at AS at FROM inbound_messages
+            WHERE tenant_id = :tenant_id AND received_at > CAST(:since AS timestamptz)
+              AND received_at <= CAST(:now AS timestamptz)
+            UNION ALL
+            SELECT lead_id, occurred_at FROM message_events
+            WHERE tenant_id = :tenant_id AND event_type = 'click' AND occurred_at > CAST(:since AS timestamptz)
+              AND occurred_at <= CAST(:now AS timestamptz)
+        ), zones AS (SELECT name FROM pg_timezone_names), local AS (
+            SELECT e.at AT TIME ZONE coalesce(lz.name, tz.name, 'UTC') AS at
+            FROM events e
+            CROSS JOIN tenants t
+            LEFT JOIN leads l ON l.id = e.lead_id
+            LEFT JOIN zones lz ON lz.name = l.timezone
+            LEFT JOIN zones tz ON tz.name = t.timezone
+            WHERE t.id = :tenant_id
+        )
+        SELECT CAST(extract(isodow FROM at) AS int) - 1 AS weekday, CAST(extract(hour FROM at) AS int) AS hour,
+               count(*) AS count
+        FROM local GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    )
+    current = _now(now)
+    params = {"tenant_id": tenant_id, "now": current, "since": current - dt.timedelta(days=days)}
+    with _connection(bind) as conn:
+        return _frame(conn.execute(sql, params))

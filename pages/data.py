@@ -71,6 +71,11 @@ def replies_inbox(tenant_id: int, include_handled: bool) -> queries.Inbox:
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
+def engagement_heatmap(tenant_id: int, days: int) -> pd.DataFrame:
+    return queries.engagement_heatmap(runtime.engine(), tenant_id, days=days)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
 def roi_totals(tenant_id: int, days: int) -> queries.RoiTotals:
     return queries.roi_totals(runtime.engine(), tenant_id, days=days)
 

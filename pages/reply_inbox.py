@@ -5,13 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import badges, tables
+from app.domain import best_time
+from components import badges, charts, tables
 from components import format as fmt
 from components.metrics import Card, metric_cards
 from db.queries import Inbox
 from pages import data, session
 
 BODY_PREVIEW = 600
+HEATMAP_DAYS = 90
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 def inbox_cards(inbox: Inbox) -> list[Card]:
@@ -45,12 +48,32 @@ def reply_card(row: pd.Series, timezone: str) -> None:
             st.caption(f"Handled by {row['handled_by'] or 'someone'}")
 
 
+def window_sentence(window: best_time.BestWindow, days: int = HEATMAP_DAYS) -> str:
+    """The tenant's best window as a sentence."""
+    if window.weekday is None:
+        return f"No replies or clicks in the last {days} days yet: no best time to suggest."
+    return (
+        f"Best time to reach this tenant's leads: {WEEKDAYS[window.weekday]}, "
+        f"{window.start_hour:02d}:00–{window.end_hour:02d}:00 in each lead's local time "
+        f"({fmt.count(window.events)} replies and clicks in that window over the last {days} days)."
+    )
+
+
+def best_time_section(tenant_id: int) -> None:
+    st.subheader("Best time to reach")
+    counts = data.engagement_heatmap(tenant_id, HEATMAP_DAYS)
+    charts.week_heatmap(counts, title=f"Replies and clicks by local weekday and hour, last {HEATMAP_DAYS} days")
+    slots = {(int(d), int(h)): int(n) for d, h, n in counts[["weekday", "hour", "count"]].itertuples(index=False)}
+    st.caption(window_sentence(best_time.best_window({}, slots)))
+
+
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Replies")
     show_handled = st.toggle("Show handled replies", key="replies.show_handled")
     inbox = data.replies_inbox(tenant.id, bool(show_handled))
     metric_cards(inbox_cards(inbox))
+    best_time_section(tenant.id)
     if inbox.rows.empty:
         tables.empty_state(
             "Inbox zero",
