@@ -4,17 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
+from app import runtime
 from app.domain import lift
 from components import charts, tables
 from components import format as fmt
 from components.metrics import Card, metric_cards
+from db import attribution as attr
 from db.queries import HoldoutComparison, RoiTotals
 from pages import data, session
 
 PERIODS = (7, 30, 90)
 LIFT_DAYS = 90
+TOUCHES: dict[attr.Touch, str] = {"first": "First touch", "last": "Last touch"}
+GROUPINGS: dict[attr.AttributionKey, str] = {"campaign": "Campaign", "channel": "Channel", "method": "Method"}
+DAILY_COLUMNS = {
+    "day": st.column_config.DateColumn("Day"),
+    "sent": tables.number_column("Sent"),
+    "replied": tables.number_column("Replied"),
+    "conversions": tables.number_column("Conversions"),
+    "revenue": tables.money_column("Revenue"),
+    "cost": tables.money_column("Cost"),
+    "net": tables.money_column("Net"),
+}
+CHANNEL_COLUMNS = {
+    "channel": tables.text_column("Channel"),
+    "sent": tables.number_column("Sent"),
+    "replied": tables.number_column("Replied"),
+    "conversions": tables.number_column("Conversions"),
+    "revenue": tables.money_column("Revenue"),
+    "cost": tables.money_column("Cost"),
+    "roi": tables.number_column("ROI", format="percent"),
+}
+ATTRIBUTION_FIGURES = {
+    "conversions": tables.number_column("Conversions", help="Conversions credited to these messages."),
+    "revenue": tables.money_column("Revenue", help="Value of those conversions."),
+    "recovered": tables.number_column("Recovered leads", help="Distinct leads among those conversions."),
+    "sent": tables.number_column("Messages sent", help="Messages of this group sent in the period."),
+    "cost": tables.money_column("Cost", help="Provider cost of those messages."),
+    "cost_per_recovered": tables.money_column(
+        "Cost per recovered lead", help="Cost ÷ recovered leads; blank when nobody was recovered."
+    ),
+}
+
+
+@st.cache_data(ttl=data.SLOW, show_spinner=False, max_entries=data.MANY)
+def attribution(tenant_id: int, days: int, touch: attr.Touch, by: tuple[attr.AttributionKey, ...]) -> pd.DataFrame:
+    """`db.attribution.attribution` behind the cache, like the reads of `pages/data.py`."""
+    return attr.attribution(runtime.engine(), tenant_id, days=days, touch=touch, by=by)
 
 
 def total_cards(totals: RoiTotals) -> list[Card]:
@@ -102,6 +141,44 @@ def lift_section(comparison: HoldoutComparison) -> None:
             (st.success if found.significant else st.info)(sentence)
 
 
+def attribution_columns(key: attr.AttributionKey) -> dict[str, tables.Column]:
+    return {key: tables.text_column(GROUPINGS[key]), **ATTRIBUTION_FIGURES}
+
+
+def cost_card(total: pd.DataFrame, days: int) -> Card:
+    per_lead = total["cost_per_recovered"].iloc[0] if len(total) else None
+    return Card(
+        "Cost per recovered lead",
+        fmt.money(per_lead, cents=True),
+        f"Provider cost of every message sent in the last {days} days ÷ distinct leads whose "
+        "non-organic conversion in that time followed one of them; a dash when nobody was recovered.",
+    )
+
+
+def attribution_section(tenant_id: int, days: int) -> None:
+    st.subheader("Attribution")
+    st.caption(
+        f"Last {days} days: each non-organic conversion credits one message sent to that lead before it "
+        "in the period, the first or the last. Method: AI (generated or cached) or Template (incl. the "
+        "offline fallback)."
+    )
+    left, right = st.columns(2)
+    touch = left.segmented_control(
+        "Credit", tuple(TOUCHES), format_func=TOUCHES.__getitem__, default="last", key="roi.touch", required=True
+    )
+    by = right.selectbox("Group by", tuple(GROUPINGS), format_func=GROUPINGS.__getitem__, key="roi.attribution_by")
+    touch = touch or "last"
+    by = by or "campaign"
+    metric_cards([cost_card(attribution(tenant_id, days, touch, ()), days)])
+    tables.table_with_csv(
+        attribution(tenant_id, days, touch, (by,)),
+        attribution_columns(by),
+        empty=("Nothing to attribute", "No message was sent and nothing converted in this period."),
+        key="roi.attribution",
+        file_name=f"attribution_{by}_{touch}_touch_{days}d.csv",
+    )
+
+
 def render() -> None:
     tenant = session.current_tenant()
     st.title("ROI")
@@ -118,29 +195,32 @@ def render() -> None:
             "The metrics agent rolls sends, replies, conversions and costs into daily figures; "
             "they appear here once recovery messages have gone out.",
         )
-        return
-    charts.line_chart(
-        data.roi_by_day(tenant.id, days),
-        x="day",
-        series={"revenue": "Revenue", "cost": "Cost"},
-        title="Revenue vs cost per day",
-        y_title="USD",
-    )
-    st.subheader("By channel")
-    tables.data_table(
-        data.roi_by_channel(tenant.id, days),
-        {
-            "channel": tables.text_column("Channel"),
-            "sent": tables.number_column("Sent"),
-            "replied": tables.number_column("Replied"),
-            "conversions": tables.number_column("Conversions"),
-            "revenue": tables.money_column("Revenue"),
-            "cost": tables.money_column("Cost"),
-            "roi": tables.number_column("ROI", format="percent"),
-        },
-        empty=("No channel figures", "Nothing was sent in this period."),
-        key="roi.channels",
-    )
+    else:
+        daily = data.roi_by_day(tenant.id, days)
+        charts.line_chart(
+            daily,
+            x="day",
+            series={"revenue": "Revenue", "cost": "Cost"},
+            title="Revenue vs cost per day",
+            y_title="USD",
+        )
+        with st.expander("Daily figures"):
+            tables.table_with_csv(
+                daily,
+                DAILY_COLUMNS,
+                empty=("No days", "The period has no day."),
+                key="roi.daily",
+                file_name=f"roi_daily_{days}d.csv",
+            )
+        st.subheader("By channel")
+        tables.table_with_csv(
+            data.roi_by_channel(tenant.id, days),
+            CHANNEL_COLUMNS,
+            empty=("No channel figures", "Nothing was sent in this period."),
+            key="roi.channels",
+            file_name=f"roi_by_channel_{days}d.csv",
+        )
+    attribution_section(tenant.id, days)
 
 
 if __name__ == "__main__":

@@ -199,3 +199,70 @@ def unhandled_replies(engine: Engine, tenant_id: int, limit: int = 50) -> list[s
         t=tenant_id,
         n=limit,
     )
+
+
+# Attribution, in SQL of its own: row_number() where db/attribution.py uses DISTINCT ON, and a
+# correlated count of sends per group where it uses a grouped FULL JOIN.
+_METHOD_SQL = "CASE WHEN m.source IN ('ai', 'ai_cache') THEN 'AI' WHEN m.source IN ('template', 'offline') THEN 'Template' ELSE 'Manual' END"  # noqa: E501
+_KEY_SQL = {"campaign": "coalesce(k.name, '(no campaign)')", "channel": "m.channel", "method": _METHOD_SQL}
+
+
+def attribution_rows(engine: Engine, tenant_id: int, days: int, touch: str, key: str) -> dict[str, tuple[Any, ...]]:
+    """Per group: (conversions, revenue, recovered leads, sent, cost, cost per recovered lead or None)."""
+    direction = {"first": "ASC", "last": "DESC"}[touch]
+    expr = _KEY_SQL[key]
+    credited = rows(
+        engine,
+        f"""WITH pairs AS (
+               SELECT c.id AS conversion, c.lead_id, c.value, {expr} AS g,
+                      row_number() OVER (PARTITION BY c.id ORDER BY m.sent_at {direction}, m.id {direction}) AS nth
+               FROM conversions c
+               JOIN outbound_messages m ON m.lead_id = c.lead_id
+               LEFT JOIN campaigns k ON k.id = m.campaign_id
+               WHERE c.tenant_id = :t AND c.method <> 'organic'
+                 AND c.converted_at > now() - :days * interval '1 day' AND c.converted_at <= now()
+                 AND m.sent_at > now() - :days * interval '1 day' AND m.sent_at <= c.converted_at
+           )
+           SELECT g, count(*) AS n, sum(value) AS revenue, count(DISTINCT lead_id) AS leads
+           FROM pairs WHERE nth = 1 GROUP BY g""",
+        t=tenant_id,
+        days=days,
+    )
+    sent = rows(
+        engine,
+        f"""SELECT {expr} AS g, count(*) AS n, sum(m.cost_usd) AS cost
+           FROM outbound_messages m LEFT JOIN campaigns k ON k.id = m.campaign_id
+           WHERE m.tenant_id = :t AND m.sent_at > now() - :days * interval '1 day' AND m.sent_at <= now()
+           GROUP BY 1""",
+        t=tenant_id,
+        days=days,
+    )
+    won = {r.g: (int(r.n), float(r.revenue), int(r.leads)) for r in credited}
+    spent = {r.g: (int(r.n), float(r.cost)) for r in sent}
+    out: dict[str, tuple[Any, ...]] = {}
+    for group in won.keys() | spent.keys():
+        n, revenue, leads = won.get(group, (0, 0.0, 0))
+        messages, cost = spent.get(group, (0, 0.0))
+        out[group] = (n, revenue, leads, messages, cost, cost / leads if leads else None)
+    return out
+
+
+def cost_per_recovered_lead(engine: Engine, tenant_id: int, days: int) -> str:
+    cost = value(
+        engine,
+        """SELECT coalesce(sum(cost_usd), 0) FROM outbound_messages
+           WHERE tenant_id = :t AND sent_at > now() - :days * interval '1 day' AND sent_at <= now()""",
+        t=tenant_id,
+        days=days,
+    )
+    leads = value(
+        engine,
+        """SELECT count(DISTINCT c.lead_id) FROM conversions c
+           WHERE c.tenant_id = :t AND c.method <> 'organic'
+             AND c.converted_at > now() - :days * interval '1 day' AND c.converted_at <= now()
+             AND EXISTS (SELECT 1 FROM outbound_messages m WHERE m.lead_id = c.lead_id
+                         AND m.sent_at > now() - :days * interval '1 day' AND m.sent_at <= c.converted_at)""",
+        t=tenant_id,
+        days=days,
+    )
+    return fmt.money(float(cost) / leads if leads else None, cents=True)

@@ -20,6 +20,7 @@ from tests.app.driver import (
     APP,
     PAGES,
     TIMEOUT,
+    cost_per_recovered_lead,
     dashboard_figures,
     holdout_counts,
     holdout_from_sql,
@@ -131,7 +132,11 @@ def test_campaigns_replies_and_roi_equal_sql(seeded: Demo, engine: Engine) -> No
     assert [t for t in texts(at) if t in bodies] == [r.body for r in unhandled_replies(engine, tenant_id)]
 
     at = open_page(at, "pages/roi_report.py")
-    assert metrics(at) == {**roi_figures(engine, tenant_id, 30), **lift_figures(engine, tenant_id)}
+    assert metrics(at) == {
+        **roi_figures(engine, tenant_id, 30),
+        **lift_figures(engine, tenant_id),
+        "Cost per recovered lead": cost_per_recovered_lead(engine, tenant_id, 30),
+    }
 
 
 @pytest.mark.parametrize("tenant_index", [0, 1])

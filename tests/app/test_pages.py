@@ -20,6 +20,7 @@ from tests.app.driver import (
     PAGES,
     ROOT,
     TIMEOUT,
+    cost_per_recovered_lead,
     dashboard_figures,
     lift_figures,
     metrics,
@@ -258,8 +259,12 @@ def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) ->
         if days != 30:
             at.segmented_control(key="roi.days").set_value(days).run()
             assert not at.exception
-        assert metrics(at) == {**roi_figures(engine, t, days), **lift_figures(engine, t)}
-    channels = at.dataframe[0].value
+        assert metrics(at) == {
+            **roi_figures(engine, t, days),
+            **lift_figures(engine, t),
+            "Cost per recovered lead": cost_per_recovered_lead(engine, t, days),
+        }
+    channels = at.dataframe[1].value  # after the daily figures
     assert sorted(channels["channel"]) == ["email", "sms"]
     assert fmt.count(int(channels["sent"].sum())) == metrics(at)["Messages sent"]
 
