@@ -30,18 +30,15 @@ Results go to bench/results/scan.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import os
 import statistics
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pyarrow as pa
@@ -54,7 +51,7 @@ from app import runtime
 from app.domain.holdout import is_control
 from app.services import scan
 from app.settings import load_settings
-from db import migrate
+from bench.scratch import scratch_database
 from db.engine import make_engine
 from db.models import CampaignTransition, Enrollment, Lead, ScheduledAction, Suppression, Tenant
 
@@ -81,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     urls = runtime.resolve_urls(load_settings())
     load_before = os.getloadavg()[0]
     try:
-        with scratch_database(urls.database_url) as url:
+        with scratch_database(urls.database_url, "scan") as url:
             result = run(url, args)
     finally:
         urls.stop_embedded()
@@ -142,22 +139,6 @@ def report(
 
 
 # --- a scratch database -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"lre_bench_scan_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server_url, null_pool=True).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def vacuum(engine: sa.Engine) -> None:

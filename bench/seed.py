@@ -21,18 +21,15 @@ import os
 import platform
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
 from app import runtime
 from app.settings import load_settings
-from db import migrate
+from bench.scratch import scratch_database
 from db.engine import make_engine
 from db.seed import BULK_FROM_LEADS, seed_demo
 
@@ -62,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(server_url: str, *, leads: int, tenants: int, seed: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
-    with scratch_database(server_url) as url:
+    with scratch_database(server_url, "seed") as url:
         engine = make_engine(url, null_pool=True)
         clock = StageClock()
         started = time.perf_counter()
@@ -129,22 +126,6 @@ def server_info(engine: sa.Engine) -> dict[str, str]:
     names = ("server_version", "shared_buffers", "max_wal_size", "maintenance_work_mem", "wal_level")
     with engine.connect() as conn:
         return {name: str(conn.execute(sa.text(f"SHOW {name}")).scalar_one()) for name in names}
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"lre_bench_seed_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server_url, null_pool=True).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

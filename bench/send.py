@@ -25,11 +25,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 import sqlalchemy as sa
@@ -37,7 +35,7 @@ from rq import Worker
 
 from app import queue, runtime
 from app.settings import load_settings
-from db import migrate
+from bench.scratch import scratch_database, scratch_redis
 from db.engine import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(database_url: str, redis_url: str, *, messages: int, workers: int, batch: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     with (
-        scratch_database(database_url) as db_url,
-        scratch_redis(redis_url) as rd_url,
+        scratch_database(database_url, "send") as db_url,
+        scratch_redis(redis_url, BENCH_REDIS_DB) as rd_url,
         fake_sendgrid() as fake_url,
     ):
         engine = make_engine(db_url, null_pool=True)
@@ -97,39 +95,6 @@ def run(database_url: str, redis_url: str, *, messages: int, workers: int, batch
         "target": TARGET_PER_S,
         "met": messages / seconds >= TARGET_PER_S and statuses.get("sent", 0) == messages,
     }
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"lre_bench_send_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server_url, null_pool=True).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def scratch_redis(server_url: str) -> Iterator[str]:
-    parts = urlsplit(server_url)
-    if parts.scheme == "unix":
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-        url = urlunsplit(parts._replace(query="&".join(filter(None, [query, f"db={BENCH_REDIS_DB}"]))))
-    else:
-        url = urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 @contextlib.contextmanager

@@ -34,16 +34,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import redis
 import sqlalchemy as sa
 
 from app import runtime
 from app.services.write import write_due
 from app.settings import get_settings, load_settings
-from db import migrate
-from db.engine import make_engine
+from bench.scratch import scratch_database, scratch_redis
 from db.models import Activity, Campaign, Enrollment, Lead, ScheduledAction, Tenant
 from tests.fakes.anthropic_server import FakeAnthropic, written_reply
 
@@ -170,8 +167,8 @@ def run(
     rng = random.Random(seed)
     fake_server = FakeAnthropic(writer=functools.partial(sometimes_quoting, share=quoting_share))
     with (
-        scratch_database(database_url) as db_url,
-        scratch_redis(redis_url) as rd_url,
+        scratch_database(database_url, "writer") as db_url,
+        scratch_redis(redis_url, BENCH_REDIS_DB) as rd_url,
         fake_server as fake,
         pointed_at(db_url, rd_url, fake),
     ):
@@ -409,39 +406,6 @@ def distinct_keys(engine: sa.Engine) -> dict[str, int]:
         row = conn.execute(sa.text(sql), {"marker": ":lead-"}).one()
     return {"request_keys": int(row.requests), "reusable_answers": int(row.reusable_answers),
             "answers_kept_personal": int(row.personal_answers)}  # fmt: skip
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"lre_bench_writer_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server_url, null_pool=True).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def scratch_redis(server_url: str) -> Iterator[str]:
-    parts = urlsplit(server_url)
-    if parts.scheme == "unix":
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-        url = urlunsplit(parts._replace(query="&".join(filter(None, [query, f"db={BENCH_REDIS_DB}"]))))
-    else:
-        url = urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 if __name__ == "__main__":
