@@ -15,7 +15,7 @@ from components import format as fmt
 from db.models import LEAD_STATES
 from db.queries import LEAD_SORTS, LeadFilter, LeadsPage
 from pages import data, session
-from pages.recovery_actions import RecoverReport, RecoverRequest, outcome_sentence, should_submit
+from pages.recovery_actions import RecoverReport, RecoverRequest, outcome_sentence, run_pending_request, should_submit
 
 PAGE_SIZE = 50
 VIEWER_ROLE = "viewer"
@@ -134,27 +134,8 @@ def ask_scatter_recovery(request: RecoverRequest) -> None:
 
 
 def run_scatter_pending(tenant_id: int) -> None:
-    """Run the recorded request, store its report at once, start a new round with fresh data."""
-    request = st.session_state.get(SCATTER_PENDING)
-    if not isinstance(request, RecoverRequest):
-        return
-    if request.tenant_id != tenant_id:
-        st.session_state[SCATTER_PENDING] = None
-        return
-    who = session.identity()
-    try:
-        with st.spinner(f"Recovering {len(request.lead_ids)} lead(s)…"):
-            result = scan.recover_now(
-                tenant_id=request.tenant_id,
-                lead_ids=list(request.lead_ids),
-                operator_id=who.operator_id if who is not None else None,
-            )
-            st.session_state[SCATTER_LAST] = RecoverReport(request, dict(result.outcomes))
-            st.session_state[SCATTER_ROUND] = request.round + 1
-            data.forget_leads()
-    finally:
-        st.session_state[SCATTER_PENDING] = None
-    st.rerun()
+    """Run the map's recorded request (see `recovery_actions.run_pending_request`)."""
+    run_pending_request(tenant_id, pending_key=SCATTER_PENDING, last_key=SCATTER_LAST, round_key=SCATTER_ROUND)
 
 
 def scatter_report(tenant_id: int) -> None:

@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from app.services import scan
 from app.services.scan import RecoverOutcome
 from components import charts, tables
 from components import format as fmt
@@ -42,6 +41,7 @@ from pages.recovery_actions import (
     RecoverReport,
     RecoverRequest,
     outcome_sentence,
+    run_pending_request,
     should_submit,
 )
 
@@ -184,34 +184,8 @@ def recover_controls(tenant_id: int, frame: pd.DataFrame, ticked: Sequence[int],
 
 
 def run_pending(tenant_id: int) -> None:
-    """Run the recorded request (the buttons above are already drawn disabled), then start a
-    new round with fresh data.
-
-    The report is stored the moment the service returns, before anything else is drawn: a
-    second click interrupts this run at its next element, and its callback must find the
-    request done. The pending mark is cleared in `finally`, so a failure (which Streamlit
-    shows) or an interrupted run never leaves the buttons disabled.
-    """
-    request = st.session_state.get(PENDING)
-    if not isinstance(request, RecoverRequest):
-        return
-    if request.tenant_id != tenant_id:  # cannot happen from the buttons; never run it elsewhere
-        st.session_state[PENDING] = None
-        return
-    who = session.identity()
-    try:
-        with st.spinner(f"Recovering {len(request.lead_ids)} lead(s)…"):
-            result = scan.recover_now(
-                tenant_id=request.tenant_id,
-                lead_ids=list(request.lead_ids),
-                operator_id=who.operator_id if who is not None else None,
-            )
-            st.session_state[LAST] = RecoverReport(request, dict(result.outcomes))
-            st.session_state[ROUND] = request.round + 1
-            data.forget_leads()
-    finally:
-        st.session_state[PENDING] = None
-    st.rerun()
+    """Run the dashboard's recorded request (see `recovery_actions.run_pending_request`)."""
+    run_pending_request(tenant_id, pending_key=PENDING, last_key=LAST, round_key=ROUND)
 
 
 def progress_frame(progress: pd.DataFrame, outcomes: Mapping[int, RecoverOutcome]) -> pd.DataFrame:
