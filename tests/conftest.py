@@ -23,7 +23,7 @@ from app import runtime
 from app.settings import load_settings
 from db import migrate
 from db.engine import make_engine
-from db.models import Base
+from tests.support import truncate_all
 
 TEST_REDIS_DB = 15
 
@@ -108,9 +108,9 @@ def engine(app_runtime: None) -> Engine:
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
     """An empty database for tests that count rows."""
-    _truncate(engine)
+    truncate_all(engine)
     yield engine
-    _truncate(engine)
+    truncate_all(engine)
 
 
 @pytest.fixture
@@ -120,9 +120,3 @@ def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
-
-
-def _truncate(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

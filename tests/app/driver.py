@@ -13,9 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from app.domain import lift
 from components import format as fmt
-from db.models import Base
 from db.queries import HoldoutComparison, HoldoutGroup
 from pages import roi_report, session
+from tests.support import truncate_all
+
+truncate = truncate_all  # the name the page tests use
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -29,12 +31,6 @@ PAGES = {
     "pages/agent_activity.py": "Agents",
     "pages/tenant_settings.py": "Settings",
 }
-
-
-def truncate(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from app.services import demo, operators
-from db.models import Base, Tenant
+from db.models import Tenant
+from tests.support import free_port, truncate_all
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -68,24 +68,12 @@ class Console:
     tenants: tuple[DemoTenant, ...]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310 - our own server
             return int(response.status) == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
-
-
-def _truncate(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -106,14 +94,14 @@ def console(
     engine: Engine, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Console]:
     """A seeded demo and `streamlit run streamlit_app.py` serving it; the base URL and the demo."""
-    _truncate(engine)
+    truncate_all(engine)
     demo.seed(tenants=DEMO_TENANTS, leads=DEMO_LEADS, seed=11, replace=True)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name).order_by(Tenant.id)).all()
     tenants = tuple(DemoTenant(r.id, r.slug, r.name) for r in rows)
     assert len(tenants) == DEMO_TENANTS
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
     log = tmp_path_factory.mktemp("e2e") / "streamlit.log"

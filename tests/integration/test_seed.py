@@ -22,7 +22,7 @@ from app.services.activities import SILENCE_BREAKING
 from db.demo import integrity, vocab
 from db.models import Base
 from db.seed import seed_demo
-from tests.conftest import _truncate
+from tests.support import truncate_all
 
 ANCHOR = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -79,7 +79,7 @@ def test_the_same_seed_and_anchor_give_the_same_rows_and_another_seed_does_not(c
 def test_bulk_mode_loads_exactly_what_the_checked_mode_loads(clean_db: Engine) -> None:
     seed_demo(clean_db, tenants=3, leads=2_000, seed=5, anchor=ANCHOR, bulk=False)
     checked = dump(clean_db)
-    _truncate(clean_db)
+    truncate_all(clean_db)
 
     counts = seed_demo(clean_db, tenants=3, leads=2_000, seed=5, anchor=ANCHOR, bulk=True)
 
@@ -176,10 +176,10 @@ def test_the_cli_seeds_the_database_it_is_given(clean_db: Engine, database_url: 
 @pytest.fixture(scope="module")
 def world(engine: Engine) -> Iterator[Engine]:
     """One realistic demo (three tenants, 9,000 leads) that the realism tests only read."""
-    _truncate(engine)
+    truncate_all(engine)
     demo.seed(tenants=3, leads=9_000, seed=7, anchor=ANCHOR)
     yield engine
-    _truncate(engine)
+    truncate_all(engine)
 
 
 def test_a_realistic_share_of_leads_is_silent_at_each_rung(world: Engine) -> None:

@@ -1,0 +1,23 @@
+"""Small helpers shared by the suite's fixtures (one copy, not one per folder)."""
+
+from __future__ import annotations
+
+import socket
+
+import sqlalchemy as sa
+
+from db.models import Base
+
+
+def truncate_all(engine: sa.Engine) -> None:
+    """Empty every table of ours and restart the ids, for tests that count rows."""
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
