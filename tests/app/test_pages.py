@@ -229,9 +229,19 @@ def test_campaigns_page_counts_enrollments(world: factories.World, engine: Engin
         engine, "SELECT count(*) FROM enrollments WHERE tenant_id = :t AND status IN ('active', 'waiting')", t=t
     )
     assert metrics(at) == {"Running": "1", "Paused": "1", "Drafts": "1", "Leads enrolled (active)": fmt.count(active)}
-    names = texts(at)
+    table = at.dataframe[0].value
+    names = table["name"].tolist()
     assert names[0] == "acme win-back ladder", "running campaigns come first"
     assert set(names) == {"acme win-back ladder", "acme spring reactivation", "acme old promo"}
+    enrolled = dict(
+        rows(
+            engine,
+            "SELECT c.name, count(e.id) FROM campaigns c LEFT JOIN enrollments e ON e.campaign_id = c.id "
+            "WHERE c.tenant_id = :t GROUP BY c.name",
+            t=t,
+        )
+    )
+    assert dict(zip(table["name"], table["enrolled"], strict=True)) == enrolled
 
 
 def test_replies_inbox_puts_urgent_unhandled_first(world: factories.World, engine: Engine) -> None:
