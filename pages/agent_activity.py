@@ -74,7 +74,7 @@ RUN_COLUMNS = {
     "agent": tables.text_column("Agent"),
     "status": tables.text_column("Status"),
     "started_at": tables.time_column("Started"),
-    "seconds": tables.number_column("Seconds", format="%.1f"),
+    "seconds": tables.number_column("Seconds", format="%.1f", help="Wall-clock time of the run, start to finish."),
     "summary": tables.text_column("Did"),
     "error": tables.text_column("Error"),
     "host": tables.text_column("Host"),
@@ -138,10 +138,10 @@ def queue_cards(queues: Sequence[QueueDepth], workers: Sequence[WorkerStatus]) -
 
 QUEUE_COLUMNS = {
     "name": tables.text_column("Queue"),
-    "queued": tables.number_column("Waiting"),
-    "started": tables.number_column("Running"),
-    "failed": tables.number_column("Failed"),
-    "scheduled": tables.number_column("Scheduled"),
+    "queued": tables.number_column("Waiting", help="Jobs enqueued and not yet picked up by a worker."),
+    "started": tables.number_column("Running", help="Jobs a worker is running now."),
+    "failed": tables.number_column("Failed", help="Jobs that raised; they stay until retried or cleared."),
+    "scheduled": tables.number_column("Scheduled", help="Jobs waiting for their start time (retries with backoff)."),
     "deferred": tables.number_column("Deferred", help="Waiting for another job to finish."),
 }
 
@@ -154,9 +154,9 @@ WORKER_COLUMNS = {
     "current_job_id": tables.text_column("Job id"),
     "last_heartbeat": tables.time_column("Last heartbeat"),
     "host": tables.text_column("Host"),
-    "pid": tables.number_column("PID", format="%d"),
-    "successful": tables.number_column("Done"),
-    "failed": tables.number_column("Failed"),
+    "pid": tables.number_column("PID", format="%d", help="The worker's process id on its host."),
+    "successful": tables.number_column("Done", help="Jobs this worker finished since it started."),
+    "failed": tables.number_column("Failed", help="Jobs that raised in this worker since it started."),
 }
 
 
@@ -320,7 +320,7 @@ OUTBOX_COLUMNS = {
     "provider_message_id": tables.text_column("Provider id"),
     "subject": tables.text_column("Subject"),
     "body": tables.text_column("Body", width="large"),
-    "attempts": tables.number_column("Attempts"),
+    "attempts": tables.number_column("Attempts", help="Provider calls made for this message (retries after 429/5xx)."),
     "last_error": tables.text_column("Last error"),
     "sent_at": tables.time_column("Sent"),
 }
