@@ -109,18 +109,27 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
             help="Strictly increasing positive hours of silence, e.g. 24, 48, 72.",
         )
         left, middle, right = st.columns(3)
-        left.number_input("Cool-down (hours)", value=s.cooldown_hours, step=1, key=key(s.id, "cooldown"))
+        left.number_input(
+            "Cool-down (hours)",
+            value=s.cooldown_hours,
+            step=1,
+            key=key(s.id, "cooldown"),
+            help="A lead contacted less than this long ago is not enrolled again by the scanner.",
+        )
         middle.number_input(
             "Control hold-out (%)",
             value=s.holdout_percent,
             step=1,
             key=key(s.id, "holdout"),
+            help="Share of silent leads (0-50 %) held out at random and never contacted: the control group "
+            "the ROI page measures lift against.",
         )
         right.number_input(
             "Leads enrolled per scan, at most",
             value=s.scan_cap,
             step=1,
             key=key(s.id, "scan_cap"),
+            help="The most leads one scan enrolls, so a backlog reaches the outbox in steady batches.",
         )
         start, end = st.columns(2)
         start.number_input(
@@ -128,12 +137,14 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
             value=s.send_window_start_hour,
             step=1,
             key=key(s.id, "window_start"),
+            help="Earliest hour (0-23, the lead's local time) a message may go out; it must be before the end.",
         )
         end.number_input(
             "Send window ends (hour)",
             value=s.send_window_end_hour,
             step=1,
             key=key(s.id, "window_end"),
+            help="From this hour on (1-24, the lead's local time) messages wait for the next day's window.",
         )
         st.form_submit_button("Save", type="primary", on_click=save, args=(s.id, operator_id))
 
