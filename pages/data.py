@@ -14,9 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.ai import insight
+from app.domain import priority
 from app.services import agent_status as machinery
+from app.services import insight as insight_service
 from app.services import operators
-from db import queries
+from db import lead_detail, queries
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -173,3 +176,37 @@ def forget_rules() -> None:
     recovery_summary.clear()
     silent_leads.clear()
     leads_page.clear()
+
+
+# --- Leads page: the call list and the lead drawer (db/lead_detail.py, app/services/insight.py) ---
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def priority_queue(tenant_id: int, limit: int = 10) -> pd.DataFrame:
+    return lead_detail.priority_queue(
+        runtime.engine(),
+        tenant_id,
+        states=priority.QUEUED_STATES,
+        half_life_days=priority.RECENCY_HALF_LIFE_DAYS,
+        limit=limit,
+    )
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def lead_header(tenant_id: int, lead_id: int) -> lead_detail.LeadHeader | None:
+    return lead_detail.lead_header(runtime.engine(), tenant_id, lead_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def lead_timeline(tenant_id: int, lead_id: int, zone: str) -> pd.DataFrame:
+    return lead_detail.lead_timeline(runtime.engine(), tenant_id, lead_id, zone=zone)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def stored_insight(tenant_id: int, lead_id: int) -> insight.Insight | None:
+    return insight_service.stored_insight(tenant_id=tenant_id, lead_id=lead_id)
+
+
+def forget_insight() -> None:
+    """After an insight was written: the drawer must show it, not the cached 'none yet'."""
+    stored_insight.clear()
