@@ -9,12 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from app import queue, runtime
-from app.services import agent_runs, scan, scoring
+from app.services import agent_runs, scan, score_requests, scoring
 
 
 def recompute_scores(tenant_id: int, lead_ids: list[int] | None = None) -> dict[str, Any]:
     """Rescore these leads of one tenant (all of them when None)."""
     with agent_runs.tracked_run(agent="scorer", tenant_id=tenant_id) as counts:
+        counts["changed"] = scoring.recompute_scores(tenant_id=tenant_id, lead_ids=lead_ids)
+    return counts
+
+
+def rescore_pending(tenant_id: int) -> dict[str, Any]:
+    """Rescore the leads whose activity asked for it since the last run (see `score_requests`)."""
+    lead_ids = score_requests.take_pending(runtime.redis_client(), tenant_id=tenant_id)
+    if not lead_ids:
+        return {"leads": 0}
+    with agent_runs.tracked_run(agent="scorer", tenant_id=tenant_id) as counts:
+        counts["leads"] = len(lead_ids)
         counts["changed"] = scoring.recompute_scores(tenant_id=tenant_id, lead_ids=lead_ids)
     return counts
 

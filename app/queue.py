@@ -23,6 +23,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),
     "recompute_scores": ("agents.scorer.recompute_scores", "low"),
     "rescore_all": ("agents.scorer.rescore_all", "low"),
+    "rescore_pending": ("agents.scorer.rescore_pending", "low"),
 }
 
 

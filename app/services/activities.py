@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app import queue, runtime
+from app import runtime
+from app.services import score_requests
 from db.models import ACTIVITY_KINDS
 
 SILENCE_BREAKING = frozenset({"form", "call", "meeting", "page_view", "email_in", "sms_in", "click"})
@@ -57,7 +58,7 @@ def record_activity(
     summary: str = "",
     details: dict[str, Any] | None = None,
 ) -> bool:
-    """Add one activity to the lead's timeline and ask for its score to be recomputed.
+    """Add one activity to the lead's timeline and ask for its score to be recomputed (batched per tenant).
 
     True when it reset the lead's silence ladder.
     """
@@ -79,5 +80,5 @@ def record_activity(
         row = session.execute(_RECORD, params).one()
     if not row.added:
         raise LookupError(f"no lead {lead_id} in tenant {tenant_id}")
-    queue.enqueue(runtime.redis_client(), "recompute_scores", tenant_id=tenant_id, lead_ids=[lead_id])
+    score_requests.request_rescore(runtime.redis_client(), tenant_id=tenant_id, lead_ids=[lead_id])
     return bool(row.reset)

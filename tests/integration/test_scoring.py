@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from agents import scorer
 from app.domain.scoring import Signals, score
-from app.services import scoring
+from app.services import score_requests, scoring
 from app.services.activities import record_activity
 from db.models import Activity, InboundMessage, Lead, Tenant
 
@@ -110,13 +110,35 @@ def test_a_new_click_raises_the_score_through_the_job(
     before = stored(clean_db, lead)
     record_activity(tenant_id=world["acme"], lead_id=lead, kind="click", occurred_at=datetime.now(UTC))
     jobs = Queue("low", connection=redis_conn).jobs
-    assert [(j.func_name, j.kwargs) for j in jobs] == [
-        ("agents.scorer.recompute_scores", {"tenant_id": world["acme"], "lead_ids": [lead]})
-    ]
+    assert [(j.func_name, j.kwargs) for j in jobs] == [("agents.scorer.rescore_pending", {"tenant_id": world["acme"]})]
     counts = jobs[0].func(**jobs[0].kwargs)
-    assert counts == {"changed": 1}
+    assert counts == {"leads": 1, "changed": 1}
     assert stored(clean_db, lead) > before
     assert stored(clean_db, world["other"]) == 50
+
+
+def test_a_burst_of_activity_makes_one_job_per_tenant(
+    clean_db: Engine, world: dict[str, int], redis_conn: redis.Redis
+) -> None:
+    at = datetime.now(UTC)
+    for lead in (world["hot"], world["cold"], world["hot"]):
+        record_activity(tenant_id=world["acme"], lead_id=lead, kind="page_view", occurred_at=at)
+    record_activity(tenant_id=world["birch"], lead_id=world["other"], kind="page_view", occurred_at=at)
+    jobs = Queue("low", connection=redis_conn).jobs
+    assert sorted(j.kwargs["tenant_id"] for j in jobs) == sorted([world["acme"], world["birch"]])
+    assert score_requests.take_pending(redis_conn, tenant_id=world["acme"]) == sorted([world["hot"], world["cold"]])
+
+
+def test_a_request_during_a_drain_is_never_lost(world: dict[str, int], redis_conn: redis.Redis) -> None:
+    tenant = world["acme"]
+    assert score_requests.request_rescore(redis_conn, tenant_id=tenant, lead_ids=[1])
+    assert not score_requests.request_rescore(redis_conn, tenant_id=tenant, lead_ids=[2]), "one job is on its way"
+    assert score_requests.take_pending(redis_conn, tenant_id=tenant) == [1, 2]
+    # After the drain the flag is gone: the next request enqueues the next job, and keeps its lead.
+    assert score_requests.request_rescore(redis_conn, tenant_id=tenant, lead_ids=[3])
+    assert score_requests.take_pending(redis_conn, tenant_id=tenant) == [3]
+    assert score_requests.take_pending(redis_conn, tenant_id=tenant) == []
+    assert scorer.rescore_pending(tenant) == {"leads": 0}
 
 
 def test_unknown_lead_has_no_breakdown(clean_db: Engine, world: dict[str, int]) -> None:
