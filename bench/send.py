@@ -117,9 +117,10 @@ def seed(engine: sa.Engine, messages: int) -> None:
         tenant_id = conn.execute(
             sa.text("""
                 INSERT INTO tenants (slug, name, sender_name, sender_email, physical_address,
-                                     send_window_start_hour, send_window_end_hour, settings)
+                                     send_window_start_hour, send_window_end_hour, quiet_start_hour,
+                                     quiet_end_hour, settings)
                 VALUES ('bench', 'Bench', 'Bench Sales', 'sales@bench.example', '1 Bench Road, Springfield',
-                        0, 24, CAST(:settings AS jsonb))
+                        0, 24, 0, 0, CAST(:settings AS jsonb))
                 RETURNING id
             """),
             {"settings": settings},

@@ -2,19 +2,26 @@
 
 Counts are keyed by local (weekday, hour), weekday 0 = Monday. A lead with too little history
 of its own borrows its tenant's pattern; with no history anywhere there is no best window.
+The writer schedules each message into that window (`preferred_send_time`) when it comes
+within MAX_DELAY and inside the hours the lead may be contacted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from app.domain.sending_window import Hours, first_moment, next_open
 
 Slot = tuple[int, int]  # (weekday 0-6 Mon-Sun, local hour 0-23)
 HOURS = 24
 WEEKDAYS = 7
 MIN_EVENTS = 3
 WIDTH_HOURS = 2
+MAX_DELAY = timedelta(hours=48)
+"""The longest a message waits for its lead's best window: a recovery is not postponed for a slot."""
 
 
 class Source(StrEnum):
@@ -70,3 +77,32 @@ def best_window(
         return NO_WINDOW
     (weekday, start), events = busiest_span(counts, width_hours)
     return BestWindow(weekday, start, start + width_hours, source, events)
+
+
+def preferred_send_time(
+    now: datetime,
+    timezone: str | None,
+    allowed: Hours,
+    best: BestWindow,
+    *,
+    max_delay: timedelta = MAX_DELAY,
+) -> datetime:
+    """When to schedule a message: the lead's best window if it comes soon, else the first allowed moment.
+
+    Three tiers, each inside the `allowed` local hours (send window minus quiet hours, in the
+    lead's zone) and none later than `now + max_delay`, so a recovery is never postponed for
+    long: the best window itself (weekday and hours); the same hours on another day, because a
+    weekday slot is within two days of `now` only two days in seven while most of a heat-map's
+    signal is the hour of day; and the first allowed moment. With no allowed hours at all it
+    is `now`: the sender's gate defers the message and says why.
+    """
+    earliest = next_open(now, timezone, allowed)
+    if earliest is None:
+        return now
+    hours = frozenset(range(best.start_hour, best.end_hour)) & allowed
+    if best.weekday is None or not hours:
+        return earliest
+    weekday = best.weekday
+    in_slot = first_moment(now, timezone, lambda t: t.weekday() == weekday and t.hour in hours, max_delay)
+    in_hours = in_slot or first_moment(now, timezone, lambda t: t.hour in hours, max_delay)
+    return in_hours or earliest

@@ -2,7 +2,8 @@
 
 The sender asks three questions in order, cheapest and most final first: is the address
 suppressed (then never), has the lead withdrawn consent for the channel (then not this
-message), is it quiet time where the lead lives (then later, never dropped). Provider
+message), is it quiet time where the lead lives: outside the send window (SMS also outside
+08:00-21:00) or inside the tenant's quiet hours (then later, never dropped). Provider
 failures are decided here too: transient ones back off exponentially, permanent ones and
 exhausted retries fail with the reason the console shows.
 """
@@ -10,14 +11,16 @@ exhausted retries fail with the reason the console shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from app.domain.sending_window import Window, may_send_now, next_allowed, window_for
+from app.domain.sending_window import NO_QUIET_HOURS, QuietHours, Window, allowed_hours, next_open, zone
 
 MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 3600.0
+NEVER_OPEN_RETRY = timedelta(days=1)
+"""How long to wait when quiet hours cover the whole window: someone must fix the settings."""
 
 
 class Verdict(StrEnum):
@@ -42,6 +45,7 @@ class Recipient:
     consented: bool
     timezone: str | None
     tenant_window: Window
+    quiet: QuietHours = NO_QUIET_HOURS
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,14 @@ def gate(recipient: Recipient, now: datetime) -> Gate:
         return Gate(Verdict.SUPPRESS, reason=f"{recipient.channel} address is suppressed")
     if not recipient.consented:
         return Gate(Verdict.CANCEL, reason=f"lead has no {recipient.channel} consent")
-    window = window_for(recipient.channel, recipient.tenant_window)
-    if not may_send_now(now, recipient.timezone, window):
-        until = next_allowed(now, recipient.timezone, window)
-        return Gate(Verdict.DEFER, until=until, reason=f"quiet hours in {recipient.timezone or 'UTC'}")
-    return Gate(Verdict.SEND)
+    hours = allowed_hours(recipient.channel, recipient.tenant_window, recipient.quiet)
+    if now.astimezone(zone(recipient.timezone)).hour in hours:
+        return Gate(Verdict.SEND)
+    until = next_open(now, recipient.timezone, hours)
+    if until is None:
+        reason = "the tenant's quiet hours cover its whole send window"
+        return Gate(Verdict.DEFER, until=now + NEVER_OPEN_RETRY, reason=reason)
+    return Gate(Verdict.DEFER, until=until, reason=f"quiet hours in {recipient.timezone or 'UTC'}")
 
 
 def retry_delay(attempt: int, retry_after: float | None, jitter: float) -> float:

@@ -4,7 +4,7 @@ One batch is a handful of statements whatever its size:
 
 1. *Claim and decide*, one transaction: `UPDATE … SET status='sending' … WHERE id IN (SELECT …
    FOR UPDATE SKIP LOCKED) RETURNING` the rows together with what the rules need (consent,
-   suppression, the lead's zone, the tenant's window and sender); the pure gate
+   suppression, the lead's zone, the tenant's window, quiet hours and sender); the pure gate
    (`app/domain/send_rules.py`) and the Redis token buckets decide each row; one `UPDATE …
    FROM unnest(…)` writes the rows that will not go now (suppressed, canceled, deferred back
    to `pending` with a later `scheduled_for`). Commit. From here on, `sending` means "handed
@@ -47,7 +47,7 @@ from app.channels.base import Outcome, OutgoingMessage, Provider, SendResult
 from app.domain import send_rules
 from app.domain.rate_limits import Bucket, Limit, buckets_for, limits_for
 from app.domain.send_rules import Recipient, Verdict
-from app.domain.sending_window import Window
+from app.domain.sending_window import QuietHours, Window
 from app.domain.unsubscribe import make_token
 from app.services.ratelimit import TokenBuckets
 from app.settings import Settings, get_settings
@@ -76,7 +76,8 @@ RETURNING m.id, m.tenant_id, m.lead_id, m.campaign_id, m.node, m.channel, m.to_a
     EXISTS (SELECT 1 FROM suppressions AS s
             WHERE s.tenant_id = m.tenant_id AND s.channel = m.channel
               AND s.address IN (m.to_address, lower(m.to_address))) AS suppressed,
-    l.timezone, t.send_window_start_hour, t.send_window_end_hour, t.sender_name, t.sender_email,
+    l.timezone, t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
+    t.sender_name, t.sender_email,
     t.sender_phone, t.physical_address, t.settings AS tenant_settings,
     coalesce(CAST(:as_of AS timestamptz), now()) AS as_of
 """
@@ -166,7 +167,8 @@ class Claimed:
     @classmethod
     def from_row(cls, row: RowMapping) -> Claimed:
         window = Window(row["send_window_start_hour"], row["send_window_end_hour"])
-        recipient = Recipient(row["channel"], row["suppressed"], row["consented"], row["timezone"], window)
+        quiet = QuietHours(row["quiet_start_hour"], row["quiet_end_hour"])
+        recipient = Recipient(row["channel"], row["suppressed"], row["consented"], row["timezone"], window, quiet)
         plain = {name: row[name] for name in cls.__dataclass_fields__ if name not in _DERIVED}
         return cls(**plain, recipient=recipient, tenant_settings=row["tenant_settings"] or {})
 

@@ -8,6 +8,13 @@ Three kinds of transaction, none of them open while a model is thinking:
 3. store, per chunk of CHUNK messages: generations, outbox rows (`ON CONFLICT (dedupe_key) DO
    NOTHING`) and the actions marked `done`, so a job killed mid-batch loses one chunk at most.
 
+Each outbox row is scheduled (`scheduled_for`) into its lead's best contact window when that
+comes within `best_time.MAX_DELAY` and inside the hours the lead may be contacted (send
+window minus the tenant's quiet hours, in the lead's zone), else at the first allowed moment:
+the sender only claims due rows, so the slot is chosen once, here, where whole batches are
+at hand for one set-based read of the leads' histories. The sender still checks the hours
+when it claims the row (settings may have changed since).
+
 A crash between 1 and 3 leaves actions `running`; a later run reclaims those older than
 STALE_AFTER. Writing twice is harmless because the outbox dedupe key refuses the second row,
 and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever.
@@ -19,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,8 +41,12 @@ from app.ai.cache import PURPOSE, BatchCache, cache_key
 from app.ai.context import LeadContext, PastActivity, TemplateText
 from app.ai.features import LARGE_DEAL_MIN_LEADS, LARGE_DEAL_PERCENTILE, TRACKING_KINDS
 from app.ai.writer import Writer, WrittenMessage
+from app.domain import best_time
+from app.domain.best_time import BestWindow
 from app.domain.outreach import Reach, address_for, pick_channel
+from app.domain.sending_window import QuietHours, Window, allowed_hours
 from app.settings import get_settings
+from db import best_time as best_time_reads
 from db.models import AIGeneration, OutboundMessage
 
 STALE_AFTER = timedelta(minutes=30)
@@ -79,7 +90,8 @@ CONTEXTS = text(
            l.recovery_state, l.consent_email, l.consent_sms,
            COALESCE(l.attributes ->> 'interest', l.attributes ->> 'product', l.attributes ->> 'service') AS interest,
            GREATEST(floor(extract(epoch FROM now() - l.last_activity_at) / 86400), 0)::int AS days_silent,
-           t.name AS business_name, t.sender_name,
+           t.name AS business_name, t.sender_name, l.timezone,
+           t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
            EXISTS (SELECT 1 FROM suppressions s
                    WHERE s.tenant_id = a.tenant_id AND s.channel = 'email'
                      AND s.address IN (l.email, lower(l.email))) AS email_suppressed,
@@ -149,6 +161,20 @@ FINISH = text(
 
 
 @dataclass(frozen=True)
+class Timing:
+    """What decides when the message goes out: the lead's zone, the tenant's hours, the best window."""
+
+    timezone: str | None
+    window: Window
+    quiet: QuietHours
+    best: BestWindow
+
+    def send_at(self, channel: str, now: datetime) -> datetime:
+        allowed = allowed_hours(channel, self.window, self.quiet)
+        return best_time.preferred_send_time(now, self.timezone, allowed, self.best)
+
+
+@dataclass(frozen=True)
 class Due:
     """A claimed send we will write: the action, where the message goes, and what the writer knows."""
 
@@ -159,6 +185,7 @@ class Due:
     to_address: str
     dedupe_key: str
     context: LeadContext
+    timing: Timing
 
 
 @dataclass(frozen=True)
@@ -178,24 +205,28 @@ class Batch:
     budget_usd: Decimal | None
 
 
-def write_due(*, tenant_id: int, limit: int = 200) -> dict[str, Any]:
-    """Write the tenant's due sends into the outbox and hand them to the sender; safe to run twice."""
+def write_due(*, tenant_id: int, limit: int = 200, now: datetime | None = None) -> dict[str, Any]:
+    """Write the tenant's due sends into the outbox and hand them to the sender; safe to run twice.
+
+    `now` replaces the clock for the leads' histories and the scheduling of each message (tests);
+    which actions are due always counts from the database's clock.
+    """
     tally: Counter[str] = Counter()
     with runtime.session_scope() as session:
         with session.begin():
-            batch = _prepare(session, tenant_id, limit, tally)
+            batch = _prepare(session, tenant_id, limit, tally, now or datetime.now(UTC))
             _finish(session, [(skip.action_id, skip.status, skip.reason) for skip in batch.skipped])
         with Writer.from_settings(get_settings(), cache=batch.cache, budget_usd=batch.budget_usd) as writer:
             for chunk in _chunks(batch.due, CHUNK):
                 written = [(due, writer.write(due.context)) for due in chunk]
                 with session.begin():
-                    _store(session, tenant_id, written, tally)
+                    _store(session, tenant_id, written, tally, now or datetime.now(UTC))
     if tally["written"]:
         queue.enqueue(runtime.redis_client(), "send_due", tenant_id=tenant_id)
     return _report(tally)
 
 
-def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str]) -> Batch:
+def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], now: datetime) -> Batch:
     ids = list(
         session.execute(CLAIM, {"tenant_id": tenant_id, "limit": limit, "stale_seconds": STALE_AFTER.total_seconds()})
         .scalars()
@@ -213,7 +244,11 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str]) 
     rows = session.execute(CONTEXTS, params).all()
     recent = _recent(session, tenant_id, [row.lead_id for row in rows])
     templates = _templates(session, tenant_id, rows)
-    planned = [_plan(tenant_id, row, recent.get(row.lead_id, ()), templates) for row in rows]
+    best = _best_windows(session, tenant_id, [row.lead_id for row in rows], now)
+    planned = [
+        _plan(tenant_id, row, recent.get(row.lead_id, ()), templates, best.get(row.lead_id, best_time.NO_WINDOW))
+        for row in rows
+    ]
     due = [item for item in planned if isinstance(item, Due)]
     skipped = [item for item in planned if isinstance(item, Skip)]
     due, skipped = _drop_already_written(session, due, skipped)
@@ -238,6 +273,18 @@ def _recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, 
     for row in session.execute(RECENT, params):
         found.setdefault(row.lead_id, []).append(PastActivity(row.kind, row.days_ago, row.summary or ""))
     return {lead_id: tuple(items) for lead_id, items in found.items()}
+
+
+def _best_windows(session: Session, tenant_id: int, lead_ids: list[int], now: datetime) -> dict[int, BestWindow]:
+    """Each lead's best window from its own replies and clicks, else the tenant's heat-map.
+
+    The tenant's heat-map is read only when some lead of the batch lacks history of its own.
+    """
+    conn = session.connection()
+    own = best_time_reads.lead_slot_counts(conn, tenant_id, lead_ids, now=now)
+    lacking = any(sum(own.get(lead_id, {}).values()) < best_time.MIN_EVENTS for lead_id in lead_ids)
+    tenant = best_time_reads.tenant_slot_counts(conn, tenant_id, now=now) if lacking else {}
+    return {lead_id: best_time.best_window(own.get(lead_id, {}), tenant) for lead_id in set(lead_ids)}
 
 
 def _node_spec(plan: Any, node: str | None) -> dict[str, Any]:
@@ -282,7 +329,11 @@ def _why_not(row: Row[Any]) -> str | None:
 
 
 def _plan(
-    tenant_id: int, row: Row[Any], recent: tuple[PastActivity, ...], templates: dict[int, tuple[str, TemplateText]]
+    tenant_id: int,
+    row: Row[Any],
+    recent: tuple[PastActivity, ...],
+    templates: dict[int, tuple[str, TemplateText]],
+    best: BestWindow,
 ) -> Due | Skip:
     reason = _why_not(row)
     if reason:
@@ -297,7 +348,13 @@ def _plan(
     node = row.node or f"rung-{rung}"
     context = _context(tenant_id, row, rung, channel, recent, spec, templates)
     dedupe_key = f"{tenant_id}:{row.campaign_id or 'none'}:{row.lead_id}:{node}:{channel}"
-    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context)
+    timing = Timing(
+        row.timezone,
+        Window(row.send_window_start_hour, row.send_window_end_hour),
+        QuietHours(row.quiet_start_hour, row.quiet_end_hour),
+        best,
+    )
+    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing)
 
 
 def _context(
@@ -359,11 +416,14 @@ def _chunks(items: list[Due], size: int) -> Iterator[list[Due]]:
         yield items[start : start + size]
 
 
-def _store(session: Session, tenant_id: int, written: list[tuple[Due, WrittenMessage]], tally: Counter[str]) -> None:
+def _store(
+    session: Session, tenant_id: int, written: list[tuple[Due, WrittenMessage]], tally: Counter[str], now: datetime
+) -> None:
     """Generations, then outbox rows pointing at them, then the actions: one transaction per chunk."""
     generation_ids = _insert_generations(session, tenant_id, written)
     sendable = [(due, message) for due, message in written if message.ok]
-    rows = [_outbox_row(tenant_id, due, message, generation_ids.get(due.action_id)) for due, message in sendable]
+    rows = [_outbox_row(tenant_id, due, message, generation_ids.get(due.action_id), now) for due, message in sendable]
+    tally["scheduled_later"] += sum(1 for row in rows if row["scheduled_for"] > now)
     inserted = set()
     if rows:
         statement = pg_insert(OutboundMessage).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -403,7 +463,9 @@ def _insert_generations(session: Session, tenant_id: int, written: list[tuple[Du
     return dict(zip(owners, ids, strict=True))  # later rows of an action win: its final generation
 
 
-def _outbox_row(tenant_id: int, due: Due, message: WrittenMessage, generation_id: int | None) -> dict[str, Any]:
+def _outbox_row(
+    tenant_id: int, due: Due, message: WrittenMessage, generation_id: int | None, now: datetime
+) -> dict[str, Any]:
     return {
         "tenant_id": tenant_id,
         "campaign_id": due.campaign_id,
@@ -419,6 +481,7 @@ def _outbox_row(tenant_id: int, due: Due, message: WrittenMessage, generation_id
         "ai_generation_id": generation_id,
         "status": "pending",
         "dedupe_key": due.dedupe_key,
+        "scheduled_for": due.timing.send_at(message.channel, now),
     }
 
 
@@ -444,7 +507,18 @@ def _count(tally: Counter[str], written: list[tuple[Due, WrittenMessage]], inser
 
 
 def _report(tally: Counter[str]) -> dict[str, Any]:
-    keys = ("claimed", "written", "duplicates", "canceled", "ai", "ai_cache", "offline", "template", "api_calls")
+    keys = (
+        "claimed",
+        "written",
+        "duplicates",
+        "canceled",
+        "scheduled_later",
+        "ai",
+        "ai_cache",
+        "offline",
+        "template",
+        "api_calls",
+    )
     report: dict[str, Any] = {key: tally[key] for key in keys}
     report.update(tokens_in=tally["tokens_in"], tokens_out=tally["tokens_out"])
     report["tokens_cache_read"] = tally["tokens_cache_read"]

@@ -22,6 +22,8 @@ def make_tenant(engine: Engine, *, slug: str = "acme", settings: dict[str, Any] 
         "physical_address": PHYSICAL_ADDRESS,
         "send_window_start_hour": 0,
         "send_window_end_hour": 24,
+        "quiet_start_hour": 0,  # no quiet hours: the sender tests pick their clock freely
+        "quiet_end_hour": 0,
         "settings": json.dumps(settings or {"rate_limits": generous_limits()}),
         **columns,
     }

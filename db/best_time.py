@@ -1,0 +1,82 @@
+"""Reads behind each lead's best contact window: replies and clicks by local weekday × hour.
+
+The writer asks for a whole batch of leads at once (one statement, whatever the batch size);
+the tenant's fallback is the heat-map of the Replies page (`db.queries.engagement_heatmap`),
+so the window a lead borrows is the one the page shows.
+
+A lead's own history is its timeline: `activities` of kind email_in, sms_in (replies, also
+those to conversations before any recovery, which the inbox does not hold) and click. The read
+is one range of ix_activities_lead_time (lead_id, occurred_at DESC) per lead of the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import BigInteger, Text
+
+from db import queries
+
+LEAD_HISTORY_DAYS = 365
+TENANT_HISTORY_DAYS = 90  # the Replies page's heat-map
+ENGAGEMENT_KINDS = ("email_in", "sms_in", "click")
+
+Slot = tuple[int, int]
+SlotCounts = dict[Slot, int]
+
+# Zones as in engagement_heatmap: the lead's, else (unknown to Postgres) the tenant's, else UTC.
+_LEAD_SLOTS = text(
+    """
+    WITH zones AS (SELECT name FROM pg_timezone_names), batch AS (
+        SELECT l.id AS lead_id, coalesce(lz.name, tz.name, 'UTC') AS zone
+        FROM leads l
+        JOIN tenants t ON t.id = l.tenant_id
+        LEFT JOIN zones lz ON lz.name = l.timezone
+        LEFT JOIN zones tz ON tz.name = t.timezone
+        WHERE l.tenant_id = :tenant_id AND l.id = ANY(:lead_ids)
+    ), local AS (
+        SELECT b.lead_id, e.occurred_at AT TIME ZONE b.zone AS at
+        FROM batch b
+        CROSS JOIN LATERAL (
+            SELECT a.occurred_at FROM activities a
+            WHERE a.lead_id = b.lead_id AND a.occurred_at > CAST(:since AS timestamptz)
+              AND a.occurred_at <= CAST(:now AS timestamptz)
+              AND a.kind = ANY(:kinds)
+        ) AS e
+    )
+    SELECT lead_id, CAST(extract(isodow FROM at) AS int) - 1 AS weekday, CAST(extract(hour FROM at) AS int) AS hour,
+           count(*) AS count
+    FROM local GROUP BY 1, 2, 3
+    """
+).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)), bindparam("kinds", type_=ARRAY(Text)))
+
+
+def lead_slot_counts(
+    conn: Connection, tenant_id: int, lead_ids: Sequence[int], *, now: dt.datetime, days: int = LEAD_HISTORY_DAYS
+) -> dict[int, SlotCounts]:
+    """Each lead's replies and clicks of the last `days` by its local (weekday, hour); leads
+    without any are absent."""
+    if not lead_ids:
+        return {}
+    params = {
+        "tenant_id": tenant_id,
+        "lead_ids": sorted(set(lead_ids)),
+        "now": now,
+        "since": now - dt.timedelta(days=days),
+        "kinds": list(ENGAGEMENT_KINDS),
+    }
+    found: dict[int, SlotCounts] = {}
+    for row in conn.execute(_LEAD_SLOTS, params):
+        found.setdefault(row.lead_id, {})[(row.weekday, row.hour)] = int(row.count)
+    return found
+
+
+def tenant_slot_counts(
+    conn: Connection, tenant_id: int, *, now: dt.datetime, days: int = TENANT_HISTORY_DAYS
+) -> SlotCounts:
+    """The tenant's heat-map (the Replies page's) as counts by (weekday, hour)."""
+    frame = queries.engagement_heatmap(conn, tenant_id, days=days, now=now)
+    return {(int(d), int(h)): int(n) for d, h, n in frame[["weekday", "hour", "count"]].itertuples(index=False)}
