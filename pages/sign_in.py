@@ -1,14 +1,16 @@
 """Sign in with an operator's email and password.
 
 When the database holds the seeded demo (a `demo@<tenant>.example` operator whose password is
-still `demo`) the form says so, so a demo audience can walk straight in.
+still `demo`) the form says so, so a demo audience can walk straight in. Repeated failures
+lock the email out for a while (`app/services/sign_in_guard.py`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.services import operators
+from app import runtime
+from app.services import operators, sign_in_guard
 from pages import data, session
 
 
@@ -40,12 +42,25 @@ def render() -> None:
             submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
             _hint()
         if submitted:
-            who = operators.authenticate(email=email or "", password=password or "")
-            if who is None:
-                st.error("Wrong email or password.", icon=":material/error:")
-                return
-            session.sign_in(who)
-            st.rerun()
+            attempt(email or "", password or "")
+
+
+def attempt(email: str, password: str) -> None:
+    """Check the password unless this email is locked out; sign in or say what went wrong."""
+    redis = runtime.redis_client()
+    locked = sign_in_guard.seconds_locked(redis, email=email)
+    if locked:
+        minutes = -(-locked // 60)
+        st.error(f"Too many failed sign-ins for this email. Try again in {minutes} min.", icon=":material/lock_clock:")
+        return
+    who = operators.authenticate(email=email, password=password)
+    if who is None:
+        sign_in_guard.record_failure(redis, email=email)
+        st.error("Wrong email or password.", icon=":material/error:")
+        return
+    sign_in_guard.clear(redis, email=email)
+    session.sign_in(who)
+    st.rerun()
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 import streamlit_app
-from app.services import operators
+from app.services import operators, sign_in_guard
 from components import format as fmt
 from pages import session
 from tests.app import factories
@@ -72,6 +73,17 @@ def test_unknown_email_is_refused(world: factories.World) -> None:
     at = submit_sign_in("nobody@acme.example", "demo")
     assert [e.value for e in at.error] == ["Wrong email or password."]
     assert session.IDENTITY not in at.session_state
+
+
+def test_repeated_failures_lock_the_email_out(world: factories.World, redis_conn: redis.Redis) -> None:
+    for _ in range(sign_in_guard.MAX_FAILURES):
+        submit_sign_in("demo@acme.example", "not-the-password")
+    at = submit_sign_in("demo@acme.example", "demo")
+    assert [e.value for e in at.error] == ["Too many failed sign-ins for this email. Try again in 15 min."]
+    assert session.IDENTITY not in at.session_state, "even the right password waits out the lock"
+    assert signed_in("demo@birch.example", "demo").title[0].value == "Recovery dashboard", "other emails are free"
+    sign_in_guard.clear(redis_conn, email="demo@acme.example")
+    assert signed_in("demo@acme.example", "demo").title[0].value == "Recovery dashboard"
 
 
 def test_sign_in_lands_on_the_dashboard_and_sign_out_returns(world: factories.World) -> None:
