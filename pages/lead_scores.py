@@ -1,4 +1,12 @@
-"""Leads & scores: find leads by state, score and name; see how intent is spread and why a lead scores what it does."""
+"""Leads & scores: find leads by state, score and name; see how intent is spread and why a lead scores
+what it does; a call list of who to call first; and a lead drawer (timeline, score, AI insight).
+
+The drawer is a panel of the page rather than `st.dialog`: a dialog closes on every rerun the
+page makes (a table click, the map's selection) and cannot be read back by AppTest, while a
+panel stays open until the rep closes it or picks another lead. Whichever of the call list,
+the table or the map picked a lead last decides what it shows: each source's pick is
+remembered, and only a *new* pick there moves the drawer.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,15 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from app.ai.insight import Insight
+from app.domain import priority
 from app.domain.scoring import Score
+from app.services import insight as insight_service
 from app.services import scan, scoring
 from app.services.scan import RecoverOutcome
 from components import charts, tables
 from components import format as fmt
+from db.lead_detail import LeadHeader
 from db.models import LEAD_STATES
 from db.queries import LEAD_SORTS, LeadFilter, LeadsPage
 from pages import data, session
@@ -22,6 +34,16 @@ VIEWER_ROLE = "viewer"
 SCATTER_PENDING = "leads.recover.pending"
 SCATTER_LAST = "leads.recover.last"
 SCATTER_ROUND = "leads.recover.round"
+DRAWER = "leads.drawer"  # the id of the lead the drawer shows
+PICKS = "leads.drawer.picks"  # {source: the lead id picked there at the last run}
+INSIGHT = "leads.drawer.insight"  # (lead id, Insight) just written by the button
+QUEUE_SIZE = 10
+SCORE_HELP = (
+    "Intent score, 0-100: how likely the lead is to buy now (recency, engagement, replies, value, source, stage)."
+)
+VALUE_HELP = "The deal value recorded on the lead: what winning it back is worth."
+DAYS_HELP = "Days since the lead's last activity (anything they did or we logged for them)."
+RUNG_HELP = "The last rung of the silence ladder the lead was contacted at (0: never)."
 SORT_LABELS = {
     "score": "Best score",
     "value": "Biggest deal",
@@ -52,27 +74,42 @@ def page_number(total: int) -> int:
     return int(right.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="leads.page"))
 
 
-def table(result: LeadsPage) -> None:
+def table(result: LeadsPage) -> int | None:
+    """The page of leads; returns the id of the row the rep clicked, if any."""
     shown_to = result.offset + len(result.rows)
     more = "+" if result.total_capped else ""
     st.caption(f"Showing {result.offset + 1 if shown_to else 0}–{shown_to} of {fmt.count(result.total)}{more} leads")
-    tables.data_table(
-        result.rows,
-        {
-            "name": tables.text_column("Lead"),
-            "company": tables.text_column("Company"),
-            "email": tables.text_column("Email"),
-            "state": tables.text_column("State"),
-            "score": tables.score_column(),
-            "value": tables.money_column("Deal value"),
-            "days_silent": tables.number_column("Days silent", format="%.1f"),
-            "rung": tables.number_column("Rung"),
-            "owner": tables.text_column("Owner"),
-            "source": tables.text_column("Source"),
-        },
-        empty=("No lead matches", "Clear the search or pick more states."),
-        key="leads.table",
+    columns = {
+        "name": tables.text_column("Lead"),
+        "company": tables.text_column("Company"),
+        "email": tables.text_column("Email"),
+        "state": tables.text_column("State"),
+        "score": tables.score_column(help=SCORE_HELP),
+        "value": tables.money_column("Deal value", help=VALUE_HELP),
+        "days_silent": tables.number_column("Days silent", format="%.1f", help=DAYS_HELP),
+        "rung": tables.number_column("Rung", help=RUNG_HELP),
+        "owner": tables.text_column("Owner"),
+        "source": tables.text_column("Source"),
+    }
+    if result.rows.empty:
+        tables.empty_state("No lead matches", "Clear the search or pick more states.")
+        return None
+    return picked_row(result.rows, columns, key="leads.table")
+
+
+def picked_row(frame: pd.DataFrame, columns: dict[str, tables.Column], *, key: str) -> int | None:
+    """A table whose rows open the drawer: returns the lead id of the clicked row, or None."""
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=list(columns),
+        column_config=columns,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    rows = [int(r) for r in event.selection.rows if 0 <= int(r) < len(frame)]
+    return int(frame["id"].iloc[rows[0]]) if rows else None
 
 
 @st.cache_data(ttl=dt.timedelta(seconds=30), show_spinner=False, max_entries=256)
@@ -88,19 +125,180 @@ def breakdown(tenant_id: int, rows: pd.DataFrame) -> None:
     lead_id = st.selectbox("Why this score?", list(names), format_func=names.__getitem__, key="leads.breakdown")
     if lead_id is None:
         return
-    result = score_breakdown(tenant_id, int(lead_id))
-    st.caption(f"Score now: {result.total} of 100 (recomputed from the lead's signals)")
+    breakdown_table(score_breakdown(tenant_id, int(lead_id)), key="leads.breakdown_table")
+
+
+def breakdown_table(result: Score, *, key: str) -> None:
+    st.caption(
+        f"Score now: {result.total} of 100 (recomputed from the lead's signals)",
+        help="The stored score is refreshed by the scoring agent; this one is computed from the lead's signals now.",
+    )
     parts = pd.DataFrame([(p.name, p.points, p.why) for p in result.parts], columns=["part", "points", "why"])
     tables.data_table(
         parts,
         {
             "part": tables.text_column("Part"),
-            "points": tables.number_column("Points"),
+            "points": tables.number_column("Points", help="Points this part adds to the 0-100 score."),
             "why": tables.text_column("Why"),
         },
         empty=("No breakdown", "Pick a lead."),
-        key="leads.breakdown_table",
+        key=key,
     )
+
+
+# --- who to call first, and the drawer a pick opens ------------------------------------------
+
+
+def note_pick(source: str, lead_id: int | None) -> None:
+    """Open the drawer on `lead_id` when it is a new pick in `source` (the queue, the table, the map)."""
+    picks = st.session_state.setdefault(PICKS, {})
+    if lead_id is not None and picks.get(source) != lead_id:
+        st.session_state[DRAWER] = lead_id
+    picks[source] = lead_id
+
+
+def open_drawer(lead_id: int) -> None:
+    st.session_state[DRAWER] = lead_id
+
+
+def close_drawer() -> None:
+    st.session_state.pop(DRAWER, None)
+
+
+def with_reasons(queue: pd.DataFrame) -> pd.DataFrame:
+    """The call list with a short "why" per row, from the same rule the priority comes from."""
+    reasons = [
+        priority.why(priority.Candidate(int(r.id), int(r.score), float(r.value), float(r.days_silent), str(r.state)))
+        for r in queue.itertuples()
+    ]
+    return queue.assign(why=reasons, state=queue["state"].str.replace("_", " "))
+
+
+def call_list(tenant_id: int) -> None:
+    """The few leads worth a call before any other, best first; a click opens the drawer."""
+    st.subheader("Who to call first", help=priority.FORMULA)
+    queue = data.priority_queue(tenant_id, QUEUE_SIZE)
+    if queue.empty:
+        tables.empty_state(
+            "Nobody to call yet",
+            "Leads that are active, silent, in recovery or waiting with a reply appear here. "
+            "Import leads (python -m app import-leads) or let the intake API add them.",
+        )
+        return
+    st.caption("Click a row to open the lead's timeline, score and AI insight.")
+    columns = {
+        "name": tables.text_column("Lead"),
+        "priority": tables.money_column("Priority", help=priority.FORMULA),
+        "why": tables.text_column("Why", width="large"),
+        "score": tables.score_column(help=SCORE_HELP),
+        "value": tables.money_column("Deal value", help=VALUE_HELP),
+        "days_silent": tables.number_column("Days silent", format="%.1f", help=DAYS_HELP),
+        "state": tables.text_column("State"),
+        "owner": tables.text_column("Owner"),
+    }
+    note_pick("queue", picked_row(with_reasons(queue), columns, key="leads.queue"))
+
+
+def drawer(tenant_id: int) -> None:
+    """The picked lead: who, where they stand, what happened, why the score, and what to say next."""
+    lead_id = st.session_state.get(DRAWER)
+    if lead_id is None:
+        return
+    header = data.lead_header(tenant_id, int(lead_id))
+    if header is None:  # another tenant's lead, or one erased meanwhile
+        close_drawer()
+        return
+    with st.container(border=True, key="leads.drawer.panel"):
+        drawer_header(header)
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            timeline(tenant_id, header)
+        with right:
+            st.markdown("**Score breakdown**")
+            breakdown_table(score_breakdown(tenant_id, header.id), key="leads.drawer.breakdown")
+            insight_panel(tenant_id, header.id)
+
+
+def drawer_header(header: LeadHeader) -> None:
+    title, close = st.columns([6, 1])
+    title.subheader(header.name or "(no name)")
+    facts = [header.company, f"owner {header.owner}" if header.owner else "no owner", header.state.replace("_", " ")]
+    facts += [f"stage {header.stage}", f"from {header.source.replace('_', ' ')}"]
+    title.caption(" · ".join(f for f in facts if f))
+    close.button("Close", key="leads.drawer.close", icon=":material/close:", on_click=close_drawer)
+    lead = priority.Candidate(header.id, header.score, header.deal_value, header.days_silent, header.state)
+    cards = st.columns(5)
+    cards[0].metric("Deal value", fmt.money(header.deal_value), help=VALUE_HELP)
+    cards[1].metric("Intent score", f"{header.score}", help=SCORE_HELP + " As stored on the lead.")
+    cards[2].metric("Priority", fmt.money(priority.priority(lead)), help=priority.FORMULA)
+    cards[3].metric("Days silent", f"{max(0.0, header.days_silent):.1f}", help=DAYS_HELP)
+    cards[4].metric(
+        "Their local time",
+        header.local_now.strftime("%a %H:%M"),
+        help=f"The time now in the lead's zone ({header.zone}); the timeline's times are in it too.",
+    )
+
+
+def timeline(tenant_id: int, header: LeadHeader) -> None:
+    st.markdown("**Timeline**")
+    events = data.lead_timeline(tenant_id, header.id, header.zone)
+    st.caption(f"Newest first, the last {len(events)} events, in the lead's time ({header.zone}).")
+    tables.data_table(
+        events,
+        {
+            "local_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "kind": tables.text_column("Kind"),
+            "what": tables.text_column("What"),
+            "detail": tables.text_column("Detail", width="large"),
+            "status": tables.text_column("Status"),
+        },
+        empty=(
+            "Nothing recorded yet",
+            "Activities, messages, replies, conversions and enrollments of this lead appear here as they happen.",
+        ),
+        key="leads.drawer.timeline",
+    )
+
+
+def write_insight(tenant_id: int, lead_id: int) -> None:
+    """The button's callback: write (or fetch) the insight once, keep it for this lead's drawer."""
+    written = insight_service.write_insight(tenant_id=tenant_id, lead_id=lead_id)
+    st.session_state[INSIGHT] = (lead_id, written)
+    data.forget_insight()
+
+
+def insight_panel(tenant_id: int, lead_id: int) -> None:
+    st.markdown("**AI insight: why silent, what to say next**")
+    just = st.session_state.get(INSIGHT)
+    shown = just[1] if isinstance(just, tuple) and just[0] == lead_id else data.stored_insight(tenant_id, lead_id)
+    if shown is None:
+        st.caption("No insight yet for this lead's current facts. Writing one may call Claude, which costs a little.")
+        st.button(
+            "Write insight",
+            key="leads.drawer.write_insight",
+            icon=":material/auto_awesome:",
+            disabled=not may_act(),
+            help="Viewers can read insights but not ask for new ones." if not may_act() else None,
+            on_click=write_insight,
+            args=(tenant_id, lead_id),
+        )
+        return
+    st.caption(insight_label(shown))
+    st.markdown("*Why silent*")
+    st.text(shown.why_silent)
+    st.markdown("*What to say next*")
+    st.text(shown.next_step)
+
+
+def insight_label(shown: Insight) -> str:
+    """Which writer produced the insight, said plainly (a rep must know whether a model or a rule speaks)."""
+    if shown.source == "claude":
+        label = f"Written by Claude ({shown.model})"
+    elif shown.note:
+        label = f"Written offline by rules from the lead's facts: {shown.note}"
+    else:
+        label = "Written offline by rules from the lead's facts (no Claude key configured)"
+    return label + (" · stored earlier for the same facts, served free" if shown.cached else "")
 
 
 # --- the map: every lead as a point, and "Recover N selected" -------------------------------
@@ -180,6 +378,15 @@ def lead_map(tenant_id: int) -> None:
         on_click=ask_scatter_recovery,
         args=(RecoverRequest(tenant_id, tuple(selected), round_),),
     )
+    if len(selected) == 1:
+        st.button(
+            "Open this lead",
+            key="leads.open_selected",
+            icon=":material/open_in_new:",
+            on_click=open_drawer,
+            args=(selected[0],),
+            help="Show the selected lead in the drawer above.",
+        )
     run_scatter_pending(tenant_id)
     scatter_report(tenant_id)
 
@@ -193,7 +400,7 @@ def render() -> None:
     result = first if page == 1 else data.leads_page(tenant.id, lead_filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     left, right = st.columns([2, 1], gap="large")
     with left:
-        table(result)
+        note_pick("table", table(result))
     with right:
         bands = data.score_distribution(tenant.id, lead_filter.states)
         if int(bands["leads"].sum()) > 0:
@@ -201,6 +408,8 @@ def render() -> None:
                 bands, x="band", y="leads", title="Intent score distribution", x_title="Score", y_title="Leads"
             )
         breakdown(tenant.id, result.rows)
+    call_list(tenant.id)
+    drawer(tenant.id)
     lead_map(tenant.id)
 
 

@@ -1,0 +1,361 @@
+"""Leads & scores: the call list ("Who to call first") and the lead drawer it opens.
+
+The queue is checked against every queued lead of a small tenant ranked in Python by the
+domain's formula (at this size the query's candidate set holds every lead, so it must be
+exact); the drawer's timeline against each source table read on its own; the insight through
+the offline writer and through Claude (the real SDK against the local fake), stored once and
+served free on reopening.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from app.ai import insight as ai
+from app.domain import priority
+from app.services import insight as insight_service
+from app.services import scoring
+from app.settings import get_settings
+from db.models import Activity, Conversion, InboundMessage, MessageEvent, OutboundMessage
+from pages import lead_scores
+from tests.app import factories
+from tests.app.driver import open_page, rows, signed_in, truncate, value
+from tests.fakes.anthropic_server import FakeAnthropic, ok, server_error
+
+MODEL = "claude-sonnet-5-5"
+QUEUE_TABLE = 2  # after the leads table and the "Why this score?" breakdown
+
+
+@pytest.fixture
+def world(engine: Engine) -> Iterator[factories.World]:
+    truncate(engine)
+    built = factories.build(engine)
+    yield built
+    truncate(engine)
+
+
+@pytest.fixture
+def no_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """The settings name a key and point the SDK at the fake, as an operator's environment would."""
+    with FakeAnthropic() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        monkeypatch.setenv("ANTHROPIC_MODEL", MODEL)
+        get_settings.cache_clear()
+        yield fake
+    get_settings.cache_clear()
+
+
+def leads_page() -> AppTest:
+    return open_page(signed_in("demo@acme.example", factories.DEMO_PASSWORD), "pages/lead_scores.py")
+
+
+def expected_queue(engine: Engine, tenant_id: int, limit: int = lead_scores.QUEUE_SIZE) -> list[priority.Candidate]:
+    """Every lead of the tenant, ranked in Python by the domain's rule."""
+    found = rows(
+        engine,
+        """SELECT id, intent_score, deal_value, recovery_state,
+                  extract(epoch FROM now() - last_activity_at) / 86400 AS days
+           FROM leads WHERE tenant_id = :t""",
+        t=tenant_id,
+    )
+    candidates = [
+        priority.Candidate(r.id, r.intent_score, float(r.deal_value), float(r.days), r.recovery_state) for r in found
+    ]
+    return priority.rank(candidates, limit)
+
+
+def open_from_queue(at: AppTest, position: int) -> AppTest:
+    """Click a row of the call list as a browser would (AppTest sets a selection through its key)."""
+    at.session_state["leads.queue"] = {"selection": {"rows": [position], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_call_list_ranks_every_queued_lead_by_priority(world: factories.World, engine: Engine) -> None:
+    at = leads_page()
+    queue = at.dataframe[QUEUE_TABLE].value
+    expected = expected_queue(engine, world.tenants["acme"])
+    assert len(expected) == lead_scores.QUEUE_SIZE
+    assert queue["id"].tolist() == [c.lead_id for c in expected]
+    assert queue["priority"].tolist() == pytest.approx([priority.priority(c) for c in expected], rel=1e-3)
+    assert queue["why"].tolist()[0] == priority.why(
+        priority.Candidate(
+            int(queue["id"].iloc[0]),
+            int(queue["score"].iloc[0]),
+            float(queue["value"].iloc[0]),
+            float(queue["days_silent"].iloc[0]),
+            str(queue["state"].iloc[0]).replace(" ", "_"),
+        )
+    )
+    held_out = {
+        r.id for r in rows(engine, "SELECT id FROM leads WHERE recovery_state IN ('control', 'lost', 'recovered')")
+    }
+    assert not held_out & set(queue["id"]), "control, lost and recovered leads are never on the call list"
+
+
+def test_an_empty_tenant_explains_the_empty_call_list(world: factories.World, engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE leads SET recovery_state = 'lost' WHERE tenant_id = :t"), {"t": world.tenants["acme"]}
+        )
+    at = leads_page()
+    assert any("Nobody to call yet" in i.value for i in at.info)
+
+
+# --- the drawer ----------------------------------------------------------------------------------
+
+
+def add_history(engine: Engine, world: factories.World, lead_id: int) -> None:
+    """A lead with one of everything the timeline shows, each at its own distinct time."""
+    now, tenant = world.now, world.tenants["acme"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE leads SET timezone = 'America/Chicago' WHERE id = :l"), {"l": lead_id})
+
+        def insert(model: type, **values: Any) -> int:
+            statement = sa.insert(model).values(tenant_id=tenant, **values).returning(model.id)  # type: ignore[attr-defined]
+            return int(conn.execute(statement).scalar_one())
+
+        insert(
+            Activity, lead_id=lead_id, kind="form", occurred_at=now - dt.timedelta(days=9), summary="Asked for a quote"
+        )
+        insert(
+            Activity,
+            lead_id=lead_id,
+            kind="page_view",
+            occurred_at=now - dt.timedelta(days=8),
+            summary="Viewed /pricing",
+        )
+        message = insert(
+            OutboundMessage,
+            lead_id=lead_id,
+            channel="email",
+            to_address="lead@example.com",
+            subject="About your quote",
+            body="Hi",
+            status="delivered",
+            sent_at=now - dt.timedelta(days=7),
+            dedupe_key=f"test:{lead_id}:1",
+        )
+        insert(
+            MessageEvent,
+            message_id=message,
+            lead_id=lead_id,
+            event_type="open",
+            occurred_at=now - dt.timedelta(days=6, hours=5),
+            natural_key=f"test-open-{lead_id}",
+        )
+        insert(
+            InboundMessage,
+            lead_id=lead_id,
+            channel="email",
+            from_address="lead@example.com",
+            body="Too expensive for us right now, maybe next year.",
+            intent="not_now",
+            sentiment="neutral",
+            received_at=now - dt.timedelta(days=5),
+        )
+        insert(
+            Conversion,
+            lead_id=lead_id,
+            value=Decimal("1234.50"),
+            method="manual",
+            converted_at=now - dt.timedelta(days=2),
+        )
+
+
+def expected_timeline(engine: Engine, lead_id: int) -> list[tuple[str, str]]:
+    """(kind, what) of every row the timeline should show, newest first, each source read on its own."""
+    found: list[tuple[dt.datetime, str, str]] = []
+    for sql, kind in (
+        ("SELECT occurred_at AS at, kind AS what FROM activities WHERE lead_id = :l", "activity"),
+        (
+            "SELECT coalesce(sent_at, created_at) AS at, channel AS what FROM outbound_messages WHERE lead_id = :l",
+            "message",
+        ),
+        (
+            """SELECT e.occurred_at AS at, e.event_type AS what FROM message_events e
+               WHERE e.message_id IN (SELECT id FROM outbound_messages WHERE lead_id = :l)""",
+            "event",
+        ),
+        (
+            "SELECT received_at AS at, coalesce(intent, channel) AS what FROM inbound_messages WHERE lead_id = :l",
+            "reply",
+        ),
+        ("SELECT converted_at AS at, method AS what FROM conversions WHERE lead_id = :l", "conversion"),
+        (
+            """SELECT e.enrolled_at AS at, c.name AS what FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
+               WHERE e.lead_id = :l""",
+            "enrollment",
+        ),
+    ):
+        found += [(r.at, kind, r.what) for r in rows(engine, sql, l=lead_id)]
+    found.sort(key=lambda item: (-item[0].timestamp(), item[1]))
+    return [(kind, what) for _, kind, what in found]
+
+
+def test_picking_a_queued_lead_opens_its_drawer(world: factories.World, engine: Engine) -> None:
+    at = leads_page()
+    lead_id = int(at.dataframe[QUEUE_TABLE].value["id"].iloc[0])
+    add_history(engine, world, lead_id)
+    at = open_from_queue(at, 0)
+    assert at.session_state[lead_scores.DRAWER] == lead_id
+
+    lead = rows(
+        engine,
+        """SELECT trim(first_name || ' ' || last_name) AS name, intent_score, deal_value FROM leads WHERE id = :l""",
+        l=lead_id,
+    )[0]
+    assert lead.name in [h.value for h in at.subheader]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Intent score"] == str(lead.intent_score)
+    assert shown["Deal value"] == f"${float(lead.deal_value):,.0f}"
+
+    events = at.dataframe[QUEUE_TABLE + 1].value
+    assert list(zip(events["kind"], events["what"], strict=True)) == expected_timeline(engine, lead_id)
+    reply = events[events["kind"] == "reply"].iloc[0]
+    assert reply["detail"] == "Too expensive for us right now, maybe next year."
+    assert reply["status"] == "neutral"
+    # Times are the lead's wall clock.
+    form_at = value(engine, "SELECT occurred_at FROM activities WHERE lead_id = :l AND kind = 'form'", l=lead_id)
+    local = form_at.astimezone(ZoneInfo("America/Chicago")).replace(tzinfo=None)
+    assert events[events["what"] == "form"]["local_at"].iloc[0].to_pydatetime() == local
+
+    expected = scoring.score_breakdown(tenant_id=world.tenants["acme"], lead_id=lead_id)
+    parts = at.dataframe[QUEUE_TABLE + 2].value
+    assert parts["why"].tolist() == [p.why for p in expected.parts]
+    assert sum(parts["points"]) == expected.total
+
+    at.button(key="leads.drawer.close").click().run()
+    assert lead_scores.DRAWER not in at.session_state
+    assert lead.name not in [h.value for h in at.subheader], (
+        "closing hides the drawer; the same pick does not reopen it"
+    )
+
+
+def test_a_new_pick_in_the_table_moves_the_drawer(world: factories.World, engine: Engine) -> None:
+    at = open_from_queue(leads_page(), 0)
+    table_lead = int(at.dataframe[0].value["id"].iloc[3])
+    at.session_state["leads.table"] = {"selection": {"rows": [3], "columns": [], "cells": []}}
+    at.run()
+    assert at.session_state[lead_scores.DRAWER] == table_lead
+
+
+# --- the insight ---------------------------------------------------------------------------------
+
+
+def insight_rows(engine: Engine, lead_id: int) -> list[Any]:
+    return rows(
+        engine,
+        """SELECT model, prompt_hash, output, tokens_in, tokens_out, cost_usd FROM ai_generations
+           WHERE purpose = 'insight' AND lead_id = :l ORDER BY id""",
+        l=lead_id,
+    )
+
+
+def drawer_on(at: AppTest, lead_id: int) -> AppTest:
+    at.session_state[lead_scores.DRAWER] = lead_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_offline_insight_is_written_on_request_labelled_and_served_free_later(
+    world: factories.World, engine: Engine, no_key: None
+) -> None:
+    tenant = world.tenants["acme"]
+    lead_id = expected_queue(engine, tenant)[0].lead_id
+    add_history(engine, world, lead_id)
+    at = drawer_on(leads_page(), lead_id)
+    assert insight_rows(engine, lead_id) == [], "opening the drawer writes nothing"
+    at.button(key="leads.drawer.write_insight").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
+    assert facts is not None
+    assert facts.objections == ("price", "timing")
+    expected = ai.offline_insight(facts)
+    assert [expected.why_silent, expected.next_step] == texts(at)
+    assert any(c.value.startswith("Written offline by rules") and "no Claude key" in c.value for c in at.caption)
+    stored = insight_rows(engine, lead_id)
+    assert [(r.model, r.prompt_hash, r.cost_usd) for r in stored] == [("offline", facts.digest("offline"), 0)]
+
+    again = drawer_on(leads_page(), lead_id)  # a new session: the answer comes from ai_generations
+    assert [expected.why_silent, expected.next_step] == texts(again)
+    assert any("served free" in c.value for c in again.caption)
+    assert "leads.drawer.write_insight" not in [b.key for b in again.button]
+    assert len(insight_rows(engine, lead_id)) == 1
+
+
+def test_claude_insight_through_the_sdk_is_stored_with_its_cost_and_not_asked_twice(
+    world: factories.World, engine: Engine, claude: FakeAnthropic
+) -> None:
+    tenant = world.tenants["acme"]
+    lead_id = expected_queue(engine, tenant)[0].lead_id
+    add_history(engine, world, lead_id)
+    answer = {"why_silent": "The price put them off.", "next_step": "Offer a smaller first phase."}
+    claude.script(ok(json.dumps(answer)))
+    at = drawer_on(leads_page(), lead_id)
+    at.button(key="leads.drawer.write_insight").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert texts(at) == [answer["why_silent"], answer["next_step"]]
+    assert any(c.value == f"Written by Claude ({MODEL})" for c in at.caption)
+    assert claude.call_count == 1
+    call = claude.calls[0]
+    first_name = value(engine, "SELECT first_name FROM leads WHERE id = :l", l=lead_id)
+    assert f"first_name: {first_name}" in call.user_text
+    assert "objections: price, timing" in call.user_text
+    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
+    assert facts is not None
+    [stored] = insight_rows(engine, lead_id)
+    assert (stored.model, stored.prompt_hash) == (MODEL, facts.digest(MODEL))
+    assert stored.tokens_in > 0
+    assert stored.tokens_out > 0
+    assert stored.cost_usd > 0
+
+    again = drawer_on(leads_page(), lead_id)
+    assert texts(again) == [answer["why_silent"], answer["next_step"]]
+    assert claude.call_count == 1, "reopening costs nothing"
+
+
+def test_claude_failing_falls_back_offline_and_says_why(
+    world: factories.World, engine: Engine, claude: FakeAnthropic
+) -> None:
+    tenant = world.tenants["acme"]
+    lead_id = expected_queue(engine, tenant)[0].lead_id
+    claude.script(server_error(500))
+    at = drawer_on(leads_page(), lead_id)
+    at.button(key="leads.drawer.write_insight").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
+    assert facts is not None
+    expected = ai.offline_insight(facts)
+    assert texts(at) == [expected.why_silent, expected.next_step]
+    assert any(
+        c.value == "Written offline by rules from the lead's facts: Claude did not answer (500)" for c in at.caption
+    )
+    assert [r.model for r in insight_rows(engine, lead_id)] == ["offline"]
