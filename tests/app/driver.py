@@ -118,22 +118,77 @@ def silent_lead_ids(engine: Engine, tenant_id: int, limit: int = 25) -> list[int
     return [r.id for r in rows(engine, sql, t=tenant_id, n=limit)]
 
 
-def roi_figures(engine: Engine, tenant_id: int, days: int) -> dict[str, str]:
-    sent, conversions, revenue, cost = rows(
+_LOCAL_DAY = "(({col}) AT TIME ZONE (SELECT timezone FROM tenants WHERE id = :t))::date"
+_LOCAL_TODAY = _LOCAL_DAY.format(col="now()")
+
+
+def roi_figures(
+    engine: Engine, tenant_id: int, days: int, *, email: str = "0.001", sms: str = "0.0079"
+) -> dict[str, str]:
+    """The ROI page's headline cards at these unit prices: the window is the tenant's last `days`
+    local days, cost = emails × email price + SMS × SMS price + AI cost of those days."""
+    in_window = f"BETWEEN {_LOCAL_TODAY} - :days + 1 AND {_LOCAL_TODAY}"
+    emails, texts_sent, revenue = rows(
         engine,
-        """SELECT coalesce(sum(sent), 0), coalesce(sum(conversions), 0), coalesce(sum(revenue), 0),
-                  coalesce(sum(cost_usd), 0)
-           FROM metrics_daily WHERE tenant_id = :t AND day > (now() AT TIME ZONE 'UTC')::date - :days
-             AND day <= (now() AT TIME ZONE 'UTC')::date""",
+        f"""SELECT coalesce(sum(sent) FILTER (WHERE channel = 'email'), 0),
+                  coalesce(sum(sent) FILTER (WHERE channel = 'sms'), 0), coalesce(sum(revenue), 0)
+           FROM metrics_daily WHERE tenant_id = :t AND day {in_window}""",
         t=tenant_id,
         days=days,
     )[0]
+    ai = value(
+        engine,
+        f"SELECT coalesce(sum(cost_usd), 0) FROM ai_generations WHERE tenant_id = :t "
+        f"AND {_LOCAL_DAY.format(col='created_at')} {in_window}",
+        t=tenant_id,
+        days=days,
+    )
+    recovered = value(
+        engine,
+        f"SELECT count(DISTINCT lead_id) FROM conversions WHERE tenant_id = :t AND method <> 'organic' "
+        f"AND converted_at <= now() AND {_LOCAL_DAY.format(col='converted_at')} {in_window}",
+        t=tenant_id,
+        days=days,
+    )
+    cost = emails * Decimal(email) + texts_sent * Decimal(sms) + ai
     return {
-        "Revenue": fmt.money(revenue),
+        "Revenue recovered": fmt.money(revenue),
         "Cost": fmt.money(cost, cents=True),
         "ROI": fmt.percent(float((revenue - cost) / cost) if cost else None),
-        "Conversions": fmt.count(conversions),
-        "Messages sent": fmt.count(sent),
+        "Recovered leads": fmt.count(recovered),
+        "Cost per recovered lead": fmt.money(cost / recovered if recovered else None, cents=True),
+        "Messages sent": fmt.count(emails + texts_sent),
+    }
+
+
+def before_after_figures(engine: Engine, tenant_id: int, days: int) -> dict[str, str]:
+    """The naive before/after cards: rates around the tenant's first enrollment."""
+    start = value(
+        engine, "SELECT enrolled_at FROM enrollments WHERE tenant_id = :t ORDER BY enrolled_at LIMIT 1", t=tenant_id
+    )
+    if start is None:
+        return {}
+    found = rows(
+        engine,
+        """WITH w AS (SELECT CAST(:s AS timestamptz) - :days * interval '1 day' AS b,
+                             least(CAST(:s AS timestamptz) + :days * interval '1 day', now()) AS a)
+           SELECT (SELECT count(*) FROM leads WHERE tenant_id = :t AND created_at < :s) AS leads_before,
+                  (SELECT count(*) FROM leads, w WHERE tenant_id = :t AND created_at < w.a) AS leads_after,
+                  (SELECT count(DISTINCT lead_id) FROM conversions, w WHERE tenant_id = :t
+                     AND converted_at >= w.b AND converted_at < :s) AS won_before,
+                  (SELECT count(DISTINCT lead_id) FROM conversions, w WHERE tenant_id = :t
+                     AND converted_at >= :s AND converted_at < w.a) AS won_after""",
+        t=tenant_id,
+        s=start,
+        days=days,
+    )[0]
+    before = found.won_before / found.leads_before if found.leads_before else None
+    after = found.won_after / found.leads_after if found.leads_after else None
+    change = None if before is None or after is None else after - before
+    return {
+        "Recovery rate before": fmt.percent(before),
+        "Recovery rate after": fmt.percent(after),
+        "Naive change": fmt.MISSING if change is None else f"{change * 100:+.1f} pts".replace("-", "−"),
     }
 
 
@@ -241,24 +296,3 @@ def attribution_rows(engine: Engine, tenant_id: int, days: int, touch: str, key:
         messages, cost = spent.get(group, (0, 0.0))
         out[group] = (n, revenue, leads, messages, cost, cost / leads if leads else None)
     return out
-
-
-def cost_per_recovered_lead(engine: Engine, tenant_id: int, days: int) -> str:
-    cost = value(
-        engine,
-        """SELECT coalesce(sum(cost_usd), 0) FROM outbound_messages
-           WHERE tenant_id = :t AND sent_at > now() - :days * interval '1 day' AND sent_at <= now()""",
-        t=tenant_id,
-        days=days,
-    )
-    leads = value(
-        engine,
-        """SELECT count(DISTINCT c.lead_id) FROM conversions c
-           WHERE c.tenant_id = :t AND c.method <> 'organic'
-             AND c.converted_at > now() - :days * interval '1 day' AND c.converted_at <= now()
-             AND EXISTS (SELECT 1 FROM outbound_messages m WHERE m.lead_id = c.lead_id
-                         AND m.sent_at > now() - :days * interval '1 day' AND m.sent_at <= c.converted_at)""",
-        t=tenant_id,
-        days=days,
-    )
-    return fmt.money(float(cost) / leads if leads else None, cents=True)

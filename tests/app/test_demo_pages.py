@@ -20,7 +20,7 @@ from tests.app.driver import (
     APP,
     PAGES,
     TIMEOUT,
-    cost_per_recovered_lead,
+    before_after_figures,
     dashboard_figures,
     holdout_counts,
     holdout_from_sql,
@@ -135,7 +135,7 @@ def test_campaigns_replies_and_roi_equal_sql(seeded: Demo, engine: Engine) -> No
     assert metrics(at) == {
         **roi_figures(engine, tenant_id, 30),
         **lift_figures(engine, tenant_id),
-        "Cost per recovered lead": cost_per_recovered_lead(engine, tenant_id, 30),
+        **before_after_figures(engine, tenant_id, 30),
     }
 
 

@@ -21,7 +21,7 @@ from tests.app.driver import (
     PAGES,
     ROOT,
     TIMEOUT,
-    cost_per_recovered_lead,
+    before_after_figures,
     dashboard_figures,
     lift_figures,
     metrics,
@@ -284,7 +284,7 @@ def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) ->
         assert metrics(at) == {
             **roi_figures(engine, t, days),
             **lift_figures(engine, t),
-            "Cost per recovered lead": cost_per_recovered_lead(engine, t, days),
+            **before_after_figures(engine, t, days),
         }
     channels = at.dataframe[1].value  # after the daily figures
     assert sorted(channels["channel"]) == ["email", "sms"]
