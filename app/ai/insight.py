@@ -144,7 +144,7 @@ def _why_silent(f: InsightFacts) -> str:
         )
     elif f.opens and not (f.clicks or f.replies):
         reasons.append(
-            f"They opened {f.opens} of our messages but neither clicked nor replied: curious, not convinced."
+            f"They opened our messages {f.opens} times but neither clicked nor replied: curious, not convinced."
         )
     elif f.clicks and not f.replies:
         reasons.append(f"They clicked {f.clicks} time{'s' if f.clicks > 1 else ''} but did not reply.")
