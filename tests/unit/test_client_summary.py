@@ -37,7 +37,8 @@ def test_the_document_carries_every_figure_sentence_and_campaign() -> None:
     assert "Recovery lifted the rate by 4.1 points." in html
     assert "Trust the hold-out lift." in html
     assert "Last 30 days (2026-10-25 to 2026-11-23)" in html
-    assert "$9,100" in html and "$2.10" in html
+    assert "$9,100" in html
+    assert "$2.10" in html
     assert html.count("<polyline") == 2  # revenue and cost
     assert "$1,800" in html  # the axis top is the largest amount
 
@@ -52,10 +53,12 @@ def test_names_typed_by_people_are_escaped() -> None:
 def test_it_is_self_contained_and_printable() -> None:
     html = doc.summary_html(_summary())
     assert html.startswith("<!DOCTYPE html>")
-    assert "@media print" in html and "@page" in html
+    assert "@media print" in html
+    assert "@page" in html
     assert not re.search(r"<(script|link|img|iframe)\b", html)
     assert not re.search(r"\b(src|href)\s*=", html)
-    assert "url(" not in html and "@import" not in html
+    assert "url(" not in html
+    assert "@import" not in html
     assert "max-width: 180mm" in html  # fits A4 (210 mm) and Letter (216 mm) with margins
 
 

@@ -1,0 +1,310 @@
+"""The ROI page at the tenant's unit prices, through AppTest on real PostgreSQL: the cost cards
+follow the prices an admin saves (and a bad price saves nothing), weekly steps add up to the
+same window, the naive before/after equals SQL of the test's own and hand-counted rates, and
+the client summary shows, and downloads as HTML, the same figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from app.domain.pricing import SETTINGS_KEY
+from app.services import pricing as pricing_service
+from db.models import AIGeneration, Campaign, Conversion, Enrollment, Lead, OutboundMessage, Tenant
+from pages import roi_report
+from tests.app import factories
+from tests.app.driver import (
+    before_after_figures,
+    lift_figures,
+    metrics,
+    open_page,
+    pick_tenant,
+    roi_figures,
+    rows,
+    signed_in,
+    truncate,
+    value,
+)
+
+SETTINGS_SQL = "SELECT settings FROM tenants WHERE id = :t"
+HEADLINE = ("Revenue recovered", "Cost", "ROI", "Recovered leads", "Cost per recovered lead", "Messages sent")
+
+
+@pytest.fixture
+def world(engine: Engine) -> Iterator[factories.World]:
+    """A fresh world per test (these tests write), with AI spend for acme in and out of the window."""
+    truncate(engine)
+    built = factories.build(engine)
+    acme, birch, now = built.tenants["acme"], built.tenants["birch"], built.now
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Tenant).where(Tenant.id == acme).values(settings={"unsubscribe_email": "stop@acme.example"})
+        )
+        for tenant, days_ago, cost in (
+            (acme, 1, "0.250000"),
+            (acme, 6, "0.125000"),
+            (acme, 60, "9.000000"),
+            (birch, 2, "7.000000"),
+        ):
+            conn.execute(
+                sa.insert(AIGeneration).values(
+                    tenant_id=tenant,
+                    purpose="write",
+                    model="claude",
+                    prompt_hash=f"h{tenant}{days_ago}",
+                    output="Hi",
+                    cost_usd=Decimal(cost),
+                    created_at=now - dt.timedelta(days=days_ago, hours=2),
+                )
+            )
+    yield built
+    truncate(engine)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Every file the app hands to the media store, by file id (AppTest drops the store after a run)."""
+    saved: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self: MemoryMediaFileStorage, path_or_data: Any, *args: Any, **kwargs: Any) -> str:
+        file_id = original(self, path_or_data, *args, **kwargs)
+        saved[file_id] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return saved
+
+
+def roi_as(email: str, password: str) -> AppTest:
+    return open_page(signed_in(email, password), "pages/roi_report.py")
+
+
+def headline(at: AppTest) -> dict[str, str]:
+    shown = metrics(at)
+    return {label: shown[label] for label in HEADLINE}
+
+
+def save_prices(at: AppTest, tenant_id: int, email: str, sms: str) -> AppTest:
+    at.text_input(key=roi_report.price_key(tenant_id, "email")).input(email)
+    at.text_input(key=roi_report.price_key(tenant_id, "sms")).input(sms)
+    at.button(key=f"FormSubmitter:{roi_report.price_key(tenant_id, 'prices')}-Save prices").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_cost_follows_the_prices_an_admin_saves(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = roi_as("boss@acme.example", factories.ADMIN_PASSWORD)
+    assert headline(at) == roi_figures(engine, acme, 30)  # the defaults, $0.001 and $0.0079
+    assert roi_figures(engine, acme, 30)["Cost"] != roi_figures(engine, acme, 30, email="0.002", sms="0.05")["Cost"]
+
+    save_prices(at, acme, "0.002", "$0.05")
+    assert [s.value for s in at.success] == ["Unit prices saved: email $0.002, SMS $0.05 per message."]
+    assert headline(at) == roi_figures(engine, acme, 30, email="0.002", sms="0.05")
+    stored = value(engine, SETTINGS_SQL, t=acme)
+    assert stored == {"unsubscribe_email": "stop@acme.example", SETTINGS_KEY: {"email": "0.002", "sms": "0.05"}}
+
+    at.segmented_control(key="roi.days").set_value(7).run()
+    assert headline(at) == roi_figures(engine, acme, 7, email="0.002", sms="0.05")
+
+
+def test_weekly_steps_partition_the_same_window(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = roi_as("boss@acme.example", factories.ADMIN_PASSWORD)
+    at.segmented_control(key="roi.days").set_value(90).run()
+    daily = at.dataframe[0].value
+    at.segmented_control(key="roi.grain").set_value("week").run()
+    assert not at.exception
+    weekly = at.dataframe[0].value
+    assert len(daily) == 90
+    assert 13 <= len(weekly) <= 14
+    assert all(dt.date.fromisoformat(str(p)[:10]).weekday() == 0 for p in weekly["period"])
+    for column in ("sent", "conversions", "revenue", "message_cost", "ai_cost", "cost"):
+        assert weekly[column].sum() == pytest.approx(daily[column].sum()), column
+    assert daily["ai_cost"].sum() == pytest.approx(9.375)  # acme's three generations, not birch's
+    assert headline(at) == roi_figures(engine, acme, 90)
+
+
+@pytest.mark.parametrize(
+    ("email", "sms", "error"),
+    [
+        ("-0.001", "0.05", "Email price: cannot be negative"),
+        ("0.002", "cheap", "SMS price: enter a number of dollars"),
+        ("0.002", "25", "SMS price: at most $10"),
+    ],
+)
+def test_a_bad_price_is_refused_and_nothing_is_saved(
+    world: factories.World, engine: Engine, email: str, sms: str, error: str
+) -> None:
+    acme = world.tenants["acme"]
+    before = value(engine, SETTINGS_SQL, t=acme)
+    at = save_prices(roi_as("boss@acme.example", factories.ADMIN_PASSWORD), acme, email, sms)
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(error)
+    assert not at.success
+    assert value(engine, SETTINGS_SQL, t=acme) == before
+    assert headline(at) == roi_figures(engine, acme, 30)  # still the defaults
+
+
+def test_the_service_checks_who_saves_and_what(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    before = value(engine, SETTINGS_SQL, t=acme)
+    with pytest.raises(PermissionError):
+        pricing_service.update_unit_prices(
+            tenant_id=acme, operator_id=world.operators["demo@acme.example"], email="0.002", sms="0.05"
+        )
+    with pytest.raises(ValueError, match="Email price"):
+        pricing_service.update_unit_prices(
+            tenant_id=acme, operator_id=world.operators["boss@acme.example"], email="1e-9", sms="0.05"
+        )
+    assert value(engine, SETTINGS_SQL, t=acme) == before
+
+
+def test_a_rep_sees_the_prices_without_a_form(world: factories.World, engine: Engine) -> None:
+    at = roi_as("demo@acme.example", factories.DEMO_PASSWORD)
+    assert not at.text_input
+    assert any("Only an admin or a manager" in c.value for c in at.caption)
+    assert headline(at) == roi_figures(engine, world.tenants["acme"], 30)
+
+
+def _insert(conn: sa.Connection, model: type, **values: object) -> int:
+    return int(conn.execute(sa.insert(model).values(**values).returning(model.id)).scalar_one())  # type: ignore[attr-defined]
+
+
+def test_naive_before_after_around_the_first_enrollment(world: factories.World, engine: Engine) -> None:
+    """Start 20 days ago; 10 leads before it and 10 more 5 days after; 2 of the first converted in
+    the 30 days before (one more 35 days before, outside), 5 distinct leads in the days after."""
+    tenant, now = world.tenants["empty"], world.now
+    start = now - dt.timedelta(days=20)
+    with engine.begin() as conn:
+        campaign = _insert(conn, Campaign, tenant_id=tenant, name="Empty win-back", status="running")
+        leads = [
+            _insert(
+                conn,
+                Lead,
+                tenant_id=tenant,
+                external_id=f"e-{i}",
+                first_name=f"E{i}",
+                last_name="Empty",
+                email=f"e{i}@empty.example",
+                last_activity_at=now - dt.timedelta(days=3),
+                created_at=start - dt.timedelta(days=40) if i < 10 else start + dt.timedelta(days=5),
+            )
+            for i in range(20)
+        ]
+        _insert(conn, Enrollment, tenant_id=tenant, campaign_id=campaign, lead_id=leads[0], enrolled_at=start)
+        _insert(
+            conn,
+            Enrollment,
+            tenant_id=tenant,
+            campaign_id=campaign,
+            lead_id=leads[1],
+            enrolled_at=start + dt.timedelta(days=1),
+        )
+        conversions = [
+            (leads[0], -10, "organic"),
+            (leads[1], -2, "organic"),
+            (leads[2], -35, "organic"),  # before the before-window
+            (leads[3], 3, "ai"),
+            (leads[3], 4, "ai"),  # the same lead twice: counted once
+            (leads[4], 6, "template"),
+            (leads[12], 8, "ai"),
+            (leads[13], 9, "organic"),
+            (leads[14], 12, "manual"),
+        ]
+        for lead, days, method in conversions:
+            _insert(
+                conn,
+                Conversion,
+                tenant_id=tenant,
+                lead_id=lead,
+                value=Decimal(100),
+                method=method,
+                converted_at=start + dt.timedelta(days=days),
+            )
+    at = pick_tenant(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "Empty Co")
+    at = open_page(at, "pages/roi_report.py")
+    expected = {"Recovery rate before": "20.0%", "Recovery rate after": "25.0%", "Naive change": "+5.0 pts"}
+    assert before_after_figures(engine, tenant, 30) == expected
+    shown = metrics(at)
+    assert {label: shown[label] for label in expected} == expected
+    assert any(w.value == roi_report.TRUST_SENTENCE for w in at.warning)
+
+    at.segmented_control(key="roi.days").set_value(7).run()  # before: [start − 7 d, start): lead 1 only
+    shown = metrics(at)
+    assert {label: shown[label] for label in expected} == before_after_figures(engine, tenant, 7)
+    assert shown["Recovery rate before"] == "10.0%"
+
+
+def test_no_enrollment_yet_explains_the_missing_start(world: factories.World) -> None:
+    at = pick_tenant(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "Empty Co")
+    at = open_page(at, "pages/roi_report.py")
+    assert "Recovery rate before" not in metrics(at)
+    assert any("No start date yet" in i.value for i in at.info)
+    assert any("Nothing rolled up yet" in i.value for i in at.info)
+
+
+def credit_a_conversion_to_the_campaign(engine: Engine, world: factories.World) -> None:
+    """One message, sent an hour before a recent non-organic conversion, to that lead."""
+    acme = world.tenants["acme"]
+    lead, converted_at = rows(
+        engine,
+        """SELECT lead_id, converted_at FROM conversions WHERE tenant_id = :t AND method <> 'organic'
+           AND converted_at > now() - interval '30 days' ORDER BY id LIMIT 1""",
+        t=acme,
+    )[0]
+    with engine.begin() as conn:
+        _insert(
+            conn,
+            OutboundMessage,
+            tenant_id=acme,
+            campaign_id=world.campaigns["acme"],
+            lead_id=lead,
+            channel="email",
+            to_address="lead@acme-mail.example",
+            body="Hi",
+            source="ai",
+            status="sent",
+            sent_at=converted_at - dt.timedelta(hours=1),
+            dedupe_key=f"{acme}:summary:{lead}",
+        )
+
+
+def test_client_summary_shows_and_downloads_the_same_figures(
+    world: factories.World, engine: Engine, downloads: dict[str, bytes]
+) -> None:
+    acme = world.tenants["acme"]
+    credit_a_conversion_to_the_campaign(engine, world)
+    at = roi_as("boss@acme.example", factories.ADMIN_PASSWORD)
+    save_prices(at, acme, "0.003", "0.04")
+    at.segmented_control(key="roi.view").set_value("summary").run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = {
+        **roi_figures(engine, acme, 30, email="0.003", sms="0.04"),
+        "Lift vs hold-out": lift_figures(engine, acme)["Rate lift"],
+        "Naive before/after": before_after_figures(engine, acme, 30)["Naive change"],
+        "Hold-out recovery rate": lift_figures(engine, acme)["Hold-out recovery rate"],
+    }
+    assert metrics(at) == expected
+    assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
+
+    buttons = [b for b in at.get("download_button") if b.key == "roi.summary.html"]
+    assert len(buttons) == 1
+    html = downloads[buttons[0].proto.url.rsplit("/", 1)[-1].split(".")[0]].decode()
+    for label, shown in expected.items():
+        assert f">{label}<" in html, label
+        assert f">{shown}<" in html, label
+    assert "Acme Dental" in html
+    assert "<td>acme win-back ladder</td>" in html
+    assert at.dataframe[0].value["campaign"].tolist() == ["acme win-back ladder"]
+    assert roi_report.TRUST_SENTENCE in html
+    assert "@media print" in html
