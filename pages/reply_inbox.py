@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,12 @@ from pages import data, session
 
 BODY_PREVIEW = 600
 HEATMAP_DAYS = 90
+SENDER_USES_IT = (
+    "Messages are scheduled into each lead's best window when it has one (its own replies and clicks, "
+    f"at least {best_time.MIN_EVENTS}, else this tenant's above) if it comes within "
+    f"{best_time.MAX_DELAY // timedelta(hours=1)} hours, inside the send window and outside quiet hours in the "
+    "lead's time zone; otherwise, and for leads with no history anywhere, at the first allowed moment."
+)
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -65,6 +73,7 @@ def best_time_section(tenant_id: int) -> None:
     charts.week_heatmap(counts, title=f"Replies and clicks by local weekday and hour, last {HEATMAP_DAYS} days")
     slots = {(int(d), int(h)): int(n) for d, h, n in counts[["weekday", "hour", "count"]].itertuples(index=False)}
     st.caption(window_sentence(best_time.best_window({}, slots)))
+    st.caption(SENDER_USES_IT)
 
 
 def render() -> None:

@@ -68,7 +68,12 @@ def best_window(
     min_events: int = MIN_EVENTS,
     width_hours: int = WIDTH_HOURS,
 ) -> BestWindow:
-    """The lead's busiest span when it has at least `min_events`, else the tenant's, else none."""
+    """The lead's busiest span when it has at least `min_events`, else the tenant's, else none.
+
+    Hours at either edge of the span without events are trimmed: when every reply came at 10,
+    the window is 10-11, not 09-11 (the earliest of the tied spans), so a message scheduled
+    into it does not arrive an hour before the lead is ever there.
+    """
     if sum(lead_counts.values()) >= min_events:
         counts, source = lead_counts, Source.LEAD
     elif sum(tenant_counts.values()) > 0:
@@ -76,7 +81,13 @@ def best_window(
     else:
         return NO_WINDOW
     (weekday, start), events = busiest_span(counts, width_hours)
-    return BestWindow(weekday, start, start + width_hours, source, events)
+    end = start + width_hours
+    if events > 0:
+        while counts.get((weekday, start), 0) == 0:
+            start += 1
+        while counts.get((weekday, end - 1), 0) == 0:
+            end -= 1
+    return BestWindow(weekday, start, end, source, events)
 
 
 def preferred_send_time(

@@ -22,6 +22,7 @@ and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -44,7 +45,7 @@ from app.ai.writer import Writer, WrittenMessage
 from app.domain import best_time
 from app.domain.best_time import BestWindow
 from app.domain.outreach import Reach, address_for, pick_channel
-from app.domain.sending_window import QuietHours, Window, allowed_hours
+from app.domain.sending_window import QuietHours, Window, allowed_hours, zone
 from app.settings import get_settings
 from db import best_time as best_time_reads
 from db.models import AIGeneration, OutboundMessage
@@ -56,6 +57,7 @@ RECENT_ACTIVITIES = 5
 STOPPED_ENROLLMENTS = frozenset({"completed", "stopped", "failed", "control"})
 FINISHED_LEADS = frozenset({"replied", "recovered", "lost", "control"})
 RUNG_NODE = re.compile(r"rung-(\d+)$")
+TENANT_SLOTS_TTL = timedelta(minutes=15)
 
 CLAIM = text(
     """
@@ -244,7 +246,7 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
     rows = session.execute(CONTEXTS, params).all()
     recent = _recent(session, tenant_id, [row.lead_id for row in rows])
     templates = _templates(session, tenant_id, rows)
-    best = _best_windows(session, tenant_id, [row.lead_id for row in rows], now)
+    best = _best_windows(session, tenant_id, rows, now)
     planned = [
         _plan(tenant_id, row, recent.get(row.lead_id, ()), templates, best.get(row.lead_id, best_time.NO_WINDOW))
         for row in rows
@@ -275,16 +277,36 @@ def _recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, 
     return {lead_id: tuple(items) for lead_id, items in found.items()}
 
 
-def _best_windows(session: Session, tenant_id: int, lead_ids: list[int], now: datetime) -> dict[int, BestWindow]:
+def _best_windows(session: Session, tenant_id: int, rows: Sequence[Row[Any]], now: datetime) -> dict[int, BestWindow]:
     """Each lead's best window from its own replies and clicks, else the tenant's heat-map.
 
     The tenant's heat-map is read only when some lead of the batch lacks history of its own.
     """
+    if not rows:
+        return {}
     conn = session.connection()
-    own = best_time_reads.lead_slot_counts(conn, tenant_id, lead_ids, now=now)
-    lacking = any(sum(own.get(lead_id, {}).values()) < best_time.MIN_EVENTS for lead_id in lead_ids)
-    tenant = best_time_reads.tenant_slot_counts(conn, tenant_id, now=now) if lacking else {}
-    return {lead_id: best_time.best_window(own.get(lead_id, {}), tenant) for lead_id in set(lead_ids)}
+    lead_zones = {row.lead_id: zone(row.timezone).key for row in rows}  # the zone the slot is chosen in
+    own = best_time_reads.lead_slot_counts(conn, tenant_id, lead_zones, now=now)
+    lacking = any(sum(own.get(lead_id, {}).values()) < best_time.MIN_EVENTS for lead_id in lead_zones)
+    tenant = _tenant_slot_counts(session, tenant_id, now) if lacking else {}
+    return {lead_id: best_time.best_window(own.get(lead_id, {}), tenant) for lead_id in lead_zones}
+
+
+def _tenant_slot_counts(session: Session, tenant_id: int, now: datetime) -> dict[tuple[int, int], int]:
+    """The tenant's heat-map, kept in Redis for TENANT_SLOTS_TTL.
+
+    Ninety days of replies and clicks hardly move in minutes, and reading them costs more than
+    the rest of a batch's reads together; Redis (not the process) so every worker host shares it.
+    """
+    client = runtime.redis_client()
+    key = f"best_time:tenant_slots:{tenant_id}"
+    cached = client.get(key)
+    if cached is not None:
+        return {(d, h): n for d, h, n in json.loads(cached)}
+    counts = best_time_reads.tenant_slot_counts(session.connection(), tenant_id, now=now)
+    payload = json.dumps([[d, h, n] for (d, h), n in sorted(counts.items())])
+    client.set(key, payload, ex=int(TENANT_SLOTS_TTL.total_seconds()))
+    return counts
 
 
 def _node_spec(plan: Any, node: str | None) -> dict[str, Any]:

@@ -63,7 +63,11 @@ def test_the_heatmap_total_and_best_window_equal_sql(tenant: tuple[int, str], en
     assert {(d, h): n for d, row in enumerate(z) for h, n in enumerate(row) if n} == cells
     window = best_time.best_window({}, cells)
     assert window.source is best_time.Source.TENANT
-    assert reply_inbox.window_sentence(window) in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    sentence = captions.index(reply_inbox.window_sentence(window))
+    # Right below it, what the sender does with it.
+    assert captions[sentence + 1].startswith("Messages are scheduled into each lead's best window")
+    assert "within 48 hours" in captions[sentence + 1]
 
 
 def test_an_empty_tenant_has_no_best_window(engine: Engine, tenant: tuple[int, str]) -> None:

@@ -38,3 +38,10 @@ def test_width_must_fit_a_day() -> None:
         busiest_span({}, 0)
     with pytest.raises(ValueError, match="width_hours"):
         busiest_span({}, 25)
+
+
+def test_empty_hours_at_the_edges_of_the_window_are_trimmed() -> None:
+    # 09-11 and 10-12 tie; the earliest wins, but nobody was ever there at 09:00.
+    assert best_window({(1, 10): 3}, {}) == BestWindow(1, 10, 11, Source.LEAD, 3)
+    assert best_window({(1, 10): 2, (1, 13): 2}, {}, width_hours=4) == BestWindow(1, 10, 14, Source.LEAD, 4)
+    assert best_window({}, {(6, 23): 1}) == BestWindow(6, 23, 24, Source.TENANT, 1)
