@@ -24,7 +24,9 @@ def test_quiet_hours_that_wrap_midnight() -> None:
 
 
 def test_quiet_hours_within_a_day_cut_the_window_in_two() -> None:
-    assert allowed_hours("email", Window(8, 20), QuietHours(12, 14)) == frozenset({8, 9, 10, 11, 14, 15, 16, 17, 18, 19})
+    assert allowed_hours("email", Window(8, 20), QuietHours(12, 14)) == frozenset(
+        {8, 9, 10, 11, 14, 15, 16, 17, 18, 19}
+    )
 
 
 def test_equal_start_and_end_mean_no_quiet_hours() -> None:
@@ -36,7 +38,7 @@ def test_sms_keeps_its_legal_hours_under_the_tenants_quiet_hours() -> None:
     assert allowed_hours("sms", Window(0, 24), QuietHours(19, 9)) == frozenset(range(9, 19))
 
 
-@pytest.mark.parametrize("start, end", [(-1, 8), (21, 24)])
+@pytest.mark.parametrize(("start", "end"), [(-1, 8), (21, 24)])
 def test_quiet_hours_are_clock_hours(start: int, end: int) -> None:
     with pytest.raises(ValueError, match="quiet hours"):
         QuietHours(start, end)
@@ -66,7 +68,8 @@ def test_quiet_hours_covering_the_whole_window_defer_for_a_day_and_say_why() -> 
     verdict = gate(email_to(NEW_YORK, Window(9, 17), QuietHours(8, 18)), noon)
     assert verdict.verdict is Verdict.DEFER
     assert verdict.until == noon + NEVER_OPEN_RETRY
-    assert verdict.reason is not None and "quiet hours cover" in verdict.reason
+    assert verdict.reason is not None
+    assert "quiet hours cover" in verdict.reason
 
 
 INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2032, 12, 31)).map(
@@ -95,7 +98,9 @@ def test_a_deferral_opens_on_an_allowed_hour_and_nothing_before_it_was_allowed(
     if now.astimezone(tz).hour in hours:
         assert verdict.verdict is Verdict.SEND
         return
-    assert verdict.verdict is Verdict.DEFER and verdict.until is not None and verdict.until > now
+    assert verdict.verdict is Verdict.DEFER
+    assert verdict.until is not None
+    assert verdict.until > now
     opening = next_open(now, zone, hours)
     if opening is None:
         assert not hours
