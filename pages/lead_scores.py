@@ -230,7 +230,12 @@ def drawer_header(header: LeadHeader) -> None:
     cards = st.columns(5)
     cards[0].metric("Deal value", fmt.money(header.deal_value), help=VALUE_HELP)
     cards[1].metric("Intent score", f"{header.score}", help=SCORE_HELP + " As stored on the lead.")
-    cards[2].metric("Priority", fmt.money(priority.priority(lead)), help=priority.FORMULA)
+    queued = header.state in priority.QUEUED_STATES
+    cards[2].metric(
+        "Priority",
+        fmt.money(priority.priority(lead)) if queued else fmt.MISSING,
+        help=priority.FORMULA + ("" if queued else " Control, lost and recovered leads are never on the call list."),
+    )
     cards[3].metric("Days silent", f"{max(0.0, header.days_silent):.1f}", help=DAYS_HELP)
     cards[4].metric(
         "Their local time",

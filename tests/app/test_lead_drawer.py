@@ -359,3 +359,28 @@ def test_claude_failing_falls_back_offline_and_says_why(
         c.value == "Written offline by rules from the lead's facts: Claude did not answer (500)" for c in at.caption
     )
     assert [r.model for r in insight_rows(engine, lead_id)] == ["offline"]
+
+
+def test_one_point_picked_on_the_map_opens_in_the_drawer(world: factories.World, engine: Engine) -> None:
+    at = leads_page()
+    lead_id = int(value(engine, "SELECT min(id) FROM leads WHERE tenant_id = :t", t=world.tenants["acme"]))
+    key = lead_scores.scatter_key(0)  # a fresh page: no recovery round yet
+    points = [{"curve_number": 0, "point_index": 0, "customdata": [lead_id, 0.0]}]
+    at.session_state[key] = {"selection": {"points": points, "point_indices": [], "box": [], "lasso": []}}
+    at.run()
+    at.button(key="leads.open_selected").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[lead_scores.DRAWER] == lead_id
+    name = value(engine, "SELECT trim(first_name || ' ' || last_name) FROM leads WHERE id = :l", l=lead_id)
+    assert name in [h.value for h in at.subheader]
+
+
+def test_a_viewer_reads_the_drawer_but_cannot_pay_for_an_insight(
+    world: factories.World, engine: Engine, no_key: None
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE operators SET role = 'viewer' WHERE email = 'demo@acme.example'"))
+    lead_id = expected_queue(engine, world.tenants["acme"])[0].lead_id
+    at = drawer_on(leads_page(), lead_id)
+    assert at.button(key="leads.drawer.write_insight").disabled
+    assert insight_rows(engine, lead_id) == []
