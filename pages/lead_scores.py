@@ -112,9 +112,19 @@ def picked_row(frame: pd.DataFrame, columns: dict[str, tables.Column], *, key: s
     return int(frame["id"].iloc[rows[0]]) if rows else None
 
 
-@st.cache_data(ttl=dt.timedelta(seconds=30), show_spinner=False, max_entries=256)
 def score_breakdown(tenant_id: int, lead_id: int) -> Score:
-    return scoring.score_breakdown(tenant_id=tenant_id, lead_id=lead_id)
+    return lead_score(tenant_id, lead_id, deal_value_p80(tenant_id))
+
+
+@st.cache_data(ttl=dt.timedelta(minutes=5), show_spinner=False)
+def deal_value_p80(tenant_id: int) -> float:
+    """The yardstick of every breakdown's `value` part: one pass over the tenant's leads, so read rarely."""
+    return scoring.deal_value_p80(tenant_id=tenant_id)
+
+
+@st.cache_data(ttl=dt.timedelta(seconds=30), show_spinner=False, max_entries=256)
+def lead_score(tenant_id: int, lead_id: int, p80: float) -> Score:
+    return scoring.score_breakdown(tenant_id=tenant_id, lead_id=lead_id, p80=p80)
 
 
 def breakdown(tenant_id: int, rows: pd.DataFrame) -> None:
