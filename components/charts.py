@@ -20,6 +20,7 @@ TEAL_LIGHT = "#5EB8AE"
 CORAL = "#E76F51"
 SLATE = "#475569"
 SERIES_COLORS = (TEAL, CORAL, SLATE, "#E9C46A", "#6D597A")
+FUNNEL_COLORS = (TEAL, TEAL_LIGHT, "#2A9D8F", "#E9C46A", "#F4A261", CORAL)
 
 
 def png_file_name(title: str) -> str:
@@ -71,7 +72,7 @@ def funnel(stages: Sequence[tuple[str, int]], *, title: str) -> None:
             y=[name for name, _ in stages],
             x=[value for _, value in stages],
             textinfo="value",
-            marker={"color": [TEAL, TEAL_LIGHT, "#E9C46A", CORAL][: len(stages)]},
+            marker={"color": [FUNNEL_COLORS[i % len(FUNNEL_COLORS)] for i in range(len(stages))]},
             connector={"fillcolor": "#E2E8F0"},
         )
     )

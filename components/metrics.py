@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import streamlit as st
+
+DeltaColor = Literal["normal", "inverse", "off"]
 
 
 @dataclass(frozen=True)
 class Card:
-    """One figure. `help` is the definition, shown as the card's tooltip. A `plain_delta` is a
-    note under the figure (e.g. an interval), shown grey and without an up/down arrow."""
+    """One figure. `help` is the definition, shown as the card's tooltip; it should also say what
+    the delta compares. A `delta` is a change drawn with an arrow: green when up is good
+    (`delta_color="normal"`), red when up is bad (`"inverse"`, e.g. more silent leads), grey
+    (`"off"`) when it is neither. A `plain_delta` is a note under the figure (e.g. an
+    interval), shown grey and without an arrow."""
 
     label: str
     value: str
     help: str
     delta: str | None = None
     plain_delta: bool = False
+    delta_color: DeltaColor = "normal"
+
+
+def signed(text: str, change: float) -> str:
+    """`+12` / `-3` / `±0` in front of a formatted change, so the arrow follows the sign."""
+    if change > 0:
+        return f"+{text.lstrip('+')}"
+    if change < 0:
+        return text if text.startswith("-") else f"-{text}"
+    return f"±{text.lstrip('+-')}"
 
 
 def metric_cards(cards: Sequence[Card]) -> None:
@@ -31,6 +47,6 @@ def metric_cards(cards: Sequence[Card]) -> None:
             delta=card.delta,
             help=card.help,
             border=True,
-            delta_color="off" if card.plain_delta else "normal",
+            delta_color="off" if card.plain_delta else card.delta_color,
             delta_arrow="off" if card.plain_delta else "auto",
         )

@@ -19,7 +19,7 @@ from app.domain import priority
 from app.services import agent_status as machinery
 from app.services import insight as insight_service
 from app.services import operators
-from db import lead_detail, queries
+from db import dashboard, lead_detail, queries
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -210,3 +210,30 @@ def stored_insight(tenant_id: int, lead_id: int) -> insight.Insight | None:
 def forget_insight() -> None:
     """After an insight was written: the drawer must show it, not the cached 'none yet'."""
     stored_insight.clear()
+
+
+# The Recovery dashboard's period figures, filtered worklist and live feed (db/dashboard.py).
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def period_figures(tenant_id: int, days: int) -> dashboard.PeriodFigures:
+    return dashboard.period_figures(runtime.engine(), tenant_id, days=days)
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
+def filtered_silent_leads(
+    tenant_id: int, silent_filter: dashboard.SilentFilter, limit: int, round_: int
+) -> pd.DataFrame:
+    """`round_` is the dashboard's Recover round: a Recover now starts a new one, so the list
+    is read afresh and shows the enrolled leads gone."""
+    return dashboard.silent_leads(runtime.engine(), tenant_id, silent_filter, limit=limit)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def lead_owners(tenant_id: int) -> list[dashboard.Owner]:
+    return dashboard.owners(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def activity_feed(tenant_id: int, limit: int) -> pd.DataFrame:
+    return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit)

@@ -1,7 +1,12 @@
 """Recovery dashboard: how many leads went quiet, how many we are winning back, and the money.
 
-The hero figures refresh on their own (a fragment every 15 s) so the agents are seen
-working; the silent-leads worklist and the funnel refresh with the page.
+Everything that moves on its own refreshes in a fragment, without reloading the page: the hero
+figures every 15 s, the funnel every 30 s (it reads the daily rollup), the live feed every 5 s,
+so the agents are seen working. Each hero card carries its change over the chosen period (7, 30
+or 90 days); flows (recovered, revenue, replies) are compared with the period before, stocks that
+no table keeps a history of are given the flow that moved them, and each card's tooltip says
+which. The worklist is filtered and sorted by the database (a tenant can have a million leads),
+so it shows at most 25 rows of the whole set, never 25 rows filtered afterwards.
 
 "Recover now" (for the ticked rows, or for one lead picked by name) goes through
 `app.services.scan.recover_now`, which is idempotent; the page adds three guards of its own
@@ -22,6 +27,10 @@ Below, the outcome of each lead stays on screen with the pipeline's progress for
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import math
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -30,7 +39,8 @@ import streamlit as st
 from app.services.scan import RecoverOutcome
 from components import charts, tables
 from components import format as fmt
-from components.metrics import Card, metric_cards
+from components.metrics import Card, DeltaColor, metric_cards, signed
+from db.dashboard import FEED_LIMIT, NO_OWNER, PERIODS, PeriodFigures, SilentFilter
 from db.queries import RecoverySummary
 from pages import data, session
 from pages.recovery_actions import (
@@ -47,51 +57,130 @@ from pages.recovery_actions import (
 
 SILENT_LIMIT = 25
 VIEWER_ROLE = "viewer"
+PERIOD_KEY = "dashboard.period"
+DEFAULT_PERIOD = 30
+FEED_REFRESH = "5s"
+EVERY_SILENT_LEAD = SilentFilter()
+SORT_LABELS = {
+    "score": "Best intent score",
+    "value": "Biggest deal",
+    "longest_silent": "Silent longest",
+    "recently_silent": "Silent most recently",
+}
 
 
-def hero_cards(summary: RecoverySummary) -> list[Card]:
+def change_card(label: str, value: str, help: str, *, change: float, shown: str, color: DeltaColor) -> Card:
+    """A card whose delta reads `shown` (a formatted change with its comparison); no arrow for no change."""
+    return Card(label, value, help, delta=shown, plain_delta=change == 0, delta_color=color)
+
+
+def points(rate: float | None, before: float | None) -> float | None:
+    """The change between two ratios in percentage points, None when either is undefined."""
+    return None if rate is None or before is None else (rate - before) * 100
+
+
+def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
+    """The six hero figures, each with its change over the period (what the change compares is
+    in the card's tooltip, after the figure's definition)."""
+    d = period.days
     threshold = fmt.hours(summary.silence_threshold_hours)
+    moved = period.in_recovery_change
+    replied = period.replied - period.replied_before
+    recovered = period.recovered - period.recovered_before
+    revenue = period.revenue - period.revenue_before
+    rate_change = points(period.rate, period.rate_before)
     return [
-        Card(
+        change_card(
             "Silent now",
             fmt.count(summary.silent_now),
             f"Leads with no activity for at least {threshold} (the first rung of the silence ladder) "
-            "that no recovery is working on yet.",
+            f"that no recovery is working on yet. Change: how many of them went quiet in the last {d} days "
+            f"(their silence began in the period); red because more silent leads is worse.",
+            change=period.went_quiet,
+            shown=f"{signed(fmt.count(period.went_quiet), period.went_quiet)} went quiet in {d} d",
+            color="inverse",
         ),
-        Card(
+        change_card(
             "In recovery",
             fmt.count(summary.in_recovery),
-            "Leads a recovery campaign is messaging now (control excluded).",
+            "Leads a recovery campaign is messaging now (control excluded). Change since the period began: "
+            f"{fmt.count(period.entered)} enrollments started in the last {d} days minus "
+            f"{fmt.count(period.left)} that completed, stopped or failed in them (hold-out excluded).",
+            change=moved,
+            shown=f"{signed(fmt.count(abs(moved)), moved)} since {d} d ago",
+            color="off",
         ),
-        Card("Replied", fmt.count(summary.replied), "Leads who answered a recovery message and wait for a rep."),
-        Card(
-            f"Recovered {summary.window_days}d",
-            fmt.count(summary.recovered_30d),
-            f"Distinct leads with a conversion in the last {summary.window_days} days, organic ones excluded.",
+        change_card(
+            "Replied",
+            fmt.count(summary.replied),
+            "Leads who answered a recovery message and wait for a rep. Change: leads who replied in the "
+            f"last {d} days ({fmt.count(period.replied)}) minus those of the {d} days before "
+            f"({fmt.count(period.replied_before)}).",
+            change=replied,
+            shown=f"{signed(fmt.count(abs(replied)), replied)} vs prior {d} d",
+            color="normal",
         ),
-        Card(
-            f"Revenue {summary.window_days}d",
-            fmt.money_compact(summary.revenue_30d),
-            f"Value of the non-organic conversions of the last {summary.window_days} days "
-            f"({fmt.money(summary.revenue_30d)}).",
+        change_card(
+            f"Recovered {d}d",
+            fmt.count(period.recovered),
+            f"Distinct leads with a conversion in the last {d} days, organic ones excluded. Change: against "
+            f"the {d} days before ({fmt.count(period.recovered_before)}).",
+            change=recovered,
+            shown=f"{signed(fmt.count(abs(recovered)), recovered)} vs prior {d} d",
+            color="normal",
+        ),
+        change_card(
+            f"Revenue {d}d",
+            fmt.money_compact(period.revenue),
+            f"Value of the non-organic conversions of the last {d} days ({fmt.money(period.revenue)}). "
+            f"Change: against the {d} days before ({fmt.money(period.revenue_before)}).",
+            change=float(revenue),
+            shown=f"{signed(fmt.money_compact(abs(revenue)), float(revenue))} vs prior {d} d",
+            color="normal",
         ),
         Card(
             "Recovery rate",
             fmt.percent(summary.recovery_rate),
-            "Leads now recovered ÷ every lead a recovery has worked "
-            "(in recovery, replied, recovered or lost), all time.",
+            "Leads now recovered ÷ every lead a recovery has worked (in recovery, replied, recovered or "
+            f"lost), all time. Change: leads recovered in the last {d} days ÷ leads that entered recovery "
+            f"in them ({fmt.percent(period.rate)}), against the same ratio for the {d} days before "
+            f"({fmt.percent(period.rate_before)}), in percentage points.",
+            delta=None if rate_change is None else f"{rate_change:+.1f} pts in {d} d",
+            plain_delta=rate_change is not None and round(rate_change, 1) == 0,
         ),
     ]
 
 
+def current_period() -> int:
+    value = st.session_state.get(PERIOD_KEY)
+    return value if isinstance(value, int) and value in PERIODS else DEFAULT_PERIOD
+
+
+def period_picker() -> int:
+    """The period every change, the funnel and the period cards cover; a change reruns the page."""
+    st.segmented_control(
+        "Period",
+        list(PERIODS),
+        default=DEFAULT_PERIOD,
+        format_func=lambda days: f"{days} days",
+        key=PERIOD_KEY,
+        help="The window of the period figures and the funnel; each change compares it with the window before.",
+    )
+    return current_period()
+
+
 @st.fragment(run_every="15s")
-def hero(tenant_id: int) -> None:
-    metric_cards(hero_cards(data.recovery_summary(tenant_id)))
+def hero(tenant_id: int, days: int) -> None:
+    metric_cards(hero_cards(data.recovery_summary(tenant_id), data.period_figures(tenant_id, days)))
 
 
-def table_key(round_: int) -> str:
-    """The silent table's widget key; a new round clears its selection."""
-    return f"dashboard.silent.{round_}"
+def table_key(round_: int, silent_filter: SilentFilter = EVERY_SILENT_LEAD) -> str:
+    """The silent table's widget key. A new round clears its selection, and so does a new filter
+    or sort: ticked positions must never carry over to rows the person has not seen."""
+    base = f"dashboard.silent.{round_}"
+    if silent_filter == EVERY_SILENT_LEAD:
+        return base
+    return f"{base}.{hashlib.blake2b(repr(silent_filter).encode(), digest_size=5).hexdigest()}"
 
 
 def one_lead_key(round_: int) -> str:
@@ -103,30 +192,70 @@ def current_round() -> int:
     return value if isinstance(value, int) else 0
 
 
-def silent_table(frame: pd.DataFrame, round_: int) -> list[int]:
-    """The worklist, with ticks; returns the ids of the ticked leads."""
-    st.subheader("Silent leads worth winning back")
-    st.caption(
-        f"The {SILENT_LIMIT} silent leads with the best intent score, then the biggest deal. "
-        "Tick rows to recover them now."
+def silent_filter_controls(tenant_id: int, rungs: int) -> SilentFilter:
+    """Sort and filters of the worklist; the database applies them (the tenant can have 1M leads)."""
+    names = {NO_OWNER: "(no owner)"} | {o.id: o.name for o in data.lead_owners(tenant_id)}
+    sort_col, rung_col, owner_col = st.columns([2, 2, 3])
+    sort = sort_col.selectbox(
+        "Sort by", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="dashboard.filter.sort"
     )
+    picked_rungs = rung_col.multiselect(
+        "Rung",
+        list(range(rungs + 1)),
+        key="dashboard.filter.rungs",
+        placeholder="Any rung",
+        help="The last silence-ladder rung the lead was contacted at (0: never).",
+    )
+    picked_owners = owner_col.multiselect(
+        "Owner",
+        list(names),
+        format_func=names.__getitem__,
+        key="dashboard.filter.owners",
+        placeholder="Anyone",
+    )
+    low_col, high_col, score_col = st.columns([2, 2, 3])
+    low = low_col.number_input("Min deal value", min_value=0.0, value=None, step=500.0, key="dashboard.filter.min")
+    high = high_col.number_input("Max deal value", min_value=0.0, value=None, step=500.0, key="dashboard.filter.max")
+    scores = score_col.slider("Intent score", 0, 100, (0, 100), key="dashboard.filter.score")
+    return SilentFilter(
+        rungs=tuple(sorted(int(r) for r in picked_rungs)),
+        owners=tuple(sorted(int(o) for o in picked_owners)),
+        min_value=low,
+        max_value=high,
+        min_score=int(scores[0]),
+        max_score=int(scores[1]),
+        sort=sort or "score",
+    )
+
+
+def silent_table(frame: pd.DataFrame, round_: int, silent_filter: SilentFilter = EVERY_SILENT_LEAD) -> list[int]:
+    """The worklist, with ticks; returns the ids of the ticked leads."""
+    if silent_filter.narrows:
+        empty = (
+            "No silent lead matches these filters",
+            "Widen the rung, owner, deal value or score filters above to see more of the silent leads.",
+        )
+    else:
+        empty = (
+            "No silent leads right now",
+            "Every quiet lead is already in a recovery, or none has been quiet long enough. "
+            "New leads arrive through the intake API or `python -m app import-leads`.",
+        )
     ticked = tables.selectable_table(
         frame,
         {
             "name": tables.text_column("Lead"),
             "company": tables.text_column("Company"),
             "score": tables.score_column(help="Intent score, 0-100."),
-            "value": tables.money_column("Deal value"),
-            "days_silent": tables.number_column("Days silent", format="%.1f"),
+            "value": tables.money_column("Deal value", help="The lead's open deal value."),
+            "days_silent": tables.number_column(
+                "Days silent", format="%.1f", help="Days since the lead's last activity."
+            ),
             "rung": tables.number_column("Rung", help="Last silence-ladder rung contacted (0: never)."),
             "owner": tables.text_column("Owner"),
         },
-        empty=(
-            "No silent leads right now",
-            "Every quiet lead is already in a recovery, or none has been quiet long enough. "
-            "New leads arrive through the intake API or `python -m app import-leads`.",
-        ),
-        key=table_key(round_),
+        empty=empty,
+        key=table_key(round_, silent_filter),
     )
     return [int(frame.iloc[i]["id"]) for i in ticked]
 
@@ -242,29 +371,131 @@ def recovery_report(tenant_id: int) -> None:
         st.rerun()
 
 
-def recover_section(tenant_id: int) -> None:
-    """The worklist with its actions, the work they set off, and the report of the last one."""
+def recover_section(tenant_id: int, rungs: int) -> None:
+    """The worklist with its filters and actions, the work they set off, and the report of the last one."""
+    st.subheader("Silent leads worth winning back")
     round_ = current_round()
-    frame = data.silent_leads(tenant_id, SILENT_LIMIT)
-    ticked = silent_table(frame, round_)
+    with st.expander("Filter and sort", icon=":material/filter_list:"):
+        silent_filter = silent_filter_controls(tenant_id, rungs)
+    st.caption(
+        f"Up to {SILENT_LIMIT} silent leads, {SORT_LABELS[silent_filter.sort].lower()} first. "
+        "Tick rows to recover them now."
+    )
+    frame = data.filtered_silent_leads(tenant_id, silent_filter, SILENT_LIMIT, round_)
+    ticked = silent_table(frame, round_, silent_filter)
     if not frame.empty:
         recover_controls(tenant_id, frame, ticked, round_)
     run_pending(tenant_id)
     recovery_report(tenant_id)
 
 
-def pipeline(summary: RecoverySummary) -> None:
-    if summary.total_leads == 0:
+# --- the funnel and the feed ---------------------------------------------------------------------
+
+FUNNEL_DEFINITIONS = (
+    "**Entered recovery**: leads enrolled by a recovery in the period (hold-out excluded). "
+    "The next stages count messages, from the daily rollup: **Sent**, **Delivered** (provider "
+    "reports), **Engaged** (opens, or clicks for SMS, which has no opens), **Replied** (replies to a "
+    "message) and **Recovered** (conversions credited to a message)."
+)
+
+
+def funnel_stages(period: PeriodFigures) -> list[tuple[str, int]]:
+    return [
+        ("Entered recovery", period.entered),
+        ("Sent", period.sent),
+        ("Delivered", period.delivered),
+        ("Engaged", period.engaged),
+        ("Replied", period.replies),
+        ("Recovered", period.conversions),
+    ]
+
+
+@st.fragment(run_every="30s")
+def funnel_section(tenant_id: int, days: int) -> None:
+    """The period's recovery funnel, from the rollups; refreshed on its own."""
+    stages = funnel_stages(data.period_figures(tenant_id, days))
+    if not any(count for _, count in stages):
+        tables.empty_state(
+            f"No recovery activity in the last {days} days",
+            "The scanner enrolls leads once they cross the first rung of the silence ladder; start the "
+            "agents (`make run`) or recover a silent lead from the list to get the funnel moving.",
+        )
         return
-    charts.funnel(
-        [
-            ("Silent now", summary.silent_now),
-            ("In recovery", summary.in_recovery),
-            ("Replied", summary.replied),
-            ("Recovered", summary.states["recovered"]),
-        ],
-        title="Where leads stand now",
+    charts.funnel(stages, title=f"Recovery funnel, last {days} days")
+    st.caption(FUNNEL_DEFINITIONS)
+
+
+FEED_EVENTS = {
+    "processed": "accepted by the provider",
+    "deferred": "deferred by the provider",
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "bounce": "bounced",
+    "dropped": "dropped by the provider",
+    "spamreport": "reported as spam",
+    "unsubscribe": "unsubscribed",
+    "reply": "replied",
+    "failed": "failed",
+    "sent": "sent",
+    "undelivered": "undelivered",
+}
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """Text shown as written in a Markdown cell: every ASCII punctuation mark backslash-escaped
+    (CommonMark), so a lead's name can never become a link, emphasis or HTML."""
+    return (
+        "" if text is None or (isinstance(text, float) and math.isnan(text)) else _PUNCTUATION.sub(r"\\\1", str(text))
     )
+
+
+def feed_line(kind: str, channel: str | None, detail: str) -> str:
+    """What happened, in words (our vocabulary only; the lead's name goes in its own column)."""
+    medium = {"email": "Email", "sms": "SMS"}.get(channel or "", "Message")
+    if kind == "message":
+        return f"{medium} written ({detail})"
+    if kind == "inbound":
+        return f"{medium} reply" + (f" ({detail.replace('_', ' ')})" if detail else "")
+    if kind == "conversion":
+        return f"Recovered, {fmt.money(float(detail))}" if detail else "Recovered"
+    if kind == "enrolled":
+        return f"Enrolled in recovery ({detail})"
+    if kind == "held_out":
+        return f"Held out as control ({detail})"
+    if kind == "agent":
+        return f"Agent run: {detail}"
+    return f"{medium} {FEED_EVENTS.get(kind, kind)}"
+
+
+def feed_frame(feed: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
+    """The feed as the table shows it: When (relative), What, Lead."""
+    return pd.DataFrame(
+        {
+            "When": [fmt.ago(at, now) for at in feed["at"]],
+            "What": [
+                plain(feed_line(k, c, d)) for k, c, d in zip(feed["kind"], feed["channel"], feed["detail"], strict=True)
+            ],
+            "Lead": [plain(name) for name in feed["lead"]],
+        }
+    )
+
+
+@st.fragment(run_every=FEED_REFRESH)
+def activity_feed(tenant_id: int) -> None:
+    """The last things that happened in this tenant, newest first, every few seconds."""
+    st.subheader("Live activity", help=f"The newest {FEED_LIMIT} events of this tenant; refreshes every 5 s.")
+    feed = data.activity_feed(tenant_id, FEED_LIMIT)
+    if feed.empty:
+        tables.empty_state(
+            "Nothing has happened yet",
+            "Sends, deliveries, opens, clicks, replies, enrollments and agent runs appear here as they "
+            "happen: start the agents with `make run`, or recover a silent lead.",
+        )
+        return
+    with st.container(height=420, border=False):
+        st.table(feed_frame(feed, dt.datetime.now(dt.UTC)), hide_index=True)
 
 
 def render() -> None:
@@ -278,12 +509,16 @@ def render() -> None:
             "`POST /api/leads`, or seed the demo with `python -m app seed`.",
         )
         return
-    hero(tenant.id)
+    days = period_picker()
+    hero(tenant.id, days)
+    settings = data.tenant_settings(tenant.id)
+    rungs = len(settings.silence_ladder_hours) if settings is not None else 3
     left, right = st.columns([3, 2], gap="large")
     with left:
-        recover_section(tenant.id)
+        recover_section(tenant.id, rungs)
     with right:
-        pipeline(summary)
+        funnel_section(tenant.id, days)
+        activity_feed(tenant.id)
 
 
 if __name__ == "__main__":
