@@ -156,5 +156,7 @@ def test_roi_lift_against_the_holdout_equals_sql(seeded: Demo, engine: Engine, t
     assert shown["Rate lift"] == f"{rate.difference * 100:+.1f} pts".replace("-", "−")
     verdicts = [lift.verdict(x) for x in roi_report.holdout_lifts(holdout_from_sql(engine, tenant_id))]
     assert verdicts[0] == lift.verdict(rate)
-    assert sorted(m.value for m in (*at.success, *at.info)) == sorted(lift_verdicts(engine, tenant_id))
-    assert {m.value for m in at.success} == {v for v in verdicts if v.endswith(": significant.")}
+    assert sorted(m.value for m in (*at.success, *at.info)) == sorted(
+        map(roi_report.md, lift_verdicts(engine, tenant_id))
+    )
+    assert {m.value for m in at.success} == {roi_report.md(v) for v in verdicts if v.endswith(": significant.")}

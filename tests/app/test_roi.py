@@ -108,7 +108,7 @@ def test_cost_follows_the_prices_an_admin_saves(world: factories.World, engine: 
     assert roi_figures(engine, acme, 30)["Cost"] != roi_figures(engine, acme, 30, email="0.002", sms="0.05")["Cost"]
 
     save_prices(at, acme, "0.002", "$0.05")
-    assert [s.value for s in at.success] == ["Unit prices saved: email $0.002, SMS $0.05 per message."]
+    assert [s.value for s in at.success] == ["Unit prices saved: email \\$0.002, SMS \\$0.05 per message."]
     assert headline(at) == roi_figures(engine, acme, 30, email="0.002", sms="0.05")
     stored = value(engine, SETTINGS_SQL, t=acme)
     assert stored == {"unsubscribe_email": "stop@acme.example", SETTINGS_KEY: {"email": "0.002", "sms": "0.05"}}
@@ -139,7 +139,7 @@ def test_weekly_steps_partition_the_same_window(world: factories.World, engine: 
     [
         ("-0.001", "0.05", "Email price: cannot be negative"),
         ("0.002", "cheap", "SMS price: enter a number of dollars"),
-        ("0.002", "25", "SMS price: at most $10"),
+        ("0.002", "25", "SMS price: at most \\$10"),
     ],
 )
 def test_a_bad_price_is_refused_and_nothing_is_saved(
@@ -296,6 +296,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     }
     assert metrics(at) == expected
     assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
+    assert not [m.value for m in at.markdown if "$" in m.value.replace("\\$", "")], "dollars are escaped"
 
     buttons = [b for b in at.get("download_button") if b.key == "roi.summary.html"]
     assert len(buttons) == 1
