@@ -56,7 +56,7 @@ class ClientSummary:
 
 
 STYLE = """
-@page { size: auto; margin: 14mm; }
+@page { size: auto; margin: 12mm; }
 * { box-sizing: border-box; }
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #0f172a;
        margin: 0 auto; padding: 12mm 0; max-width: 180mm; font-size: 11pt; line-height: 1.35; }
@@ -76,7 +76,18 @@ th.num, td.num { text-align: right; }
 .empty { color: #64748b; font-style: italic; }
 footer { margin-top: 5mm; font-size: 8pt; color: #64748b; }
 @media print {
-  body { padding: 0; font-size: 10pt; }
+  body { padding: 0; font-size: 9.5pt; line-height: 1.25; }
+  h1 { font-size: 15pt; margin-bottom: 1mm; }
+  .meta { margin-bottom: 3mm; }
+  h2 { margin: 4mm 0 1.5mm; }
+  .figures { gap: 2mm; }
+  .figure { padding: 1.5mm 2.5mm; }
+  .figure .value { font-size: 13pt; margin: 0.5mm 0; }
+  .statements p { margin: 1mm 0; }
+  .figure .definition { font-size: 7pt; line-height: 1.2; }
+  svg { max-height: 44mm; }
+  footer { margin-top: 3mm; }
+  th, td { padding: 0.8mm 2mm; }
   .figure, table, svg, .statements { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
