@@ -57,6 +57,9 @@ from app import queue, runtime
 from app.domain.holdout import HOLDOUT_SQL
 from app.domain.recovery_plan import recovery_plan
 
+RECOVER_NOW_SOURCE = "recover now"
+"""How a send asked for by a person is marked (its action's payload `source` starts with it)."""
+
 RECOVERY_CAMPAIGN_NAME = "Win back silent leads"
 MAX_RECOVER_SELECTION = 10_000
 OPEN_STATES = ("active", "silent", "in_recovery", "control")
@@ -360,7 +363,7 @@ def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | N
         raise ValueError(f"select at most {MAX_RECOVER_SELECTION} leads per recovery, not {len(lead_ids)}")
     if not lead_ids:
         return RecoverResult(tenant_id=tenant_id, campaign_id=None)
-    source = "recover now" + (f" by operator {operator_id}" if operator_id is not None else "")
+    source = RECOVER_NOW_SOURCE + (f" by operator {operator_id}" if operator_id is not None else "")
     with runtime.session_scope() as session, session.begin():
         campaign_id = _lock_and_find_campaign(session, tenant_id)
         params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": None, "source": source}

@@ -46,6 +46,7 @@ from app.domain import best_time
 from app.domain.best_time import BestWindow
 from app.domain.outreach import Reach, address_for, pick_channel
 from app.domain.sending_window import QuietHours, Window, allowed_hours, zone
+from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
 from db import best_time as best_time_reads
 from db.models import AIGeneration, OutboundMessage
@@ -86,6 +87,7 @@ CONTEXTS = text(
         FROM leads WHERE tenant_id = :tenant_id AND deal_value > 0
     )
     SELECT a.id AS action_id, a.node, a.enrollment_id, (a.payload ->> 'claims')::int AS claims,
+           COALESCE(a.payload ->> 'source', '') LIKE :asked_by_person AS asked_by_person,
            e.campaign_id, e.rung, e.status AS enrollment_status, c.plan,
            l.id AS lead_id, l.first_name, l.last_name, l.company, l.title, l.email, l.phone, l.source,
            l.stage, l.deal_value, COALESCE(l.deal_value > usual.large_from, false) AS large_deal,
@@ -242,6 +244,7 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
         "ids": ids,
         "large_percentile": LARGE_DEAL_PERCENTILE,
         "large_min_leads": LARGE_DEAL_MIN_LEADS,
+        "asked_by_person": f"{RECOVER_NOW_SOURCE}%",
     }
     rows = session.execute(CONTEXTS, params).all()
     recent = _recent(session, tenant_id, [row.lead_id for row in rows])
@@ -281,11 +284,14 @@ def _best_windows(session: Session, tenant_id: int, rows: Sequence[Row[Any]], no
     """Each lead's best window from its own replies and clicks, else the tenant's heat-map.
 
     The tenant's heat-map is read only when some lead of the batch lacks history of its own.
+    A send a rep asked for ("Recover now") gets no window: the person wants it out at the first
+    allowed moment, and waiting two days for a better hour would look like nothing happened.
     """
-    if not rows:
+    wanted = [row for row in rows if not row.asked_by_person]
+    if not wanted:
         return {}
     conn = session.connection()
-    lead_zones = {row.lead_id: zone(row.timezone).key for row in rows}  # the zone the slot is chosen in
+    lead_zones = {row.lead_id: zone(row.timezone).key for row in wanted}  # the zone the slot is chosen in
     own = best_time_reads.lead_slot_counts(conn, tenant_id, lead_zones, now=now)
     lacking = any(sum(own.get(lead_id, {}).values()) < best_time.MIN_EVENTS for lead_id in lead_zones)
     tenant = _tenant_slot_counts(session, tenant_id, now) if lacking else {}

@@ -166,6 +166,22 @@ def test_a_lead_whose_history_says_tuesday_ten_is_scheduled_tuesday_ten(db: Engi
     assert scheduled(db, regular) == ny(15, 10)
 
 
+def test_a_send_a_rep_asked_for_goes_at_once_whatever_the_history(db: Engine) -> None:
+    t = tenant(db)
+    regular = silent_lead(db, t, "regular")
+    clicks(db, t, regular, *tuesdays_at_ten(3))
+    with db.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE scheduled_actions SET payload = CAST(:p AS jsonb) WHERE lead_id = :l"),
+            {"p": json.dumps({"rung": 1, "source": "recover now by operator 7"}), "l": regular},
+        )
+
+    report = write_due(tenant_id=t, now=MONDAY_NOON)
+
+    assert (report["written"], report["scheduled_later"]) == (1, 0)
+    assert scheduled(db, regular) == MONDAY_NOON, "a rep's Recover now is not held for Tuesday 10:00"
+
+
 def test_a_lead_without_history_of_its_own_gets_the_tenants_best_slot(db: Engine) -> None:
     t = tenant(db)
     newcomer = silent_lead(db, t, "newcomer")
