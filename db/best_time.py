@@ -51,17 +51,7 @@ _LEAD_SLOTS = text(
     bindparam("kinds", type_=ARRAY(Text)),
 )
 
-_KNOWN_ZONES: dict[str, frozenset[str]] = {}
-
-
-def known_zones(conn: Connection) -> frozenset[str]:
-    """The zone names this server knows, read once per process and database: scanning
-    pg_timezone_names costs tens of milliseconds, more than the rest of a batch's read."""
-    key = conn.engine.url.render_as_string(hide_password=True)
-    if key not in _KNOWN_ZONES:
-        names = conn.execute(text("SELECT name FROM pg_timezone_names")).scalars()
-        _KNOWN_ZONES[key] = frozenset(names)
-    return _KNOWN_ZONES[key]
+known_zones = queries.known_zones  # one cache of the server's zone names for every read
 
 
 def zones_for(conn: Connection, lead_zones: Mapping[int, str | None]) -> dict[int, str]:

@@ -188,6 +188,9 @@ class Lead(TenantOwned, Base):
         ),
         # The score views: the best leads of a tenant first.
         Index("ix_leads_score", "tenant_id", text("intent_score DESC"), postgresql_include=["last_activity_at"]),
+        # The lead map's deterministic sample (the leads with the smallest md5(id)): an ordered
+        # range that stops after the sample instead of hashing and sorting every lead.
+        Index("ix_leads_sample", "tenant_id", text("md5(id::text)"), "id"),
         Index("ix_leads_tenant_email", "tenant_id", "email"),
         Index("ix_leads_tenant_phone", "tenant_id", "phone"),
     )
@@ -298,6 +301,16 @@ class Enrollment(TenantOwned, Base):
         # "Is this lead in an active enrollment?", asked by the scanner for every candidate.
         Index("ix_enrollments_open_lead", "lead_id", postgresql_where=text("status IN ('active', 'waiting')")),
         Index("ix_enrollments_tenant_status", "tenant_id", "status"),
+        # The hold-out comparison (each lead's first enrollment, in lead order without a sort)
+        # and the campaign list's counts, both index-only.
+        Index(
+            "ix_enrollments_tenant_lead",
+            "tenant_id",
+            "lead_id",
+            "enrolled_at",
+            "id",
+            postgresql_include=["is_control", "campaign_id", "status"],
+        ),
     )
 
     campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -375,6 +388,13 @@ class OutboundMessage(TenantOwned, Base):
         Index("ix_outbound_messages_claim", "status", "scheduled_for"),
         Index("ix_outbound_messages_lead", "lead_id"),
         Index("ix_outbound_messages_tenant_time", "tenant_id", "created_at"),
+        # ROI attribution: the window's sends and their cost by campaign, channel and method, index-only.
+        Index(
+            "ix_outbound_messages_tenant_sent",
+            "tenant_id",
+            "sent_at",
+            postgresql_include=["campaign_id", "channel", "source", "cost_usd"],
+        ),
         Index("ix_outbound_messages_provider_id", "provider_message_id"),
     )
 
@@ -415,6 +435,14 @@ class MessageEvent(TenantOwned, Base):
         CheckConstraint(one_of("event_type", EVENT_TYPES), name="event_type"),
         Index("ix_message_events_message", "message_id"),
         Index("ix_message_events_tenant_time", "tenant_id", text("occurred_at DESC")),
+        # One kind of event in a window (the best-time heat-map's clicks), index-only.
+        Index(
+            "ix_message_events_tenant_type_time",
+            "tenant_id",
+            "event_type",
+            "occurred_at",
+            postgresql_include=["lead_id"],
+        ),
     )
 
     message_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("outbound_messages.id", ondelete="CASCADE"))

@@ -353,6 +353,9 @@ def lead_scatter(
     tenant has more than `limit` leads, a deterministic sample of exactly `limit` of them: the
     leads with the smallest `md5(id)`, which is the same set on every call and spread evenly over
     states, scores and ages (ids carry no order the hash keeps). Rows come ordered by id.
+
+    The sample walks ix_leads_sample (tenant, md5(id), id) and stops after `limit` rows; it is
+    put in id order here rather than by a second SQL sort, which would spill to disk at this size.
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
@@ -361,18 +364,15 @@ def lead_scatter(
                l.deal_value::float8 AS deal_value, l.recovery_state"""
     all_sql = text(f"SELECT {columns} FROM leads l WHERE l.tenant_id = :tenant_id ORDER BY l.id")
     sample_sql = text(
-        f"""
-        SELECT {columns} FROM (
-            SELECT * FROM leads WHERE tenant_id = :tenant_id ORDER BY md5(id::text), id LIMIT :limit
-        ) l
-        ORDER BY l.id
-        """
+        f"SELECT {columns} FROM leads l WHERE l.tenant_id = :tenant_id ORDER BY md5(l.id::text), l.id LIMIT :limit"
     )
     with _connection(bind) as conn:
         total = int(conn.execute(count_sql, {"tenant_id": tenant_id}).scalar_one())
         params = {"tenant_id": tenant_id, "now": _now(now), "limit": limit}
-        frame = _frame(conn.execute(sample_sql if total > limit else all_sql, params))
-    return frame, total
+        if total <= limit:
+            return _frame(conn.execute(all_sql, params)), total
+        frame = _frame(conn.execute(sample_sql, params))
+    return frame.sort_values("id", ignore_index=True), total
 
 
 def score_distribution(bind: Bind, tenant_id: int, states: Sequence[str] = ()) -> pd.DataFrame:
@@ -636,8 +636,8 @@ class HoldoutComparison:
 def holdout_comparison(
     bind: Bind, tenant_id: int, *, days: int = 90, now: dt.datetime | None = None
 ) -> HoldoutComparison:
-    """One grouped pass (see `HoldoutComparison`): enrollments on ix_enrollments_tenant_status's
-    tenant prefix, each lead's conversions on ix_conversions_lead."""
+    """One grouped pass (see `HoldoutComparison`): each lead's first enrollment read in lead order
+    from ix_enrollments_tenant_lead (index-only, no sort), its conversions on ix_conversions_lead."""
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     end = _now(now)
@@ -824,8 +824,9 @@ def engagement_heatmap(bind: Bind, tenant_id: int, *, days: int = 90, now: dt.da
     """Replies (inbound_messages) and clicks (message_events 'click') of the last `days`, counted by
     the *lead's* local weekday (0 = Monday) and hour: columns weekday, hour, count; only the
     (weekday, hour) cells that hold events. An event with no lead, or a lead whose zone name
-    Postgres does not know, is placed in the tenant's zone (then UTC). Both reads are ranges of
-    ix_inbound_messages_inbox (by tenant) and ix_message_events_tenant_time."""
+    Postgres does not know, is placed in the tenant's zone (then UTC). The replies are a range of
+    ix_inbound_messages_inbox (by tenant), the clicks an index-only range of
+    ix_message_events_tenant_type_time; the known zone names come from `known_zones`."""
     sql = text(
         """
         WITH events AS (
@@ -836,7 +837,7 @@ def engagement_heatmap(bind: Bind, tenant_id: int, *, days: int = 90, now: dt.da
             SELECT lead_id, occurred_at FROM message_events
             WHERE tenant_id = :tenant_id AND event_type = 'click' AND occurred_at > CAST(:since AS timestamptz)
               AND occurred_at <= CAST(:now AS timestamptz)
-        ), zones AS (SELECT name FROM pg_timezone_names), local AS (
+        ), zones AS (SELECT unnest(CAST(:zones AS text[])) AS name), local AS (
             SELECT e.at AT TIME ZONE coalesce(lz.name, tz.name, 'UTC') AS at
             FROM events e
             CROSS JOIN tenants t
@@ -853,4 +854,18 @@ def engagement_heatmap(bind: Bind, tenant_id: int, *, days: int = 90, now: dt.da
     current = _now(now)
     params = {"tenant_id": tenant_id, "now": current, "since": current - dt.timedelta(days=days)}
     with _connection(bind) as conn:
-        return _frame(conn.execute(sql, params))
+        return _frame(conn.execute(sql, params | {"zones": sorted(known_zones(conn))}))
+
+
+_KNOWN_ZONES: dict[str, frozenset[str]] = {}
+
+
+def known_zones(conn: Connection) -> frozenset[str]:
+    """The zone names this server knows, read once per process and database: pg_timezone_names
+    reads the whole zone database on every query (~0.1 s, a tenth of a page's budget), and its
+    names change only with the server's tzdata."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    if key not in _KNOWN_ZONES:
+        names = conn.execute(text("SELECT name FROM pg_timezone_names")).scalars()
+        _KNOWN_ZONES[key] = frozenset(names)
+    return _KNOWN_ZONES[key]
