@@ -97,7 +97,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"that no recovery is working on yet. Change: how many of them went quiet in the last {d} days "
             f"(their silence began in the period); red because more silent leads is worse.",
             change=period.went_quiet,
-            shown=f"{signed(fmt.count(period.went_quiet), period.went_quiet)} went quiet in {d} d",
+            shown=f"{signed(fmt.count(period.went_quiet), period.went_quiet)} new in {d} d",
             color="inverse",
         ),
         change_card(
@@ -107,7 +107,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"{fmt.count(period.entered)} enrollments started in the last {d} days minus "
             f"{fmt.count(period.left)} that completed, stopped or failed in them (hold-out excluded).",
             change=moved,
-            shown=f"{signed(fmt.count(abs(moved)), moved)} since {d} d ago",
+            shown=f"{signed(fmt.count(abs(moved)), moved)} in {d} d",
             color="off",
         ),
         change_card(
@@ -117,7 +117,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"last {d} days ({fmt.count(period.replied)}) minus those of the {d} days before "
             f"({fmt.count(period.replied_before)}).",
             change=replied,
-            shown=f"{signed(fmt.count(abs(replied)), replied)} vs prior {d} d",
+            shown=f"{signed(fmt.count(abs(replied)), replied)} vs prior",
             color="normal",
         ),
         change_card(
@@ -126,7 +126,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"Distinct leads with a conversion in the last {d} days, organic ones excluded. Change: against "
             f"the {d} days before ({fmt.count(period.recovered_before)}).",
             change=recovered,
-            shown=f"{signed(fmt.count(abs(recovered)), recovered)} vs prior {d} d",
+            shown=f"{signed(fmt.count(abs(recovered)), recovered)} vs prior",
             color="normal",
         ),
         change_card(
@@ -135,7 +135,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"Value of the non-organic conversions of the last {d} days ({fmt.money(period.revenue)}). "
             f"Change: against the {d} days before ({fmt.money(period.revenue_before)}).",
             change=float(revenue),
-            shown=f"{signed(fmt.money_compact(abs(revenue)), float(revenue))} vs prior {d} d",
+            shown=f"{signed(fmt.money_compact(abs(revenue)), float(revenue))} vs prior",
             color="normal",
         ),
         Card(
@@ -145,7 +145,7 @@ def hero_cards(summary: RecoverySummary, period: PeriodFigures) -> list[Card]:
             f"lost), all time. Change: leads recovered in the last {d} days ÷ leads that entered recovery "
             f"in them ({fmt.percent(period.rate)}), against the same ratio for the {d} days before "
             f"({fmt.percent(period.rate_before)}), in percentage points.",
-            delta=None if rate_change is None else f"{rate_change:+.1f} pts in {d} d",
+            delta=None if rate_change is None else f"{rate_change:+.1f} pts",
             plain_delta=rate_change is not None and round(rate_change, 1) == 0,
         ),
     ]
@@ -171,7 +171,11 @@ def period_picker() -> int:
 
 @st.fragment(run_every="15s")
 def hero(tenant_id: int, days: int) -> None:
-    metric_cards(hero_cards(data.recovery_summary(tenant_id), data.period_figures(tenant_id, days)))
+    """Two rows of three, so every label and change stays readable on a laptop: where leads
+    stand now, then what the period brought in."""
+    shown = hero_cards(data.recovery_summary(tenant_id), data.period_figures(tenant_id, days))
+    metric_cards(shown[:3])
+    metric_cards(shown[3:])
 
 
 def table_key(round_: int, silent_filter: SilentFilter = EVERY_SILENT_LEAD) -> str:
@@ -393,16 +397,17 @@ def recover_section(tenant_id: int, rungs: int) -> None:
 
 FUNNEL_DEFINITIONS = (
     "**Entered recovery**: leads enrolled by a recovery in the period (hold-out excluded). "
-    "The next stages count messages, from the daily rollup: **Sent**, **Delivered** (provider "
-    "reports), **Engaged** (opens, or clicks for SMS, which has no opens), **Replied** (replies to a "
-    "message) and **Recovered** (conversions credited to a message)."
+    "The next stages count messages, from the daily rollup, so a lead climbing several rungs counts "
+    "once per message: **Sent**, **Delivered** (provider reports), **Engaged** (opens, or clicks for "
+    "SMS, which has no opens), **Replied** (replies to a message) and **Recovered** (conversions "
+    "credited to a message)."
 )
 
 
 def funnel_stages(period: PeriodFigures) -> list[tuple[str, int]]:
     return [
-        ("Entered recovery", period.entered),
-        ("Sent", period.sent),
+        ("Entered recovery (leads)", period.entered),
+        ("Sent (messages)", period.sent),
         ("Delivered", period.delivered),
         ("Engaged", period.engaged),
         ("Replied", period.replies),

@@ -268,26 +268,26 @@ def expected_cards(engine: Engine, t: int, days: int) -> dict[str, tuple[str, st
     rate_before = recovered_before / entered_before if entered_before else None
     pts = None if rate is None or rate_before is None else (rate - rate_before) * 100
     return {
-        "Silent now": (fmt.count(silent_now), f"+{fmt.count(quiet)} went quiet in {d} d"),
+        "Silent now": (fmt.count(silent_now), f"+{fmt.count(quiet)} new in {d} d"),
         "In recovery": (
             fmt.count(by_state.get("in_recovery", 0)),
-            f"{signed(fmt.count(abs(moved)), moved)} since {d} d ago",
+            f"{signed(fmt.count(abs(moved)), moved)} in {d} d",
         ),
         "Replied": (
             fmt.count(by_state.get("replied", 0)),
-            f"{signed(fmt.count(abs(replied - replied_before)), replied - replied_before)} vs prior {d} d",
+            f"{signed(fmt.count(abs(replied - replied_before)), replied - replied_before)} vs prior",
         ),
         f"Recovered {d}d": (
             fmt.count(recovered),
-            f"{signed(fmt.count(abs(recovered - recovered_before)), recovered - recovered_before)} vs prior {d} d",
+            f"{signed(fmt.count(abs(recovered - recovered_before)), recovered - recovered_before)} vs prior",
         ),
         f"Revenue {d}d": (
             fmt.money_compact(revenue),
-            f"{signed(fmt.money_compact(abs(gained)), float(gained))} vs prior {d} d",
+            f"{signed(fmt.money_compact(abs(gained)), float(gained))} vs prior",
         ),
         "Recovery rate": (
             fmt.percent(by_state.get("recovered", 0) / worked if worked else None),
-            "" if pts is None else f"{pts:+.1f} pts in {d} d",
+            "" if pts is None else f"{pts:+.1f} pts",
         ),
     }
 
@@ -356,9 +356,9 @@ def expected_silent_ids(engine: Engine, t: int, where: str, order: str, **params
 def test_each_card_shows_its_change_over_the_period(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
     expected = expected_cards(engine, t, 30)
-    assert expected["Silent now"][1] != "+" + expected["Silent now"][0] + " went quiet in 30 d", "one lead quiet 50 d"
+    assert expected["Silent now"][1] != "+" + expected["Silent now"][0] + " new in 30 d", "one lead quiet 50 d"
     assert expected["In recovery"][1].startswith("+"), "more enrollments started than closed"
-    assert expected["Replied"][1] != "±0 vs prior 30 d"
+    assert expected["Replied"][1] != "±0 vs prior"
     at = signed_in("demo@acme.example", "demo")
     assert cards(at) == expected
     tooltips = {m.label: m.help for m in at.metric}
@@ -382,7 +382,11 @@ def test_funnel_counts_equal_sql(world: factories.World, engine: Engine) -> None
     assert all(counts), counts
     at = signed_in("demo@acme.example", "demo")
     assert funnel_shown(at) == dict(
-        zip(["Entered recovery", "Sent", "Delivered", "Engaged", "Replied", "Recovered"], counts, strict=True)
+        zip(
+            ["Entered recovery (leads)", "Sent (messages)", "Delivered", "Engaged", "Replied", "Recovered"],
+            counts,
+            strict=True,
+        )
     )
     assert any("Entered recovery" in c.value and "Engaged" in c.value for c in at.caption), "stages defined"
 
@@ -451,7 +455,7 @@ def test_a_tenant_without_activity_explains_each_part(world: factories.World) ->
     assert not at.table
     assert not [c for c in at.get("plotly_chart") if '"funnel"' in c.proto.spec]
     shown = cards(at)
-    assert shown["Recovered 30d"] == ("0", "±0 vs prior 30 d")
+    assert shown["Recovered 30d"] == ("0", "±0 vs prior")
     assert shown["Recovery rate"] == ("—", "")
 
 
