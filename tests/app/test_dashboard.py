@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import format as fmt
 from components.metrics import signed
+from db import dashboard
 from db.dashboard import NO_OWNER, SilentFilter
 from db.models import (
     AgentRun,
@@ -437,6 +438,18 @@ def test_unowned_and_a_value_ceiling(world: factories.World, engine: Engine) -> 
     expected = expected_silent_ids(engine, t, "owner_id IS NULL AND deal_value <= 2500", "last_activity_at, id")
     assert expected
     assert at.dataframe[0].value["id"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [("longest_silent", "last_activity_at, id"), ("recently_silent", "last_activity_at DESC, id DESC")],
+)
+def test_silence_sorts_cut_at_the_limit_in_order(world: factories.World, engine: Engine, sort: str, order: str) -> None:
+    """The silence sorts merge one ordered range per state: ties and the cut must still match one sort."""
+    t = world.tenants["acme"]
+    expected = expected_silent_ids(engine, t, "true", order)[:5]
+    assert len(expected) == 5
+    assert dashboard.silent_leads(engine, t, SilentFilter(sort=sort), limit=5)["id"].tolist() == expected
 
 
 def test_filters_matching_nothing_say_to_widen_them(world: factories.World) -> None:
