@@ -209,8 +209,12 @@ def call_list(tenant_id: int) -> None:
     note_pick("queue", picked_row(with_reasons(queue), columns, key="leads.queue"))
 
 
+@st.fragment
 def drawer(tenant_id: int) -> None:
-    """The picked lead: who, where they stand, what happened, why the score, and what to say next."""
+    """The picked lead: who, where they stand, what happened, why the score, and what to say next.
+
+    A fragment: Close and Write insight rerun the drawer alone, not the map of every lead below it.
+    """
     lead_id = st.session_state.get(DRAWER)
     if lead_id is None:
         return

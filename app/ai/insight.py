@@ -154,6 +154,8 @@ def _why_silent(f: InsightFacts) -> str:
         reasons.append("They have never reached out themselves.")
     if f.days_silent >= 1:
         reasons.insert(0, f"Quiet for {f.days_silent} day{'s' if f.days_silent > 1 else ''}.")
+    elif f.state != "replied":
+        reasons.insert(0, "Not silent yet: active within the last day.")
     return " ".join(reasons)
 
 

@@ -77,6 +77,11 @@ def test_readers_who_do_not_reply_get_an_easy_question() -> None:
     assert written.next_step.startswith("Ask one easy yes-or-no question about kitchen remodel")
 
 
+def test_a_lead_active_today_is_not_called_silent() -> None:
+    written = offline_insight(dataclasses.replace(QUIET, days_silent=0, days_since_own=0, sent=0))
+    assert written.why_silent == "Not silent yet: active within the last day. Their last own step was a form today."
+
+
 def test_objections_match_whole_phrases_only() -> None:
     assert objections_in(("We went with someone else",)) == ("competitor",)
     assert objections_in(("I need to check with my partner",)) == ("decision maker",)
