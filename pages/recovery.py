@@ -6,7 +6,9 @@ so the agents are seen working. Each hero card carries its change over the chose
 or 90 days); flows (recovered, revenue, replies) are compared with the period before, stocks that
 no table keeps a history of are given the flow that moved them, and each card's tooltip says
 which. The worklist is filtered and sorted by the database (a tenant can have a million leads),
-so it shows at most 25 rows of the whole set, never 25 rows filtered afterwards.
+so it shows at most 25 rows of the whole set, never 25 rows filtered afterwards. The worklist
+refreshes with the page rather than on a timer: rows moving under a rep's ticks would make a
+selection name leads they did not pick.
 
 "Recover now" (for the ticked rows, or for one lead picked by name) goes through
 `app.services.scan.recover_now`, which is idempotent; the page adds three guards of its own
@@ -162,6 +164,7 @@ def period_picker() -> int:
         "Period",
         list(PERIODS),
         default=DEFAULT_PERIOD,
+        required=True,
         format_func=lambda days: f"{days} days",
         key=PERIOD_KEY,
         help="The window of the period figures and the funnel; each change compares it with the window before.",
