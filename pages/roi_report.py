@@ -594,7 +594,8 @@ def render() -> None:
             grain=grain,
         )
         return
-    metric_cards(cards(figures))
+    metric_cards(cards(figures[:3]))
+    metric_cards(cards(figures[3:]))
     lift_section(comparison, ba)
     if totals.sent == 0 and totals.revenue == 0 and totals.cost == 0:
         tables.empty_state(
