@@ -3,10 +3,12 @@ box or lasso selection that becomes "Recover N selected", run once however often
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import redis
@@ -48,8 +50,18 @@ def scatter_spec(at: AppTest) -> dict[str, Any]:
     return dict(json.loads(charts_shown[0].proto.spec))
 
 
+def decoded(value: Any) -> Any:
+    """Plotly sends NumPy arrays as typed arrays ({"dtype", "bdata", "shape"}); here as lists again."""
+    if not (isinstance(value, dict) and "bdata" in value):
+        return value
+    array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    if "shape" in value:
+        array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+    return array.tolist()
+
+
 def shown_ids(at: AppTest) -> list[int]:
-    return sorted(int(c[0]) for trace in scatter_spec(at)["data"] for c in trace["customdata"])
+    return sorted(int(c[0]) for trace in scatter_spec(at)["data"] for c in decoded(trace["customdata"]))
 
 
 def test_the_map_shows_every_demo_lead_as_a_webgl_point(seeded: int, engine: Engine) -> None:
@@ -65,7 +77,7 @@ def test_the_map_shows_every_demo_lead_as_a_webgl_point(seeded: int, engine: Eng
             engine, "SELECT recovery_state, count(*) AS n FROM leads WHERE tenant_id = :t GROUP BY 1", t=seeded
         )
     }
-    traces = {t["name"]: len(t["customdata"]) for t in spec["data"]}
+    traces = {t["name"]: len(decoded(t["customdata"])) for t in spec["data"]}
     assert traces == {s.replace("_", " "): n for s, n in by_state.items()}
     total = len(expected)
     assert any(c.value.startswith(f"Showing {total:,} of {total:,} leads on the map") for c in at.caption)
