@@ -11,6 +11,7 @@ remembered, and only a *new* pick there moves the drawer.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
@@ -233,12 +234,21 @@ def drawer(tenant_id: int) -> None:
             insight_panel(tenant_id, header.id)
 
 
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: str) -> str:
+    """CRM text (names, companies) shown as written where Streamlit reads Markdown: every ASCII
+    punctuation mark backslash-escaped, so a lead's name can never become a link or emphasis."""
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
 def drawer_header(header: LeadHeader) -> None:
     title, close = st.columns([6, 1])
-    title.subheader(header.name or "(no name)")
+    title.subheader(plain(header.name) or "(no name)")
     facts = [header.company, f"owner {header.owner}" if header.owner else "no owner", header.state.replace("_", " ")]
     facts += [f"stage {header.stage}", f"from {header.source.replace('_', ' ')}"]
-    title.caption(" · ".join(f for f in facts if f))
+    title.caption(" · ".join(plain(f) for f in facts if f))
     close.button("Close", key="leads.drawer.close", icon=":material/close:", on_click=close_drawer)
     lead = priority.Candidate(header.id, header.score, header.deal_value, header.days_silent, header.state)
     cards = st.columns(5)

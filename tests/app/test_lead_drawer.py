@@ -384,3 +384,14 @@ def test_a_viewer_reads_the_drawer_but_cannot_pay_for_an_insight(
     at = drawer_on(leads_page(), lead_id)
     assert at.button(key="leads.drawer.write_insight").disabled
     assert insight_rows(engine, lead_id) == []
+
+
+def test_a_lead_name_is_shown_as_written_never_as_markdown(world: factories.World, engine: Engine) -> None:
+    lead_id = expected_queue(engine, world.tenants["acme"])[0].lead_id
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE leads SET first_name = '[Win](http://evil.example)', last_name = '**now**' WHERE id = :l"),
+            {"l": lead_id},
+        )
+    at = drawer_on(leads_page(), lead_id)
+    assert r"\[Win\]\(http\:\/\/evil\.example\) \*\*now\*\*" in [h.value for h in at.subheader]
