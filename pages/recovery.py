@@ -202,7 +202,7 @@ def current_round() -> int:
 def silent_filter_controls(tenant_id: int, rungs: int) -> SilentFilter:
     """Sort and filters of the worklist; the database applies them (the tenant can have 1M leads)."""
     names = {NO_OWNER: "(no owner)"} | {o.id: o.name for o in data.lead_owners(tenant_id)}
-    sort_col, rung_col, owner_col = st.columns([2, 2, 3])
+    sort_col, rung_col, owner_col = st.columns([3, 2, 3])
     sort = sort_col.selectbox(
         "Sort by", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="dashboard.filter.sort"
     )
@@ -220,7 +220,7 @@ def silent_filter_controls(tenant_id: int, rungs: int) -> SilentFilter:
         key="dashboard.filter.owners",
         placeholder="Anyone",
     )
-    low_col, high_col, score_col = st.columns([2, 2, 3])
+    low_col, high_col, score_col = st.columns([3, 2, 3])
     low = low_col.number_input("Min deal value", min_value=0.0, value=None, step=500.0, key="dashboard.filter.min")
     high = high_col.number_input("Max deal value", min_value=0.0, value=None, step=500.0, key="dashboard.filter.max")
     scores = score_col.slider("Intent score", 0, 100, (0, 100), key="dashboard.filter.score")
