@@ -165,6 +165,8 @@ def note_pick(source: str, lead_id: int | None) -> None:
     picks = st.session_state.setdefault(PICKS, {})
     if lead_id is not None and picks.get(source) != lead_id:
         st.session_state[DRAWER] = lead_id
+        if source == "table":  # the drawer opens further down the page, under the call list
+            st.toast("Opened in the lead drawer, under the call list.", icon=":material/south:")
     picks[source] = lead_id
 
 

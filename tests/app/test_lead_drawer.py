@@ -258,6 +258,7 @@ def test_a_new_pick_in_the_table_moves_the_drawer(world: factories.World, engine
     at.session_state["leads.table"] = {"selection": {"rows": [3], "columns": [], "cells": []}}
     at.run()
     assert at.session_state[lead_scores.DRAWER] == table_lead
+    assert [t.value for t in at.toast] == ["Opened in the lead drawer, under the call list."]
 
 
 # --- the insight ---------------------------------------------------------------------------------
