@@ -191,6 +191,8 @@ class Lead(TenantOwned, Base):
         # The lead map's deterministic sample (the leads with the smallest md5(id)): an ordered
         # range that stops after the sample instead of hashing and sorting every lead.
         Index("ix_leads_sample", "tenant_id", text("md5(id::text)"), "id"),
+        # The ROI page's naive before/after: the tenant's leads created before a moment, index-only.
+        Index("ix_leads_tenant_created", "tenant_id", "created_at"),
         Index("ix_leads_tenant_email", "tenant_id", "email"),
         Index("ix_leads_tenant_phone", "tenant_id", "phone"),
     )
@@ -351,7 +353,8 @@ class AIGeneration(TenantOwned, Base):
 
     __tablename__ = "ai_generations"
     __table_args__ = (
-        Index("ix_ai_generations_tenant_time", "tenant_id", "created_at"),
+        # AI spend in a window (the ROI page's cost per day, the month's AI budget), index-only.
+        Index("ix_ai_generations_tenant_time", "tenant_id", "created_at", postgresql_include=["cost_usd"]),
         # The writer's response cache: the servable answers of a request key, newest first.
         Index(
             "ix_ai_generations_cache",

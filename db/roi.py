@@ -16,8 +16,8 @@ Definitions:
   credited to a message); *ROI* = (revenue − cost) ÷ cost, NaN/None when nothing was spent.
 
 Speed at 1M leads / 10M events: the money comes from the rollup (a window is at most a few
-thousand `metrics_daily` rows, read on ix_metrics_daily_tenant_day) and from an index range of
-ix_ai_generations_tenant_time; no raw events are read.
+thousand `metrics_daily` rows, read on ix_metrics_daily_tenant_day) and from an index-only range
+of ix_ai_generations_tenant_time (it includes cost_usd); no raw events are read.
 """
 
 from __future__ import annotations
@@ -273,8 +273,8 @@ class BeforeAfter:
 
 
 def engine_start(bind: Bind, tenant_id: int) -> dt.datetime | None:
-    """The tenant's first enrollment, or None. A pass over the tenant's enrollments on
-    ix_enrollments_tenant_status's tenant prefix (no index orders them by time); cached by the page."""
+    """The tenant's first enrollment, or None: an index-only pass over the tenant's prefix of
+    ix_enrollments_tenant_lead (enrolled_at is its third column, so no index orders it by time)."""
     sql = text("SELECT min(enrolled_at) FROM enrollments WHERE tenant_id = :tenant_id")
     with _connection(bind) as conn:
         found: dt.datetime | None = conn.execute(sql, {"tenant_id": tenant_id}).scalar()
@@ -283,7 +283,7 @@ def engine_start(bind: Bind, tenant_id: int) -> dt.datetime | None:
 
 def before_after(bind: Bind, tenant_id: int, *, days: int = 30, now: dt.datetime | None = None) -> BeforeAfter:
     """See `BeforeAfter`. Conversions on an index range of ix_conversions_tenant_time; the lead
-    counts in one pass over the tenant's leads (both FILTERs at once)."""
+    counts index-only on ix_leads_tenant_created (both FILTERs in one pass of the tenant's range)."""
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     end = _now(now)

@@ -123,8 +123,7 @@ def recovered_leads(tenant_id: int, days: int) -> int:
 
 
 # The before/after compares periods around a start date that, once the engine is older than the
-# period, lie wholly in the past; its one pass over the tenant's leads (~0.1-0.3 s at 1M leads)
-# is worth keeping longer than the live figures.
+# period, lie wholly in the past: it can be kept longer than the live figures.
 AROUND_START = dt.timedelta(minutes=30)
 
 
