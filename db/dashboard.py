@@ -19,9 +19,10 @@ Definitions (the page's tooltips repeat them):
 - *replied*: distinct leads with a reply (`inbound_messages`) received in the period.
 - *recovered* / *revenue*: distinct leads with a non-organic conversion in the period, and the
   value of those conversions (as `queries.recovery_summary`).
-- funnel stages after the first come from `metrics_daily` and count *messages*: sent,
+- funnel stages after the first count *messages*, as `metrics_daily` defines them: sent,
   delivered, engaged (opens, or clicks where a row counted more clicks than opens: an SMS has
-  no open), replies, and conversions credited to a message.
+  no open), replies, and conversions credited to a message; whole local days come from the
+  rollup, today so far from the raw rows (see `period_figures`).
 
 Why `enrollments` is scanned by tenant: the table has no (tenant, enrolled_at) index yet, so
 the period pass reads the tenant's enrollments once (a few per lead that went quiet; ~70 ms
@@ -38,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, Result, text
@@ -150,34 +152,77 @@ WITH cut AS (
     FROM conversions
     WHERE tenant_id = :tenant_id AND method <> 'organic' AND converted_at > :before AND converted_at <= :now
 ), rolled AS (
-    -- ix_metrics_daily_tenant_day
+    -- whole local days before today, ix_metrics_daily_tenant_day
     SELECT coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered,
            coalesce(sum(greatest(opened, clicked)), 0) AS engaged, coalesce(sum(replied), 0) AS replies,
            coalesce(sum(conversions), 0) AS conversions
-    FROM metrics_daily WHERE tenant_id = :tenant_id AND day BETWEEN :first_day AND :today
+    FROM metrics_daily WHERE tenant_id = :tenant_id AND day >= :first_day AND day < :today
+), sent_today AS (
+    -- ix_outbound_messages_tenant_sent
+    SELECT count(*) AS sent FROM outbound_messages
+    WHERE tenant_id = :tenant_id AND sent_at >= :midnight AND sent_at <= :now
+), events_today AS (
+    -- ix_message_events_tenant_type_time, grouped as the rollup groups (campaign × channel)
+    SELECT coalesce(sum(delivered), 0) AS delivered, coalesce(sum(greatest(opened, clicked)), 0) AS engaged,
+           coalesce(sum(replied), 0) AS replies
+    FROM (
+        SELECT count(*) FILTER (WHERE e.event_type = 'delivered') AS delivered,
+               count(*) FILTER (WHERE e.event_type = 'open') AS opened,
+               count(*) FILTER (WHERE e.event_type = 'click') AS clicked,
+               count(*) FILTER (WHERE e.event_type = 'reply') AS replied
+        FROM message_events e JOIN outbound_messages m ON m.id = e.message_id
+        WHERE e.tenant_id = :tenant_id AND e.event_type IN ('delivered', 'open', 'click', 'reply')
+          AND e.occurred_at >= :midnight AND e.occurred_at <= :now
+        GROUP BY m.campaign_id, e.channel
+    ) per_group
+), won_today AS (
+    -- ix_conversions_tenant_time
+    SELECT count(*) AS conversions FROM conversions
+    WHERE tenant_id = :tenant_id AND channel IS NOT NULL AND converted_at >= :midnight AND converted_at <= :now
+), funnel AS (
+    SELECT r.sent + s.sent AS sent, r.delivered + e.delivered AS delivered, r.engaged + e.engaged AS engaged,
+           r.replies + e.replies AS replies, r.conversions + w.conversions AS conversions
+    FROM rolled r, sent_today s, events_today e, won_today w
 )
-SELECT * FROM quiet, enrolled, replied, won, rolled
+SELECT * FROM quiet, enrolled, replied, won, funnel
 """
+
+
+def local_today(zone_name: str | None, now: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """The tenant's calendar day at `now` and the instant it began (UTC for an unknown zone name)."""
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    today = now.astimezone(zone).date()
+    return today, dt.datetime.combine(today, dt.time(), tzinfo=zone)
 
 
 def period_figures(bind: Bind, tenant_id: int, *, days: int = 30, now: dt.datetime | None = None) -> PeriodFigures:
     """The period's flows and the previous period's (see `PeriodFigures`), in one statement:
     ranges of ix_leads_silence_scan, ix_conversions_tenant_time and ix_metrics_daily_tenant_day,
-    the tenant's replies and one pass over its enrollments."""
+    the tenant's replies and one pass over its enrollments.
+
+    The funnel's message stages are the rollup's whole days (the tenant's local days, as
+    `metrics_daily` is written) before today, plus today so far counted from the raw rows with
+    the rollup's own definitions: the rollup is only as fresh as its last run, and today's rows
+    are a thin, indexed slice, so the funnel moves while the agents work."""
     _check_days(days)
     at = _now(now)
     start = at - dt.timedelta(days=days)
-    today = at.astimezone(dt.UTC).date()
-    params = {
-        "tenant_id": tenant_id,
-        "now": at,
-        "start": start,
-        "before": start - dt.timedelta(days=days),
-        "days": days,
-        "today": today,
-        "first_day": today - dt.timedelta(days=days - 1),
-    }
     with _connection(bind) as conn:
+        zone_name = conn.execute(text("SELECT timezone FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar()
+        today, midnight = local_today(zone_name, at)
+        params = {
+            "tenant_id": tenant_id,
+            "now": at,
+            "start": start,
+            "before": start - dt.timedelta(days=days),
+            "days": days,
+            "today": today,
+            "first_day": today - dt.timedelta(days=days - 1),
+            "midnight": midnight,
+        }
         row = conn.execute(text(_PERIOD_SQL), params).one()
     return PeriodFigures(
         days=days,

@@ -400,10 +400,10 @@ def recover_section(tenant_id: int, rungs: int) -> None:
 
 FUNNEL_DEFINITIONS = (
     "**Entered recovery**: leads enrolled by a recovery in the period (hold-out excluded). "
-    "The next stages count messages, from the daily rollup, so a lead climbing several rungs counts "
-    "once per message: **Sent**, **Delivered** (provider reports), **Engaged** (opens, or clicks for "
-    "SMS, which has no opens), **Replied** (replies to a message) and **Recovered** (conversions "
-    "credited to a message)."
+    "The next stages count messages as the daily rollup defines them (its whole days, plus today so far "
+    "from the live rows), so a lead climbing several rungs counts once per message: **Sent**, "
+    "**Delivered** (provider reports), **Engaged** (opens, or clicks for SMS, which has no opens), "
+    "**Replied** (replies to a message) and **Recovered** (conversions credited to a message)."
 )
 
 

@@ -87,6 +87,7 @@ def _history(conn: sa.Connection, world: factories.World) -> None:
         last_activity_at=now - dt.timedelta(days=50),
         recovery_state="silent",
     )
+    _today(conn, world, leads[0])
     conn.execute(
         sa.text(
             "UPDATE metrics_daily SET opened = sent / 3, clicked = sent / 5 WHERE tenant_id = :t AND channel = 'email'"
@@ -95,6 +96,50 @@ def _history(conn: sa.Connection, world: factories.World) -> None:
     )
     conn.execute(
         sa.text("UPDATE metrics_daily SET clicked = sent / 4 WHERE tenant_id = :t AND channel = 'sms'"), {"t": t}
+    )
+
+
+def _today(conn: sa.Connection, world: factories.World, lead: int) -> None:
+    """Acme's raw rows of today, which the funnel adds to the rollup's whole days: one email sent,
+    delivered, opened twice, clicked and replied to, and a conversion credited to it."""
+    t, now = world.tenants["acme"], world.now
+    message = _insert(
+        conn,
+        OutboundMessage,
+        tenant_id=t,
+        campaign_id=world.campaigns["acme"],
+        lead_id=lead,
+        channel="email",
+        to_address="today@acme-mail.example",
+        body="Hello again",
+        status="delivered",
+        dedupe_key="acme-today",
+        created_at=now - dt.timedelta(minutes=2),
+        sent_at=now - dt.timedelta(minutes=1),
+    )
+    for n, kind in enumerate(("delivered", "open", "open", "click", "reply")):
+        _insert(
+            conn,
+            MessageEvent,
+            tenant_id=t,
+            message_id=message,
+            lead_id=lead,
+            channel="email",
+            event_type=kind,
+            occurred_at=now - dt.timedelta(seconds=50 - n),
+            natural_key=f"acme-today-{n}",
+        )
+    _insert(
+        conn,
+        Conversion,
+        tenant_id=t,
+        lead_id=lead,
+        campaign_id=world.campaigns["acme"],
+        message_id=message,
+        channel="email",
+        value=Decimal(700),
+        method="ai",
+        converted_at=now - dt.timedelta(seconds=20),
     )
 
 
@@ -301,16 +346,44 @@ def expected_funnel(engine: Engine, t: int, days: int) -> list[int]:
         t=t,
         d=days,
     )
-    sent, delivered, engaged, replies, conversions = rows(
+    local = """WITH z AS (SELECT timezone AS tz, (now() AT TIME ZONE timezone)::date AS today
+                          FROM tenants WHERE id = :t),
+                    m AS (SELECT today, today::timestamp AT TIME ZONE tz AS midnight FROM z)"""
+    rolled = rows(
         engine,
-        """SELECT coalesce(sum(sent), 0), coalesce(sum(delivered), 0),
+        local
+        + """
+           SELECT coalesce(sum(sent), 0), coalesce(sum(delivered), 0),
                   coalesce(sum(CASE WHEN clicked > opened THEN clicked ELSE opened END), 0),
                   coalesce(sum(replied), 0), coalesce(sum(conversions), 0)
-           FROM metrics_daily WHERE tenant_id = :t
-             AND day > (now() AT TIME ZONE 'UTC')::date - :d AND day <= (now() AT TIME ZONE 'UTC')::date""",
+           FROM metrics_daily, m WHERE tenant_id = :t AND day > m.today - :d AND day < m.today""",
         t=t,
         d=days,
     )[0]
+    today = rows(
+        engine,
+        local
+        + """, g AS (
+               SELECT count(*) FILTER (WHERE e.event_type = 'delivered') AS delivered,
+                      count(*) FILTER (WHERE e.event_type = 'open') AS opens,
+                      count(*) FILTER (WHERE e.event_type = 'click') AS clicks,
+                      count(*) FILTER (WHERE e.event_type = 'reply') AS replies
+               FROM message_events e JOIN outbound_messages o ON o.id = e.message_id, m
+               WHERE e.tenant_id = :t AND e.occurred_at >= m.midnight AND e.occurred_at <= now()
+               GROUP BY o.campaign_id, e.channel
+           )
+           SELECT (SELECT count(*) FROM outbound_messages, m
+                   WHERE tenant_id = :t AND sent_at >= m.midnight AND sent_at <= now()),
+                  (SELECT coalesce(sum(delivered), 0) FROM g),
+                  (SELECT coalesce(sum(CASE WHEN clicks > opens THEN clicks ELSE opens END), 0) FROM g),
+                  (SELECT coalesce(sum(replies), 0) FROM g),
+                  (SELECT count(*) FROM conversions, m
+                   WHERE tenant_id = :t AND channel IS NOT NULL
+                     AND converted_at >= m.midnight AND converted_at <= now())""",
+        t=t,
+    )[0]
+    assert tuple(today) == (1, 1, 2, 1, 1), "today's raw rows of the fixture"
+    sent, delivered, engaged, replies, conversions = (int(a) + int(b) for a, b in zip(rolled, today, strict=True))
     return [int(x) for x in (entered, sent, delivered, engaged, replies, conversions)]
 
 
