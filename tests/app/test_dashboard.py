@@ -617,3 +617,12 @@ def test_feed_frame_reads_relative_times() -> None:
         "What": ["Email delivered", "Agent run\\: scanner failed"],
         "Lead": ["Ann Lee", ""],
     }
+
+
+def test_local_today_starts_at_the_tenants_midnight() -> None:
+    now = dt.datetime(2026, 3, 8, 3, 30, tzinfo=dt.UTC)  # 22:30 on the 7th in New York
+    today, midnight = dashboard.local_today("America/New_York", now)
+    assert today == dt.date(2026, 3, 7)
+    assert midnight == dt.datetime(2026, 3, 7, 5, 0, tzinfo=dt.UTC)
+    assert dashboard.local_today("Not/AZone", now) == (dt.date(2026, 3, 8), dt.datetime(2026, 3, 8, tzinfo=dt.UTC))
+    assert dashboard.local_today(None, now)[0] == dt.date(2026, 3, 8)
