@@ -13,7 +13,7 @@ from typing import Any
 
 from rq import cron
 
-from agents import heartbeat, scanner, scorer, sender
+from agents import heartbeat, rollup, scanner, scorer, sender
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
@@ -21,6 +21,7 @@ SCAN_INTERVAL_S = 300
 SEND_SWEEP_INTERVAL_S = 60  # picks up rows deferred by quiet hours, rate limits and retries
 RECONCILE_INTERVAL_S = 60
 RESCORE_INTERVAL_S = 900  # recency decays with time alone: every lead is rescored every 15 min
+ROLLUP_INTERVAL_S = 300  # the ROI page and the funnel trail live activity by at most this
 
 
 def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
@@ -36,3 +37,4 @@ schedule("scan_all", scanner.scan_all, interval=SCAN_INTERVAL_S)
 schedule("send_due", sender.send_due, interval=SEND_SWEEP_INTERVAL_S)
 schedule("reconcile_sending", sender.reconcile_sending, interval=RECONCILE_INTERVAL_S)
 schedule("rescore_all", scorer.rescore_all, interval=RESCORE_INTERVAL_S)
+schedule("refresh_all_rollups", rollup.refresh_all, interval=ROLLUP_INTERVAL_S)

@@ -24,6 +24,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "recompute_scores": ("agents.scorer.recompute_scores", "low"),
     "rescore_all": ("agents.scorer.rescore_all", "low"),
     "rescore_pending": ("agents.scorer.rescore_pending", "low"),
+    "refresh_rollups": ("agents.rollup.refresh_tenant", "low"),
+    "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
 }
 
 

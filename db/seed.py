@@ -37,7 +37,8 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Index, delete, func, select, text
 from sqlalchemy.engine import RootTransaction
 
-from .demo import activities, integrity, journey, leads, load, messages, rollups, small, tables, vocab, world
+from . import rollups
+from .demo import activities, integrity, journey, leads, load, messages, small, tables, vocab, world
 from .demo.columns import LocalClock
 from .models import Base, Tenant
 

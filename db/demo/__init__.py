@@ -5,6 +5,6 @@ helpers), `world` (tenants, reps, campaigns: the plan), `small` (inserting those
 `leads` (who the leads are), `journey` (what the recovery loop did with each of them),
 `tables`, `messages` and `activities` (Arrow tables per database table), `binary`
 (PostgreSQL's binary COPY format), `load` (id reservation and the COPY pipeline),
-`integrity` (bulk mode's index rebuild and foreign-key proof) and `rollups` (metrics_daily
-in SQL).
+and `integrity` (bulk mode's index rebuild and foreign-key proof). metrics_daily is rolled up
+by `db.rollups`, the same SQL the rollup agent runs.
 """

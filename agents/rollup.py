@@ -1,0 +1,28 @@
+"""The rollup agent: thin RQ jobs over `app/services/rollup.py`.
+
+Safe to run twice, or two at once: each run rewrites the same recent days from the same raw
+rows, under a per-tenant lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import queue, runtime
+from app.services import agent_runs, rollup, scan
+
+
+def refresh_tenant(tenant_id: int) -> dict[str, Any]:
+    """Rewrite this tenant's rollups of the last few local days."""
+    with agent_runs.tracked_run(agent="rollup", tenant_id=tenant_id) as counts:
+        counts["rows"] = rollup.refresh_tenant(tenant_id=tenant_id)
+    return counts
+
+
+def refresh_all() -> dict[str, Any]:
+    """The cron sweep: one `refresh_rollups` job per tenant."""
+    ids = scan.tenant_ids()
+    connection = runtime.redis_client()
+    for tenant_id in ids:
+        queue.enqueue(connection, "refresh_rollups", tenant_id=tenant_id)
+    return {"tenants": len(ids)}
