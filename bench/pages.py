@@ -22,7 +22,9 @@ seconds are the wall time of `AppTest.run()` (script run plus AppTest's own deco
 page, so slightly more than a server spends). PostgreSQL's own buffers are warm after the
 first round: `first_visit` is each page's very first run. The baseline is the same pages,
 same rounds, in the same process on a fresh 1,000-lead demo database, so `ratio_vs_baseline`
-(cold medians) says what the million leads cost.
+(cold medians) says what the million leads cost. The machine is shared: the load average is
+recorded before and after, and each cold run's CPU seconds in this process (`cold_cpu_median_s`,
+the Python side only) are a figure that other processes' load moves far less than wall time.
 
 Memory per session, two ways, both with the process-wide cache warm (it is shared by every
 session of a server; its own size is reported apart):
@@ -364,10 +366,14 @@ def _check(at: AppTest, what: str) -> None:
         raise RuntimeError(f"{what}: {[e.value for e in at.exception]}")
 
 
-def visit(at: AppTest, path: str) -> float:
-    started = time.perf_counter()
+def visit(at: AppTest, path: str, cpu: list[float] | None = None) -> float:
+    """Wall seconds of one run of `path`; its CPU seconds in this process (every thread: the
+    script runs in AppTest's own) go to `cpu`, a figure the machine's other load barely moves."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     at.switch_page(path).run()
     seconds = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(time.process_time() - cpu_started)
     _check(at, path)
     return seconds
 
@@ -379,7 +385,9 @@ def time_pages(email: str, rounds: int) -> tuple[dict[str, dict[str, list[float]
     may hold a colleague's half-landed page): the bench reports it rather than dying.
     """
     at = signed_in(email)
-    runs: dict[str, dict[str, list[float]]] = {p: {"first": [], "cold": [], "warm": []} for p in PAGES_BY_PATH}
+    runs: dict[str, dict[str, list[float]]] = {
+        p: {"first": [], "cold": [], "warm": [], "cold_cpu": []} for p in PAGES_BY_PATH
+    }
     errors: dict[str, str] = {}
 
     def attempt(path: str, kind: str, cold: bool) -> None:
@@ -388,7 +396,7 @@ def time_pages(email: str, rounds: int) -> tuple[dict[str, dict[str, list[float]
         if cold:
             st.cache_data.clear()
         try:
-            runs[path][kind].append(visit(at, path))
+            runs[path][kind].append(visit(at, path, runs[path]["cold_cpu"] if kind == "cold" else None))
         except RuntimeError as error:
             errors[path] = str(error)
 
@@ -479,6 +487,7 @@ def summarise(runs: dict[str, dict[str, list[float]]], errors: dict[str, str]) -
             "warm_median_s": round(statistics.median(found["warm"]), 3),
             "warm_max_s": round(max(found["warm"]), 3),
             "cold_runs_s": [round(x, 3) for x in found["cold"]],
+            "cold_cpu_median_s": round(statistics.median(found["cold_cpu"]), 3),
         }
     return out
 
@@ -536,7 +545,9 @@ def run(
         "method": (
             "AppTest in-process, router included; seconds = wall time of AppTest.run() after "
             "switch_page. cold = st.cache_data cleared before the run (the target); warm = the two "
-            "runs right after it; first_visit = each page's first run (PostgreSQL buffers cold too)."
+            "runs right after it; first_visit = each page's first run (PostgreSQL buffers cold too). "
+            "cold_cpu = CPU seconds of this process in a cold run (Python side only, not PostgreSQL's), "
+            "which the shared machine's load changes far less than wall time."
         ),
         "pages": pages,
         "slowest_page": {"title": slowest[0], "cold_max_s": slowest[1]["cold_max_s"]},

@@ -341,7 +341,12 @@ def leads_page(
     )
 
 
-SCATTER_LIMIT = 100_000
+# Points on the lead map before it shows a fixed sample. Measured at 1M leads (bench/pages.py,
+# 333k leads in a tenant): 100,000 points cost ~1.5-2.5 s of the Leads page's cold render (the
+# rows, the DataFrame, plotly's figure and its JSON), 25,000 about a quarter of that; on a
+# 460-px chart 25,000 points already cover every cell a rep can tell apart, and a selection
+# is capped at 10,000 leads anyway (app/services/scan.MAX_RECOVER_SELECTION).
+SCATTER_LIMIT = 25_000
 
 
 def lead_scatter(
