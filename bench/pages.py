@@ -306,6 +306,15 @@ def row_counts(url: str) -> dict[str, int]:
     return counts | {"events": sum(counts[t] for t in EVENT_TABLES)}
 
 
+def schema_revision(url: str) -> str:
+    engine = make_engine(url, null_pool=True)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def biggest_tenant(url: str) -> tuple[int, str, int]:
     """The tenant with the most leads: its id, its demo operator's email, its lead count."""
     engine = make_engine(url, null_pool=True)
@@ -539,6 +548,10 @@ def run(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": DATABASE,
         "build": built,
+        "schema_revision": schema_revision(big_url),
+        "data_age_hours": round(
+            (datetime.now(UTC) - datetime.fromisoformat(built["anchor"])).total_seconds() / 3600, 2
+        ),
         "events_definition": "activities + message_events + inbound_messages rows",
         "rows": counts,
         "tenant": {"id": tenant_id, "leads": tenant_leads, "operator": email},
