@@ -20,6 +20,14 @@ def empty_state(title: str, what_to_do: str) -> None:
     st.info(f"**{title}**  \n{what_to_do}", icon=":material/info:")
 
 
+def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing text shown as an empty cell, not Streamlit's grey "None" (numbers keep their gaps)."""
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) and frame[c].isna().any()]
+    if not text:
+        return frame
+    return frame.assign(**{c: frame[c].fillna("") for c in text})
+
+
 def data_table(
     frame: pd.DataFrame,
     columns: Mapping[str, Column],
@@ -33,7 +41,7 @@ def data_table(
         empty_state(*empty)
         return
     st.dataframe(
-        frame,
+        blank_missing_text(frame),
         hide_index=True,
         column_order=list(columns),
         column_config=dict(columns),
@@ -87,7 +95,7 @@ def selectable_table(
         empty_state(*empty)
         return []
     event = st.dataframe(
-        frame,
+        blank_missing_text(frame),
         hide_index=True,
         column_order=list(columns),
         column_config=dict(columns),

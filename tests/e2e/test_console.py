@@ -26,9 +26,21 @@ pytestmark = pytest.mark.e2e
 
 
 def open_page(page: Page, title: str) -> None:
-    """Click the sidebar link of a page and wait for its heading."""
+    """Click the sidebar link of a page and wait for its heading, then for the whole page."""
     page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=title).first.click()
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    """Wait until the script run is over: no running indicator, no grey placeholder left.
+
+    Streamlit keeps the previous page's elements as grey skeletons until the new run replaces
+    them, so a screenshot taken at the heading would show half a page.
+    """
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_test_id("stSkeletonElement")).to_have_count(0, timeout=30_000)
 
 
 def settings_caption(page: Page, slug: str) -> Locator:
@@ -109,4 +121,5 @@ def test_recover_one_lead_from_the_dashboard(page: Page, console: Console, engin
     expect(outcome).to_contain_text("1 enrolled")
     expect(page.get_by_role("combobox", name="One lead")).to_have_value("")  # a new round, a fresh picker
     assert name not in offered(page, "One lead")
+    settled(page)
     page.screenshot(path=str(ARTIFACTS / "dashboard-recovered.png"), full_page=True)
