@@ -46,6 +46,22 @@ def percent(ratio: float | None) -> str:
     return f"{shown:,.0f}%" if abs(shown) >= 1000 else f"{shown:.1f}%"
 
 
+ROI_AS_MULTIPLE_FROM = 10.0  # 1,000 %: beyond it a percentage has too many digits to read at a glance
+
+
+def roi(ratio: float | None) -> str:
+    """ROI as a percentage (`245%`), or, from 1,000 %, as revenue over cost (`123,075× cost`).
+
+    Recovery messages cost cents and deals are worth thousands, so a true ROI reads like
+    12,307,432 %; "123,075× cost" says the same (revenue = (ROI + 1) × cost) in a way people read.
+    """
+    if ratio is None or math.isnan(ratio):
+        return MISSING
+    if ratio >= ROI_AS_MULTIPLE_FROM:
+        return f"{ratio + 1:,.0f}× cost"
+    return percent(ratio)
+
+
 def hours(value: int) -> str:
     """`72 h`, or `14 d` for whole days of a week or more."""
     return f"{value // 24} d" if value >= 168 and value % 24 == 0 else f"{value} h"

@@ -167,7 +167,11 @@ def headline_figures(totals: roi.PricedTotals, recovered: int, prices: UnitPrice
             f"Messages sent × unit price ({price_note(prices)}) + AI token cost "
             f"({fmt.money(totals.ai_cost, cents=True)}), over the same days.",
         ),
-        doc.Figure("ROI", fmt.percent(totals.roi), "(Revenue − cost) ÷ cost; a dash when nothing was spent."),
+        doc.Figure(
+            "ROI",
+            fmt.roi(totals.roi),
+            "(Revenue − cost) ÷ cost; from 1,000 % shown as revenue ÷ cost (× cost). A dash when nothing was spent.",
+        ),
         doc.Figure(
             "Recovered leads",
             fmt.count(recovered),

@@ -154,7 +154,7 @@ def roi_figures(
     return {
         "Revenue recovered": fmt.money(revenue),
         "Cost": fmt.money(cost, cents=True),
-        "ROI": fmt.percent(float((revenue - cost) / cost) if cost else None),
+        "ROI": fmt.roi(float((revenue - cost) / cost) if cost else None),
         "Recovered leads": fmt.count(recovered),
         "Cost per recovered lead": fmt.money(cost / recovered if recovered else None, cents=True),
         "Messages sent": fmt.count(emails + texts_sent),

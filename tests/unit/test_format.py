@@ -39,3 +39,12 @@ def test_money_compact_fits_a_hero_card() -> None:
     assert fmt.money_compact(1_843_210) == "$1.84M"
     assert fmt.money_compact(-2_500_000) == "-$2.50M"
     assert fmt.money_compact(None) == fmt.MISSING
+
+
+def test_roi_reads_as_a_percentage_then_as_a_multiple_of_cost() -> None:
+    assert fmt.roi(None) == fmt.MISSING
+    assert fmt.roi(2.45) == "245.0%"
+    assert fmt.roi(9.99) == "999.0%"
+    assert fmt.roi(10.0) == "11× cost"
+    assert fmt.roi(123_074.32) == "123,075× cost"
+    assert fmt.roi(-0.5) == "-50.0%"
