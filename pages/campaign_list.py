@@ -11,7 +11,7 @@ from components.metrics import Card, metric_cards
 from pages import data, session
 
 CAMPAIGN_COLUMNS = {
-    "name": tables.text_column("Campaign", width="large"),
+    "name": tables.text_column("Campaign"),
     "status": tables.text_column(
         "Status", help="draft, scheduled, running (sending now), paused (enrollments wait), completed or archived."
     ),
