@@ -5,8 +5,10 @@ leads, seed, anchor). Ids continue the database's own sequences, and the control
 chosen from them by the product's md5 holdout bucket (so a lead's group never flips when
 the live scanner climbs it later); on a fresh database, or one whose demo was replaced
 (which restarts the sequences), the ids and so every row are the same too. Everything is
-relative to `anchor`: 90 days of history before it, with a realistic share of leads silent
-at each rung of the ladder right now, so the demo's agents find work the moment they start.
+relative to `anchor`: 90 days of the engine's history before it, with a realistic share of
+leads silent at each rung of the ladder right now, so the demo's agents find work the moment
+they start; the CRM is older (leads from 150 days back, some of which bought on their own
+before the first campaign), so the ROI page's naive before/after has a "before".
 
 Why it looks the way it does:
 - the recovery loop is *played*, rung by rung over whole columns (`db/demo/journey.py`),

@@ -128,7 +128,7 @@ def _recoveries(leads: Leads, journey: Journey, ids: Ids) -> pa.Table:
         kind=pa.array(["stage_change"] * k, pa.string()),
         channel=pa.nulls(k, pa.string()),
         at=journey.conversion_s[lead],
-        summary=pa.array(["Marked recovered: deal won"] * k, pa.string()),
+        summary=words(["Marked recovered: deal won", "Deal won"], (journey.campaign[lead] < 0).astype(np.int64)),
         details=pa.array(['{"to": "won", "recovered": true}'] * k, pa.string()),
     )
 

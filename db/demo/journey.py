@@ -52,7 +52,9 @@ CONVERT_AFTER_REPLY = {"interested": 0.5, "question": 0.3, "not_now": 0.08}
 CONVERT_AFTER_CLICK = 0.09
 CONVERT_AFTER_DELIVERY = 0.008
 CONVERT_CONTROL = 0.03  # the same leads, left alone: what lift is measured against
+CONVERT_ON_THEIR_OWN = 0.015  # per 30 days of a lead's life: the baseline before any engine ran
 BACKLOG_SHARE = 0.05  # crossed a rung but not scanned yet (scan cap), so the demo scanner has work
+FIRST_SCAN_REACH_DAYS = 28  # the first campaign also took on the leads gone quiet this long before it
 
 STATUSES = ("pending", "sent", "delivered", "failed")
 PENDING, SENT, DELIVERED, FAILED = range(4)
@@ -106,7 +108,7 @@ class Journey:
     last_activity_s: np.ndarray
     last_contacted_s: np.ndarray
     conversion_s: np.ndarray
-    conversion_message: np.ndarray  # message index, -1 for control-group (organic) conversions
+    conversion_message: np.ndarray  # message index, -1 for organic conversions (control group, or no campaign)
     messages: Messages
     campaign_running: np.ndarray
     gap_s: np.ndarray  # (leads, rungs): each rung's no-reply wait
@@ -122,6 +124,7 @@ class Context:
     campaign_end_s: np.ndarray
     campaign_running: np.ndarray
     min_deal: np.ndarray  # the campaigns' audience floor
+    opens_s: np.ndarray  # when the campaign started: no scan of it comes earlier (0 without one)
     anchor_s: int
 
     @property
@@ -133,7 +136,9 @@ NEVER = np.iinfo(np.int64).max
 
 
 def campaign_context(leads: Leads, plans: list[TenantPlan], anchor_s: int) -> Context:
-    """Which campaign handled each lead's silence episode: the one running at its first rung."""
+    """Which campaign handled each lead's silence episode: the one running at its first rung, or
+    for a lead already silent when the tenant's first campaign started, that one if it went
+    quiet at most FIRST_SCAN_REACH_DAYS before (the switch-on backlog); older ones none."""
     n = leads.size
     rungs = max((len(p.ladder_hours) for p in plans), default=3)
     hours = np.array([list(p.ladder_hours) + [10**6] * (rungs - len(p.ladder_hours)) for p in plans])
@@ -143,18 +148,21 @@ def campaign_context(leads: Leads, plans: list[TenantPlan], anchor_s: int) -> Co
     campaign = np.full(n, -1, dtype=np.int64)
     end = np.full(n, NEVER, dtype=np.int64)
     running = np.zeros(n, dtype=bool)
+    opens = np.zeros(n, dtype=np.int64)
     offset = 0
     for t, plan in enumerate(plans):
         rows = slice(int(np.searchsorted(leads.tenant, t)), int(np.searchsorted(leads.tenant, t, "right")))
         for number, c in enumerate(plan.campaigns):
             ends = NEVER if c.ends_s is None else c.ends_s
-            inside = (first_due[rows] >= c.starts_s) & (first_due[rows] < ends)
+            reach = FIRST_SCAN_REACH_DAYS * DAY if number == 0 else 0
+            inside = (first_due[rows] >= c.starts_s - reach) & (first_due[rows] < ends)
             campaign[rows][inside] = offset + number
             end[rows][inside] = ends
             running[rows][inside] = c.status == "running"
+            opens[rows][inside] = c.starts_s
         offset += len(plan.campaigns)
     floor = np.array([p.min_deal_value for p in plans], dtype=float)[leads.tenant]
-    return Context(ladder_s, (gaps * HOUR)[leads.tenant], campaign, end, running, floor, anchor_s)
+    return Context(ladder_s, (gaps * HOUR)[leads.tenant], campaign, end, running, floor, opens, anchor_s)
 
 
 Buckets = Callable[[np.ndarray], np.ndarray]
@@ -166,6 +174,7 @@ def play(
     """Run the loop for every lead at once, rung by rung; `buckets(rows)` are their holdout buckets."""
     rng = np.random.default_rng([seed, 3])
     ctx = campaign_context(leads, plans, anchor_s)
+    bought_s = _on_their_own(np.random.default_rng([seed, 14]), leads, ctx)
     enrolled, control = _enroll(rng, leads, ctx, buckets)
     run = _Run(leads, ctx, clock, rng, variant=rng.integers(0, 2, leads.size), alive=enrolled & ~control)
     for rung in range(1, ctx.rungs + 1):
@@ -173,6 +182,7 @@ def play(
     messages = run.messages()
     level, rung_due = _control_climbs(rng, leads, ctx, control, run)
     conversion_s, conversion_message = _conversions(rng, leads, messages, run, control, rung_due[:, 0], anchor_s)
+    conversion_s[bought_s >= 0] = bought_s[bought_s >= 0]
     return _settle(leads, ctx, run, messages, enrolled, control, level, rung_due, conversion_s, conversion_message)
 
 
@@ -195,7 +205,8 @@ def _control_climbs(
     level = run.level.copy()
     due = run.rung_due.copy()
     for rung in range(1, ctx.rungs + 1):
-        at = leads.quiet_s + ctx.ladder_s[:, rung - 1] + rng.integers(0, SCAN_EVERY, leads.size)
+        crossed = np.maximum(leads.quiet_s + ctx.ladder_s[:, rung - 1], ctx.opens_s + (rung - 1) * SCAN_EVERY)
+        at = crossed + rng.integers(0, SCAN_EVERY, leads.size)  # the backlog: a rung per scan
         climbs = control & (((at <= ctx.anchor_s) & (at < ctx.campaign_end_s)) | (rung == 1))
         level[climbs] = rung
         due[climbs, rung - 1] = at[climbs]
@@ -228,7 +239,7 @@ class _Run:
 
     def play_rung(self, rung: int) -> None:
         ctx, leads, anchor = self.ctx, self.leads, self.ctx.anchor_s
-        crossed = leads.quiet_s + ctx.ladder_s[:, rung - 1]
+        crossed = np.maximum(leads.quiet_s + ctx.ladder_s[:, rung - 1], ctx.opens_s)
         due = np.maximum(crossed, self.free_s) + self.rng.integers(0, SCAN_EVERY, leads.size)
         email_ok = leads.has_email & leads.consent_email & ~self.email_blocked
         sms_ok = leads.has_phone & leads.consent_sms & ~self.sms_blocked
@@ -377,6 +388,25 @@ def _conversions(
     organic &= first_due >= 0
     conversion_s[organic] = organic_s[organic]
     return conversion_s, conversion_message
+
+
+def _on_their_own(rng: np.random.Generator, leads: Leads, ctx: Context) -> np.ndarray:
+    """When each lead that went quiet before the engine started bought on its own, -1 if never.
+
+    The organic baseline the naive before/after compares against: CONVERT_ON_THEIR_OWN per 30
+    days of a lead's life, at any moment of it. A lead of the switch-on backlog buys only before
+    the first scan (it then leaves the campaign's audience: `ctx.campaign` is cleared); one no
+    campaign covered may buy after the start too. Own random stream, so the loop's draws stay
+    the loop's.
+    """
+    n, anchor = leads.size, ctx.anchor_s
+    backlog = (ctx.campaign >= 0) & (leads.quiet_s + ctx.ladder_s[:, 0] < ctx.opens_s)
+    life = np.maximum(anchor - leads.created_s, 0)
+    buys = (backlog | (ctx.campaign < 0)) & chance(rng, CONVERT_ON_THEIR_OWN * life / (30 * DAY), n)
+    at = leads.created_s + (rng.random(n) * life).astype(np.int64)
+    buys &= ~backlog | (at < ctx.opens_s)
+    ctx.campaign[buys] = -1
+    return np.where(buys, at, -1)
 
 
 def _settle(

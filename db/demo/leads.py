@@ -19,13 +19,18 @@ import pyarrow.compute as pc
 
 from . import vocab
 from .columns import DAY, HOUR, chance, digits, join, masked, pick, shares, words, zipf
-from .world import HISTORY_DAYS, TenantPlan
+from .world import HISTORY_DAYS, LEAD_HISTORY_DAYS, TenantPlan
 
 # How long ago each lead last did something itself: (share, lowest hours, highest hours).
 # Most CRMs hold a mix: a recent, busy top and a long quiet tail; the middle rows put a
 # realistic share of leads on each rung of the 24/48/72 h ladder at once.
 SILENCE_BANDS = ((0.42, 0, 24), (0.09, 24, 48), (0.07, 48, 72), (0.42, 72, (HISTORY_DAYS - 2) * 24))
 QUIET_TAIL_MEAN_DAYS = 16
+# Of the quiet tail, the share that went quiet before the first campaign ran: the CRM's older
+# leads, which give the ROI page's naive before/after a "before" (journey.py: the most recent of
+# them are the first scan's backlog, the rest no campaign ever covers).
+BEFORE_ENGINE_SHARE = 0.4
+BEFORE_ENGINE_HISTORY_MEAN_DAYS = 20
 EMAIL_SHARE = 0.93
 EMAIL_CONSENT = 0.94
 UNASSIGNED_SHARE = 0.03
@@ -130,7 +135,7 @@ def make_leads(plans: list[TenantPlan], owners: list[list[int]], seed: int, anch
     has_company = chance(rng, share_company, n)
     company_i = _companies(rng, tenant, len(plans))
     zone = _zones(rng, tenant, plans)
-    quiet_s, created_s = _silence(rng, n, anchor_s)
+    quiet_s, created_s = _before_the_engine(np.random.default_rng([seed, 13]), *_silence(rng, n, anchor_s), anchor_s)
     warmth = rng.beta(2.0, 3.2, n)
     stage = pick(rng, n, STAGE_WEIGHTS)
     consent_sms_share = np.array([i.sms_consent for i in industry])[tenant]
@@ -206,6 +211,27 @@ def _silence(rng: np.random.Generator, n: int, anchor_s: int) -> tuple[np.ndarra
     history = rng.exponential(9 * DAY, n).astype(np.int64)
     created = np.minimum(np.maximum(quiet - history, anchor_s - HISTORY_DAYS * DAY + HOUR), quiet)
     return quiet, np.where(quiet - created < HOUR, quiet, created)  # one touch: arrived and went quiet at once
+
+
+def _before_the_engine(
+    rng: np.random.Generator, quiet: np.ndarray, created: np.ndarray, anchor_s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move a share of the quiet tail back to before the first campaign (HISTORY_DAYS ago).
+
+    They stay in the tail (the ladder shares are unchanged), but only the first campaign's
+    switch-on backlog reaches the latest of them (journey.campaign_context); created up to
+    LEAD_HISTORY_DAYS ago. Own stream of random numbers, so every other column is drawn
+    exactly as before.
+    """
+    n = quiet.size
+    tail = anchor_s - quiet > SILENCE_BANDS[-1][1] * HOUR
+    older = tail & chance(rng, BEFORE_ENGINE_SHARE, n)
+    earliest, latest = anchor_s - (LEAD_HISTORY_DAYS - 1) * DAY, anchor_s - (HISTORY_DAYS + 2) * DAY
+    old_quiet = earliest + (rng.random(n) * (latest - earliest)).astype(np.int64)
+    history = rng.exponential(BEFORE_ENGINE_HISTORY_MEAN_DAYS * DAY, n).astype(np.int64)
+    old_created = np.maximum(old_quiet - history, anchor_s - LEAD_HISTORY_DAYS * DAY + HOUR)
+    old_created = np.where(old_quiet - old_created < HOUR, old_quiet, old_created)
+    return np.where(older, old_quiet, quiet), np.where(older, old_created, created)
 
 
 # --- where they live and how to reach them ----------------------------------------------------

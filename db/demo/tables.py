@@ -281,7 +281,8 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
 
 
 def conversions_table(leads: Leads, journey: Journey, ids: Ids, message_source: np.ndarray, anchor_s: int) -> pa.Table:
-    """Treated conversions credit the touch before them; control ones are organic baselines."""
+    """Treated conversions credit the touch before them; control ones are organic baselines, and
+    so are those of leads no campaign covered (no campaign, channel or message)."""
     rows = np.flatnonzero(journey.conversion_s >= 0)
     message = journey.conversion_message[rows]
     treated = message >= 0
@@ -303,13 +304,17 @@ def conversions_table(leads: Leads, journey: Journey, ids: Ids, message_source: 
         digits(np.maximum(days, 0), 1),
         "}",
     )
-    attribution = pc.if_else(pa.array(treated), credited, pa.scalar('{"model": "holdout", "group": "control"}'))
+    campaign = journey.campaign[rows]
+    organic = pc.if_else(
+        pa.array(campaign >= 0), pa.scalar('{"model": "holdout", "group": "control"}'), pa.scalar('{"model": "none"}')
+    )
+    attribution = pc.if_else(pa.array(treated), credited, organic)
     created = timestamps(np.minimum(converted + HOUR, anchor_s))
     return pa.table(
         {
             "tenant_id": pa.array(ids.tenant[leads.tenant[rows]]),
             "lead_id": pa.array(lead_ids(ids, rows)),
-            "campaign_id": pa.array(ids.campaign[journey.campaign[rows]]),
+            "campaign_id": nullable_ids(ids.campaign[np.maximum(campaign, 0)], campaign >= 0),
             "message_id": nullable_ids(ids.message_base + safe, treated),
             "channel": masked(words(CHANNELS, channel), treated),
             "value": money(_recovered_value(leads)[rows]),

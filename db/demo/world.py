@@ -19,6 +19,7 @@ from . import vocab
 from .columns import DAY
 
 HISTORY_DAYS = 90
+LEAD_HISTORY_DAYS = 150  # the CRM is older than the engine: its first leads arrived this long ago
 RUNNING_SINCE_DAYS = 30
 LADDER_HOURS = (24, 48, 72)
 HOLDOUT_PERCENT = 10

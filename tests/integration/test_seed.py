@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,9 @@ from app.domain.holdout import is_control
 from app.domain.messages import Draft, Facts, check
 from app.services import demo
 from app.services.activities import SILENCE_BREAKING
+from db import roi
 from db.demo import integrity, vocab
+from db.demo import world as world_plan
 from db.models import Base
 from db.seed import seed_demo
 from tests.support import truncate_all
@@ -380,3 +382,48 @@ def test_states_agree_with_enrollments_and_replies_with_their_triage(world: Engi
     stops = rows(world, "SELECT body FROM inbound_messages WHERE intent = 'unsubscribe' AND channel = 'sms'")
     assert stops
     assert all(str(b[0]).strip().upper() in {"STOP", "UNSUBSCRIBE"} for b in stops)
+
+
+def test_the_naive_before_after_has_a_before_and_an_after(world: Engine) -> None:
+    """The ROI page's comparison (30 days, the default) has something on both sides for every
+    demo tenant: older leads bought on their own before the engine's first enrollment (organic,
+    no campaign, channel or message), and the first month after it adds the loop's deals."""
+    starts = dict(rows(world, "SELECT tenant_id, min(enrolled_at) FROM enrollments GROUP BY 1"))
+    assert len(starts) == 3
+    for tenant_id, start in starts.items():
+        assert abs(start - (ANCHOR - timedelta(days=world_plan.HISTORY_DAYS))) < timedelta(days=1)
+        found = roi.before_after(world, tenant_id, days=30, now=ANCHOR)
+        assert found.start == start
+        assert found.before is not None
+        assert found.after is not None
+        expected = rows(
+            world,
+            """SELECT (SELECT count(*) FROM leads WHERE tenant_id = :t AND created_at < :s),
+                      (SELECT count(*) FROM leads WHERE tenant_id = :t AND created_at < :s + interval '30 days'),
+                      (SELECT count(DISTINCT lead_id) FROM conversions WHERE tenant_id = :t
+                         AND converted_at >= :s - interval '30 days' AND converted_at < :s),
+                      (SELECT count(DISTINCT lead_id) FROM conversions WHERE tenant_id = :t
+                         AND converted_at >= :s AND converted_at < :s + interval '30 days')""",
+            t=tenant_id,
+            s=start,
+        )[0]
+        assert (found.before.leads, found.after.leads, found.before.recovered, found.after.recovered) == expected
+        assert found.before.rate is not None
+        assert 0 < found.before.rate < 0.05, "a realistic organic baseline"
+        assert found.after.rate is not None
+        assert found.after.rate > 0
+        assert scalar(world, "SELECT min(created_at) FROM leads WHERE tenant_id = :t", t=tenant_id) < start - timedelta(
+            days=45
+        ), "the CRM's history starts well before the engine"
+    before_the_engine = rows(
+        world,
+        """SELECT DISTINCT c.method, c.campaign_id IS NULL, c.channel IS NULL, c.message_id IS NULL, l.recovery_state,
+                  l.stage, l.recovered_at = c.converted_at
+           FROM conversions c JOIN leads l ON l.id = c.lead_id
+           WHERE c.converted_at < (SELECT min(enrolled_at) FROM enrollments e WHERE e.tenant_id = c.tenant_id)""",
+    )
+    assert before_the_engine == [("organic", True, True, True, "recovered", "won", True)]
+    pooled = [roi.before_after(world, t, days=30, now=ANCHOR) for t in starts]
+    before = sum(p.before.recovered for p in pooled if p.before) / sum(p.before.leads for p in pooled if p.before)
+    after = sum(p.after.recovered for p in pooled if p.after) / sum(p.after.leads for p in pooled if p.after)
+    assert after > before, "the switch-on backlog's deals lift the naive 'after'"
