@@ -341,23 +341,33 @@ def leads_page(
     )
 
 
-# Points on the lead map before it shows a fixed sample. Measured at 1M leads (bench/pages.py,
-# 333k leads in a tenant): 100,000 points cost ~1.5-2.5 s of the Leads page's cold render (the
-# rows, the DataFrame, plotly's figure and its JSON), 25,000 about a quarter of that; on a
-# 460-px chart 25,000 points already cover every cell a rep can tell apart, and a selection
-# is capped at 10,000 leads anyway (app/services/scan.MAX_RECOVER_SELECTION).
-SCATTER_LIMIT = 25_000
+# The lead map shows every lead of a tenant of up to SCATTER_ALL_UP_TO leads (WebGL draws
+# 100,000 points smoothly), and a fixed sample of SCATTER_SAMPLE above that. Why a smaller
+# sample than the all-points bound: measured at 1M leads (bench/pages.py, 333k leads in a
+# tenant), walking the hash index for 100,000 rows costs ~1-2.5 s of the Leads page's cold
+# render, 25,000 about a quarter of that; on a 460-px chart 25,000 points already cover every
+# cell a rep can tell apart, and a selection is capped at 10,000 leads anyway
+# (app/services/scan.MAX_RECOVER_SELECTION). A tenant of up to 100k reads its leads in one
+# range of the tenant, not by the hash.
+SCATTER_ALL_UP_TO = 100_000
+SCATTER_SAMPLE = 25_000
 
 
 def lead_scatter(
-    bind: Bind, tenant_id: int, *, limit: int = SCATTER_LIMIT, now: dt.datetime | None = None
+    bind: Bind,
+    tenant_id: int,
+    *,
+    limit: int = SCATTER_SAMPLE,
+    all_up_to: int = SCATTER_ALL_UP_TO,
+    now: dt.datetime | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Every lead of the tenant as a point (days silent × intent score), and how many leads there are.
 
     Columns: id, name, days_silent, intent_score, deal_value (float), recovery_state. When the
-    tenant has more than `limit` leads, a deterministic sample of exactly `limit` of them: the
-    leads with the smallest `md5(id)`, which is the same set on every call and spread evenly over
-    states, scores and ages (ids carry no order the hash keeps). Rows come ordered by id.
+    tenant has more than `max(all_up_to, limit)` leads, a deterministic sample of exactly `limit`
+    of them: the leads with the smallest `md5(id)`, which is the same set on every call and
+    spread evenly over states, scores and ages (ids carry no order the hash keeps). Rows come
+    ordered by id.
 
     The sample walks ix_leads_sample (tenant, md5(id), id) and stops after `limit` rows; it is
     put in id order here rather than by a second SQL sort, which would spill to disk at this size.
@@ -374,7 +384,7 @@ def lead_scatter(
     with _connection(bind) as conn:
         total = int(conn.execute(count_sql, {"tenant_id": tenant_id}).scalar_one())
         params = {"tenant_id": tenant_id, "now": _now(now), "limit": limit}
-        if total <= limit:
+        if total <= max(limit, all_up_to):
             return _frame(conn.execute(all_sql, params)), total
         frame = _frame(conn.execute(sample_sql, params))
     return frame.sort_values("id", ignore_index=True), total

@@ -59,8 +59,8 @@ def score_distribution(tenant_id: int, states: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
-def lead_scatter(tenant_id: int, limit: int = queries.SCATTER_LIMIT) -> tuple[pd.DataFrame, int]:
-    return queries.lead_scatter(runtime.engine(), tenant_id, limit=limit)
+def lead_scatter(tenant_id: int) -> tuple[pd.DataFrame, int]:
+    return queries.lead_scatter(runtime.engine(), tenant_id)
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)

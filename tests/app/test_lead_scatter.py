@@ -85,8 +85,8 @@ def test_the_map_shows_every_demo_lead_as_a_webgl_point(seeded: int, engine: Eng
 
 def test_sampling_is_exactly_the_limit_and_the_same_every_call(seeded: int, engine: Engine) -> None:
     total = int(value(engine, "SELECT count(*) FROM leads WHERE tenant_id = :t", t=seeded))
-    first, first_total = queries.lead_scatter(engine, seeded, limit=100)
-    second, second_total = queries.lead_scatter(engine, seeded, limit=100)
+    first, first_total = queries.lead_scatter(engine, seeded, limit=100, all_up_to=50)
+    second, second_total = queries.lead_scatter(engine, seeded, limit=100, all_up_to=50)
     assert first_total == second_total == total > 100
     assert len(first) == 100
     assert first["id"].tolist() == second["id"].tolist()
@@ -96,6 +96,8 @@ def test_sampling_is_exactly_the_limit_and_the_same_every_call(seeded: int, engi
     everything, _ = queries.lead_scatter(engine, seeded)
     assert len(everything) == total
     assert set(first["id"]) < set(everything["id"])
+    below_the_bound, _ = queries.lead_scatter(engine, seeded, limit=100, all_up_to=total)
+    assert below_the_bound["id"].tolist() == everything["id"].tolist(), "up to the bound, every lead is a point"
 
 
 def test_a_selection_payload_becomes_lead_ids() -> None:
