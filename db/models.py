@@ -58,6 +58,8 @@ ACTIVITY_KINDS = (
     "note",
     "stage_change",
 )
+SAMPLE_POINT_COLUMNS = ["first_name", "last_name", "last_activity_at", "intent_score", "deal_value", "recovery_state"]
+"""What a point of the lead map shows (db/queries.lead_scatter), carried by ix_leads_sample."""
 CAMPAIGN_KINDS = ("recovery", "sequence")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")
 ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control", "failed")
@@ -189,8 +191,15 @@ class Lead(TenantOwned, Base):
         # The score views: the best leads of a tenant first.
         Index("ix_leads_score", "tenant_id", text("intent_score DESC"), postgresql_include=["last_activity_at"]),
         # The lead map's deterministic sample (the leads with the smallest md5(id)): an ordered
-        # range that stops after the sample instead of hashing and sorting every lead.
-        Index("ix_leads_sample", "tenant_id", text("md5(id::text)"), "id"),
+        # range that stops after the sample instead of hashing and sorting every lead, carrying
+        # every column a point needs so the sample never visits the table (index-only).
+        Index(
+            "ix_leads_sample",
+            "tenant_id",
+            text("md5(id::text)"),
+            "id",
+            postgresql_include=SAMPLE_POINT_COLUMNS,
+        ),
         # The ROI page's naive before/after: the tenant's leads created before a moment, index-only.
         Index("ix_leads_tenant_created", "tenant_id", "created_at"),
         Index("ix_leads_tenant_email", "tenant_id", "email"),
