@@ -33,9 +33,9 @@ def record_failure(connection: Redis, *, email: str) -> int:
     """Count a failed attempt; returns the failures in the current window."""
     key = _key(email)
     pipe = connection.pipeline(transaction=True)
+    pipe.set(key, 0, nx=True, ex=WINDOW_SECONDS)  # the window starts at the first failure; INCR keeps the TTL
     pipe.incr(key)
-    pipe.expire(key, WINDOW_SECONDS, nx=True)
-    failures, _ = pipe.execute()
+    _, failures = pipe.execute()
     return int(failures)
 
 
