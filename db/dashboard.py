@@ -34,46 +34,26 @@ order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Result, text
+from sqlalchemy import text
 
-Bind = Engine | Connection
+from .queries import _SILENCE_CUT, LEAD_SORTS, Bind, _connection, _frame, _now
 
 PERIODS = (7, 30, 90)
 FEED_LIMIT = 20
 SILENT_SORTS = {
-    "score": "l.intent_score DESC, l.deal_value DESC, l.id",
-    "value": "l.deal_value DESC, l.intent_score DESC, l.id",
-    "longest_silent": "l.last_activity_at ASC, l.id",
-    "recently_silent": "l.last_activity_at DESC, l.id DESC",
+    "score": LEAD_SORTS["score"],
+    "value": LEAD_SORTS["value"],
+    "longest_silent": LEAD_SORTS["longest_silent"],
+    "recently_silent": LEAD_SORTS["recent"],
 }
 NO_OWNER = 0
 """The owner id that stands for "nobody owns this lead" in `SilentFilter.owners`."""
-
-
-@contextmanager
-def _connection(bind: Bind) -> Iterator[Connection]:
-    """The caller's connection (and transaction) when given one, else one borrowed from the pool."""
-    if isinstance(bind, Connection):
-        yield bind
-        return
-    with bind.connect() as connection:
-        yield connection
-
-
-def _frame(result: Result[Any]) -> pd.DataFrame:
-    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
 
 
 def _check_days(days: int) -> None:
@@ -300,10 +280,7 @@ def _silent_where(silent_filter: SilentFilter) -> tuple[str, dict[str, Any]]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
-_SILENT_CUT = """(
-    SELECT CAST(:now AS timestamptz) - make_interval(hours => (SELECT min(h) FROM unnest(t.silence_ladder_hours) h))
-    FROM tenants t WHERE t.id = :tenant_id
-)"""
+_SILENT_CUT = _SILENCE_CUT
 _SILENCE_SORTS = {"longest_silent": "ASC", "recently_silent": "DESC"}
 
 

@@ -10,18 +10,16 @@ set cut short by index order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Result, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
-Bind = Engine | Connection
+from .queries import _NAME, Bind, _connection, _frame, _now
 
 QUEUE_CANDIDATES = 1_000
 TIMELINE_LIMIT = 40
@@ -29,24 +27,6 @@ INSIGHT_PURPOSE = "insight"
 LEAD_OWN_KINDS = ("form", "call", "meeting", "email_in", "sms_in")
 
 
-@contextmanager
-def _connection(bind: Bind) -> Iterator[Connection]:
-    if isinstance(bind, Connection):
-        yield bind
-        return
-    with bind.connect() as connection:
-        yield connection
-
-
-def _frame(result: Result[Any]) -> pd.DataFrame:
-    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
-
-
-_NAME = "trim(l.first_name || ' ' || l.last_name)"
 _DAYS = "(extract(epoch FROM (CAST(:now AS timestamptz) - l.last_activity_at)) / 86400)::float8"
 
 
