@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 
 Number = int | float | Decimal
@@ -83,3 +84,15 @@ def ago(moment: dt.datetime | None, now: dt.datetime) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} d ago"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """CRM text (names, companies) shown as written where Streamlit reads Markdown: every ASCII
+    punctuation mark backslash-escaped (CommonMark), so a lead's name can never become a link,
+    emphasis or HTML. Missing text is empty."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))

@@ -85,8 +85,10 @@ def selectable_table(
     empty: tuple[str, str],
     key: str,
     height: int | None = None,
+    single: bool = False,
 ) -> list[int]:
-    """`data_table` whose rows can be ticked (several at once); returns the ticked row positions.
+    """`data_table` whose rows can be ticked (several at once, or one with `single`); returns the
+    ticked row positions.
 
     Positions, not ids: the caller maps them onto the very frame it passed in this run, so a
     selection always means the rows the person saw.
@@ -102,7 +104,7 @@ def selectable_table(
         key=key,
         height=height if height is not None else "auto",
         on_select="rerun",
-        selection_mode="multi-row",
+        selection_mode="single-row" if single else "multi-row",
     )
     return [int(row) for row in event.selection.rows if 0 <= int(row) < len(frame)]
 

@@ -313,7 +313,7 @@ def silent_leads(
 ) -> pd.DataFrame:
     """The leads *silent now* that pass the filter, in its sort order, at most `limit`.
 
-    Columns as `queries.silent_leads`: id, name, company, score, value, days_silent, rung,
+    Columns: id, name, company, score, value, days_silent, rung,
     state, owner, last_activity_at. Sorting by score walks ix_leads_score and stops after
     `limit` matches; the silence sorts walk ix_leads_silence_scan in time order (see
     `_silent_candidates`). A filter that almost nothing matches makes either walk read on to

@@ -224,33 +224,6 @@ def recovery_summary(bind: Bind, tenant_id: int, *, now: dt.datetime | None = No
     )
 
 
-def silent_leads(bind: Bind, tenant_id: int, *, limit: int = 25, now: dt.datetime | None = None) -> pd.DataFrame:
-    """The most promising leads that are *silent now*, best intent score first, then deal value.
-
-    Columns: id, name, company, score (intent 0-100), value (deal value), days_silent (days since
-    the last activity, one decimal), rung (the last ladder rung the lead was contacted at, 0 when
-    never), state, owner (the owning operator's name, or None), last_activity_at.
-    Walks ix_leads_score in score order and stops after `limit` matches.
-    """
-    sql = text(
-        f"""
-        SELECT l.id, {_NAME} AS name, l.company, l.intent_score AS score, l.deal_value::float8 AS value,
-               {_DAYS_SILENT} AS days_silent, l.silence_level AS rung, l.recovery_state AS state,
-               o.name AS owner, l.last_activity_at
-        FROM leads l LEFT JOIN operators o ON o.id = l.owner_id
-        WHERE l.tenant_id = :tenant_id AND l.recovery_state IN ('active', 'silent')
-          AND l.last_activity_at < {_SILENCE_CUT}
-        ORDER BY {LEAD_SORTS["score"]}
-        LIMIT :limit
-        """
-    )
-    with _connection(bind) as conn:
-        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "now": _now(now), "limit": limit}))
-
-
-# --- leads & scores ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class LeadFilter:
     """What the Leads page narrows the table to; hashable so pages can cache on it."""

@@ -43,11 +43,6 @@ def recovery_summary(tenant_id: int) -> queries.RecoverySummary:
     return queries.recovery_summary(runtime.engine(), tenant_id)
 
 
-@st.cache_data(ttl=FRESH, show_spinner=False)
-def silent_leads(tenant_id: int, limit: int = 25) -> pd.DataFrame:
-    return queries.silent_leads(runtime.engine(), tenant_id, limit=limit)
-
-
 @st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
 def leads_page(tenant_id: int, lead_filter: queries.LeadFilter, limit: int, offset: int) -> queries.LeadsPage:
     return queries.leads_page(runtime.engine(), tenant_id, lead_filter, limit=limit, offset=offset)
@@ -164,17 +159,20 @@ def forget_leads() -> None:
     its arguments were passed, and a re-read of the others costs milliseconds.
     """
     recovery_summary.clear()
-    silent_leads.clear()
+    period_figures.clear()
+    filtered_silent_leads.clear()
     leads_page.clear()
     score_distribution.clear()
     lead_scatter.clear()
+    priority_queue.clear()
 
 
 def forget_rules() -> None:
     """After a Settings save: the rules, and the figures the silence ladder defines, must show the change."""
     tenant_settings.clear()
     recovery_summary.clear()
-    silent_leads.clear()
+    period_figures.clear()
+    filtered_silent_leads.clear()
     leads_page.clear()
 
 

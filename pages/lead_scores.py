@@ -11,7 +11,6 @@ remembered, and only a *new* pick there moves the drawer.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pandas as pd
 import streamlit as st
@@ -100,16 +99,7 @@ def table(result: LeadsPage) -> int | None:
 
 def picked_row(frame: pd.DataFrame, columns: dict[str, tables.Column], *, key: str) -> int | None:
     """A table whose rows open the drawer: returns the lead id of the clicked row, or None."""
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        column_order=list(columns),
-        column_config=columns,
-        key=key,
-        on_select="rerun",
-        selection_mode="single-row",
-    )
-    rows = [int(r) for r in event.selection.rows if 0 <= int(r) < len(frame)]
+    rows = tables.selectable_table(frame, columns, empty=("", ""), key=key, single=True)
     return int(frame["id"].iloc[rows[0]]) if rows else None
 
 
@@ -194,8 +184,8 @@ def call_list(tenant_id: int) -> None:
     if queue.empty:
         tables.empty_state(
             "Nobody to call yet",
-            "Leads that are active, silent, in recovery or waiting with a reply appear here. "
-            "Import leads (python -m app import-leads) or let the intake API add them.",
+            "Leads that are active, silent, in recovery or waiting with a reply appear here; "
+            "this tenant has none right now.",
         )
         return
     st.caption("Click a row to open the lead's timeline, score and AI insight.")
@@ -236,21 +226,12 @@ def drawer(tenant_id: int) -> None:
             insight_panel(tenant_id, header.id)
 
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def plain(text: str) -> str:
-    """CRM text (names, companies) shown as written where Streamlit reads Markdown: every ASCII
-    punctuation mark backslash-escaped, so a lead's name can never become a link or emphasis."""
-    return _PUNCTUATION.sub(r"\\\1", text)
-
-
 def drawer_header(header: LeadHeader) -> None:
     title, close = st.columns([6, 1])
-    title.subheader(plain(header.name) or "(no name)")
+    title.subheader(fmt.plain(header.name) or "(no name)")
     facts = [header.company, f"owner {header.owner}" if header.owner else "no owner", header.state.replace("_", " ")]
     facts += [f"stage {header.stage}", f"from {header.source.replace('_', ' ')}"]
-    title.caption(" · ".join(plain(f) for f in facts if f))
+    title.caption(" · ".join(fmt.plain(f) for f in facts if f))
     close.button("Close", key="leads.drawer.close", icon=":material/close:", on_click=close_drawer)
     lead = priority.Candidate(header.id, header.score, header.deal_value, header.days_silent, header.state)
     cards = st.columns(5)

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -245,8 +243,8 @@ def silent_table(frame: pd.DataFrame, round_: int, silent_filter: SilentFilter =
     else:
         empty = (
             "No silent leads right now",
-            "Every quiet lead is already in a recovery, or none has been quiet long enough. "
-            "New leads arrive through the intake API or `python -m app import-leads`.",
+            "Every quiet lead is already in a recovery, or none has been quiet long enough: the "
+            "first rung of the silence ladder (Settings) says how long that is.",
         )
     ticked = tables.selectable_table(
         frame,
@@ -448,15 +446,6 @@ FEED_EVENTS = {
     "sent": "sent",
     "undelivered": "undelivered",
 }
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def plain(text: object) -> str:
-    """Text shown as written in a Markdown cell: every ASCII punctuation mark backslash-escaped
-    (CommonMark), so a lead's name can never become a link, emphasis or HTML."""
-    return (
-        "" if text is None or (isinstance(text, float) and math.isnan(text)) else _PUNCTUATION.sub(r"\\\1", str(text))
-    )
 
 
 def feed_line(kind: str, channel: str | None, detail: str) -> str:
@@ -483,9 +472,10 @@ def feed_frame(feed: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
         {
             "When": [fmt.ago(at, now) for at in feed["at"]],
             "What": [
-                plain(feed_line(k, c, d)) for k, c, d in zip(feed["kind"], feed["channel"], feed["detail"], strict=True)
+                fmt.plain(feed_line(k, c, d))
+                for k, c, d in zip(feed["kind"], feed["channel"], feed["detail"], strict=True)
             ],
-            "Lead": [plain(name) for name in feed["lead"]],
+            "Lead": [fmt.plain(name) for name in feed["lead"]],
         }
     )
 
@@ -513,8 +503,8 @@ def render() -> None:
     if summary.total_leads == 0:
         tables.empty_state(
             "No leads yet",
-            "Load leads with `python -m app import-leads FILE.csv --tenant SLUG`, push them to "
-            "`POST /api/leads`, or seed the demo with `python -m app seed`.",
+            "This tenant has no leads to watch. Seed the demo with `python -m app seed`, or load "
+            "your CRM's leads into this tenant; the scanner picks them up on its next pass.",
         )
         return
     days = period_picker()

@@ -98,12 +98,58 @@ def test_first_and_last_touch_credit_different_messages(clean_db: Engine) -> Non
         attr.attribution(clean_db, tenant, touch="first", by=("lead",))  # type: ignore[arg-type]
 
 
+def touched_twice(engine: Engine, tenant_id: int) -> None:
+    """One lead reached by a template email, then an AI SMS, then won: whatever the demo holds,
+    first and last touch credit different channels and methods for this conversion."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        campaign = conn.execute(sa.select(Campaign.id).where(Campaign.tenant_id == tenant_id).limit(1)).scalar_one()
+        lead = conn.execute(
+            sa.insert(Lead)
+            .values(tenant_id=tenant_id, external_id="twice", first_name="Twice", last_activity_at=now)
+            .returning(Lead.id)
+        ).scalar_one()
+        sent = []
+        for n, (channel, source, days_ago) in enumerate((("email", "template", 5), ("sms", "ai", 2))):
+            sent.append(
+                conn.execute(
+                    sa.insert(OutboundMessage)
+                    .values(
+                        tenant_id=tenant_id,
+                        campaign_id=campaign,
+                        lead_id=lead,
+                        channel=channel,
+                        to_address="twice@example.com",
+                        body="Hello again",
+                        source=source,
+                        status="delivered",
+                        sent_at=now - dt.timedelta(days=days_ago),
+                        dedupe_key=f"twice:{n}",
+                    )
+                    .returning(OutboundMessage.id)
+                ).scalar_one()
+            )
+        conn.execute(
+            sa.insert(Conversion).values(
+                tenant_id=tenant_id,
+                lead_id=lead,
+                campaign_id=campaign,
+                message_id=sent[-1],
+                channel="sms",
+                value=Decimal("900"),
+                method="ai",
+                converted_at=now - dt.timedelta(days=1),
+            )
+        )
+
+
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Iterator[tuple[int, str]]:
     truncate(engine)
     demo.seed(tenants=1, leads=400, seed=11)
     tenant_id = int(value(engine, "SELECT id FROM tenants ORDER BY id LIMIT 1"))
     email = value(engine, "SELECT email FROM operators WHERE email LIKE 'demo@%' ORDER BY id LIMIT 1")
+    touched_twice(engine, tenant_id)
     yield tenant_id, str(email)
     truncate(engine)
 
@@ -180,9 +226,8 @@ def test_touch_switch_and_csv_exports_equal_sql(
             at.segmented_control(key="roi.touch").set_value(touch).run()
             by_touch[touch] = _shown(at, "roi.attribution").to_dict("records")
         switched.append(by_touch["first"] != by_touch["last"])
-    # The demo's recovered leads were reached on more than one rung (email, then SMS, ...), so at
-    # least one grouping credits first and last touches differently: the switch is not a no-op.
-    assert any(switched)
+    # The lead of `touched_twice` credits an email first and an SMS last: the switch is not a no-op.
+    assert switched[1:] == [True, True], "channel and method differ between first and last touch"
     for key in ("roi.daily", "roi.channels"):
         assert len(_csv(at, f"{key}.csv", downloads)) == len(_shown(at, key))
     assert len(_shown(at, "roi.daily")) == 30  # the daily table spans the whole period

@@ -475,7 +475,7 @@ def test_feed_shows_the_newest_twenty_newest_first_as_plain_text(world: factorie
     expected = expected_feed(engine, world.tenants["feed"])
     leads = [lead for _, lead in expected]
     assert len(shown) == 20
-    assert shown["Lead"].tolist() == [recovery.plain(name) for name in leads]
+    assert shown["Lead"].tolist() == [fmt.plain(name) for name in leads]
     assert HOSTILE_NAME in leads
     assert "](" not in "".join(shown["Lead"]), "a name never becomes a Markdown link"
     for when, (moment, _) in zip(shown["When"], expected, strict=True):
@@ -554,10 +554,10 @@ def test_a_tenant_without_activity_explains_each_part(world: factories.World) ->
 
 
 def test_plain_escapes_every_markdown_sign() -> None:
-    assert recovery.plain("[a](http://x.y) *b* <i>") == "\\[a\\]\\(http\\:\\/\\/x\\.y\\) \\*b\\* \\<i\\>"
-    assert recovery.plain("Pat Plain") == "Pat Plain"
-    assert recovery.plain(None) == ""
-    assert recovery.plain(float("nan")) == ""
+    assert fmt.plain("[a](http://x.y) *b* <i>") == "\\[a\\]\\(http\\:\\/\\/x\\.y\\) \\*b\\* \\<i\\>"
+    assert fmt.plain("Pat Plain") == "Pat Plain"
+    assert fmt.plain(None) == ""
+    assert fmt.plain(float("nan")) == ""
 
 
 def test_feed_lines_name_what_happened() -> None:

@@ -17,7 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine
 
 from app.domain.holdout import is_control
-from db import queries
+from db import dashboard
 from db.models import Tenant
 from pages.recovery import SILENT_LIMIT
 from streamlit_app import PAGES
@@ -124,7 +124,7 @@ def _lead_to_recover(engine: Engine, tenant_id: int) -> str:
     """A silent lead of the dashboard's list with a name of its own, outside the control group."""
     with engine.connect() as conn:
         holdout = conn.execute(sa.select(Tenant.holdout_percent).where(Tenant.id == tenant_id)).scalar_one()
-        frame = queries.silent_leads(conn, tenant_id, limit=SILENT_LIMIT)
+        frame = dashboard.silent_leads(conn, tenant_id, limit=SILENT_LIMIT)
     names = Counter(frame["name"])
     for lead_id, name in zip(frame["id"], frame["name"], strict=True):
         if names[name] == 1 and not is_control(tenant_id, int(lead_id), holdout):
