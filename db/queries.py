@@ -40,7 +40,6 @@ Bind = Engine | Connection
 
 WORKED_STATES = ("in_recovery", "replied", "recovered", "lost")
 SILENT_STATES = ("active", "silent")
-RECOVERY_WINDOW_DAYS = 30
 LEADS_COUNT_CAP = 10_000
 LEAD_SORTS = {
     "score": "l.intent_score DESC, l.deal_value DESC, l.id",
@@ -159,8 +158,6 @@ class RecoverySummary:
     - `in_recovery`: leads in state `in_recovery`: a recovery campaign is messaging them
       (control leads excluded).
     - `replied`: leads in state `replied`: they answered and wait for a rep.
-    - `recovered_30d`: distinct leads with a non-organic conversion in the last 30 days.
-    - `revenue_30d`: the sum of those conversions' values.
     - `recovery_rate`: leads in state `recovered` ÷ *worked leads* (all time, from lead states);
       None when no lead has been worked yet.
     - `states`: lead counts by `recovery_state` (every state present, zeros included).
@@ -169,12 +166,9 @@ class RecoverySummary:
     silent_now: int
     in_recovery: int
     replied: int
-    recovered_30d: int
-    revenue_30d: Decimal
     recovery_rate: float | None
     states: dict[str, int]
     silence_threshold_hours: int
-    window_days: int = RECOVERY_WINDOW_DAYS
     total_leads: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -182,8 +176,8 @@ class RecoverySummary:
 
 
 def recovery_summary(bind: Bind, tenant_id: int, *, now: dt.datetime | None = None) -> RecoverySummary:
-    """The hero figures (definitions on `RecoverySummary`): one grouped pass over the tenant's
-    leads on ix_leads_silence_scan, one range over ix_conversions_tenant_time."""
+    """The dashboard's stock figures (definitions on `RecoverySummary`; the period figures are
+    `db.dashboard.period_figures`): one grouped pass over the tenant's leads on ix_leads_silence_scan."""
     at = _now(now)
     states_sql = text(
         f"""
@@ -194,20 +188,10 @@ def recovery_summary(bind: Bind, tenant_id: int, *, now: dt.datetime | None = No
         GROUP BY recovery_state
         """
     )
-    conversions_sql = text(
-        """
-        SELECT count(DISTINCT lead_id) AS leads, coalesce(sum(value), 0) AS revenue
-        FROM conversions
-        WHERE tenant_id = :tenant_id AND method <> 'organic'
-          AND converted_at > CAST(:now AS timestamptz) - make_interval(days => :days)
-          AND converted_at <= :now
-        """
-    )
     threshold_sql = text("SELECT min(h) FROM tenants t, unnest(t.silence_ladder_hours) h WHERE t.id = :tenant_id")
-    params = {"tenant_id": tenant_id, "now": at, "days": RECOVERY_WINDOW_DAYS}
+    params = {"tenant_id": tenant_id, "now": at}
     with _connection(bind) as conn:
         rows = conn.execute(states_sql, params).all()
-        conversions = conn.execute(conversions_sql, params).one()
         threshold = conn.execute(threshold_sql, params).scalar()
     states = dict.fromkeys(LEAD_STATES, 0) | {r.recovery_state: int(r.leads) for r in rows}
     silent = sum(int(r.quiet) for r in rows if r.recovery_state in SILENT_STATES)
@@ -216,8 +200,6 @@ def recovery_summary(bind: Bind, tenant_id: int, *, now: dt.datetime | None = No
         silent_now=silent,
         in_recovery=states["in_recovery"],
         replied=states["replied"],
-        recovered_30d=int(conversions.leads),
-        revenue_30d=Decimal(conversions.revenue),
         recovery_rate=states["recovered"] / worked if worked else None,
         states=states,
         silence_threshold_hours=int(threshold or 0),
@@ -485,111 +467,6 @@ def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, 
 
 
 # --- ROI -----------------------------------------------------------------------------------
-
-
-def _roi(revenue: Decimal, cost: Decimal) -> float | None:
-    """Return on spend: (revenue − cost) ÷ cost; None when nothing was spent."""
-    return float((revenue - cost) / cost) if cost > 0 else None
-
-
-@dataclass(frozen=True)
-class RoiTotals:
-    """The tenant's results over the last `days` days (today included), from metrics_daily.
-
-    `revenue` is the rolled-up revenue of conversions, `cost` what the rollup counted as spent
-    (provider and AI costs), `roi` = (revenue − cost) ÷ cost, None when nothing was spent.
-    """
-
-    days: int
-    sent: int
-    delivered: int
-    replied: int
-    conversions: int
-    revenue: Decimal
-    cost: Decimal
-    roi: float | None
-
-
-def _window(days: int, today: dt.date | None) -> tuple[dt.date, dt.date]:
-    if days < 1:
-        raise ValueError(f"days must be at least 1, got {days}")
-    end = today if today is not None else dt.datetime.now(dt.UTC).date()
-    return end - dt.timedelta(days=days - 1), end
-
-
-def roi_totals(bind: Bind, tenant_id: int, *, days: int = 30, today: dt.date | None = None) -> RoiTotals:
-    """Sums of metrics_daily over the window (see `RoiTotals`), on ix_metrics_daily_tenant_day."""
-    start, end = _window(days, today)
-    sql = text(
-        """
-        SELECT coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered,
-               coalesce(sum(replied), 0) AS replied, coalesce(sum(conversions), 0) AS conversions,
-               coalesce(sum(revenue), 0) AS revenue, coalesce(sum(cost_usd), 0) AS cost
-        FROM metrics_daily WHERE tenant_id = :tenant_id AND day BETWEEN :start AND :end
-        """
-    )
-    with _connection(bind) as conn:
-        row = conn.execute(sql, {"tenant_id": tenant_id, "start": start, "end": end}).one()
-    revenue, cost = Decimal(row.revenue), Decimal(row.cost)
-    return RoiTotals(
-        days=days,
-        sent=int(row.sent),
-        delivered=int(row.delivered),
-        replied=int(row.replied),
-        conversions=int(row.conversions),
-        revenue=revenue,
-        cost=cost,
-        roi=_roi(revenue, cost),
-    )
-
-
-def roi_by_day(bind: Bind, tenant_id: int, *, days: int = 30, today: dt.date | None = None) -> pd.DataFrame:
-    """One row per day of the window, days without activity as zeros, from metrics_daily.
-
-    Columns: day, sent, replied, conversions, revenue, cost (floats), net (revenue − cost).
-    """
-    start, end = _window(days, today)
-    sql = text(
-        """
-        WITH m AS (
-            SELECT day, sum(sent) AS sent, sum(replied) AS replied, sum(conversions) AS conversions,
-                   sum(revenue) AS revenue, sum(cost_usd) AS cost
-            FROM metrics_daily WHERE tenant_id = :tenant_id AND day BETWEEN :start AND :end
-            GROUP BY day
-        )
-        SELECT d::date AS day, coalesce(m.sent, 0) AS sent, coalesce(m.replied, 0) AS replied,
-               coalesce(m.conversions, 0) AS conversions, coalesce(m.revenue, 0)::float8 AS revenue,
-               coalesce(m.cost, 0)::float8 AS cost, (coalesce(m.revenue, 0) - coalesce(m.cost, 0))::float8 AS net
-        FROM generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 day') d
-        LEFT JOIN m ON m.day = d::date
-        ORDER BY 1
-        """
-    )
-    with _connection(bind) as conn:
-        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "start": start, "end": end}))
-
-
-def roi_by_channel(bind: Bind, tenant_id: int, *, days: int = 30, today: dt.date | None = None) -> pd.DataFrame:
-    """The window's totals per channel from metrics_daily.
-
-    Columns: channel, sent, replied, conversions, revenue, cost, roi ((revenue − cost) ÷ cost,
-    NaN when nothing was spent).
-    """
-    start, end = _window(days, today)
-    sql = text(
-        """
-        SELECT channel, sum(sent) AS sent, sum(replied) AS replied, sum(conversions) AS conversions,
-               sum(revenue)::float8 AS revenue, sum(cost_usd)::float8 AS cost,
-               ((sum(revenue) - sum(cost_usd)) / nullif(sum(cost_usd), 0))::float8 AS roi
-        FROM metrics_daily WHERE tenant_id = :tenant_id AND day BETWEEN :start AND :end
-        GROUP BY channel ORDER BY sum(revenue) DESC, channel
-        """
-    )
-    with _connection(bind) as conn:
-        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "start": start, "end": end}))
-
-
-# --- hold-out lift ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -74,21 +74,6 @@ def engagement_heatmap(tenant_id: int, days: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
-def roi_totals(tenant_id: int, days: int) -> queries.RoiTotals:
-    return queries.roi_totals(runtime.engine(), tenant_id, days=days)
-
-
-@st.cache_data(ttl=SLOW, show_spinner=False)
-def roi_by_day(tenant_id: int, days: int) -> pd.DataFrame:
-    return queries.roi_by_day(runtime.engine(), tenant_id, days=days)
-
-
-@st.cache_data(ttl=SLOW, show_spinner=False)
-def roi_by_channel(tenant_id: int, days: int) -> pd.DataFrame:
-    return queries.roi_by_channel(runtime.engine(), tenant_id, days=days)
-
-
-@st.cache_data(ttl=SLOW, show_spinner=False)
 def holdout_comparison(tenant_id: int, days: int) -> queries.HoldoutComparison:
     return queries.holdout_comparison(runtime.engine(), tenant_id, days=days)
 
