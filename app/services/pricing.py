@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from app import runtime
 from app.domain.pricing import SETTINGS_KEY, UnitPrices
-from app.services.tenant_settings import may_edit
-from db.models import Operator, Tenant
+from app.services.tenant_settings import editable_tenant
 
 
 def update_unit_prices(*, tenant_id: int, operator_id: int, email: str, sms: str) -> UnitPrices:
@@ -23,16 +22,6 @@ def update_unit_prices(*, tenant_id: int, operator_id: int, email: str, sms: str
     """
     prices = UnitPrices.parse(email=email, sms=sms)
     with runtime.session_scope() as session, session.begin():
-        operator = session.get(Operator, operator_id)
-        allowed = (
-            operator is not None
-            and operator.is_active
-            and may_edit(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id)
-        )
-        if not allowed:
-            raise PermissionError("Only an admin or a manager of this tenant may change its unit prices.")
-        tenant = session.get(Tenant, tenant_id, with_for_update=True)
-        if tenant is None:
-            raise LookupError(f"tenant {tenant_id} does not exist")
+        tenant = editable_tenant(session, tenant_id=tenant_id, operator_id=operator_id, what="unit prices")
         tenant.settings = {**(tenant.settings or {}), SETTINGS_KEY: prices.to_settings()}
     return prices

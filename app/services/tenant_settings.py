@@ -8,6 +8,8 @@ them: the operator's role and tenant are read from the database, never taken fro
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from app import runtime
 from app.domain.sending_window import Window
 from app.domain.silence import Ladder
@@ -22,6 +24,26 @@ EDITOR_ROLES = frozenset({"admin", "manager"})
 def may_edit(*, role: str, operator_tenant_id: int, tenant_id: int) -> bool:
     """An admin may change any tenant's rules; a manager only their own tenant's."""
     return role == "admin" or (role in EDITOR_ROLES and operator_tenant_id == tenant_id)
+
+
+def editable_tenant(session: Session, *, tenant_id: int, operator_id: int, what: str) -> Tenant:
+    """The tenant row, locked for update, when this operator may change its `what`.
+
+    `PermissionError` unless the operator is an active admin or a manager of this tenant;
+    `LookupError` when the tenant does not exist. Runs inside the caller's transaction.
+    """
+    operator = session.get(Operator, operator_id)
+    allowed = (
+        operator is not None
+        and operator.is_active
+        and may_edit(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id)
+    )
+    if not allowed:
+        raise PermissionError(f"Only an admin or a manager of this tenant may change its {what}.")
+    tenant = session.get(Tenant, tenant_id, with_for_update=True)
+    if tenant is None:
+        raise LookupError(f"tenant {tenant_id} does not exist")
+    return tenant
 
 
 def _checked_ladder(ladder_hours: list[int]) -> Ladder:
@@ -83,17 +105,7 @@ def update_recovery_rules(
         send_window_end_hour=send_window_end_hour,
     )
     with runtime.session_scope() as session, session.begin():
-        operator = session.get(Operator, operator_id)
-        allowed = (
-            operator is not None
-            and operator.is_active
-            and may_edit(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id)
-        )
-        if not allowed:
-            raise PermissionError("Only an admin or a manager of this tenant may change its recovery rules.")
-        tenant = session.get(Tenant, tenant_id, with_for_update=True)
-        if tenant is None:
-            raise LookupError(f"tenant {tenant_id} does not exist")
+        tenant = editable_tenant(session, tenant_id=tenant_id, operator_id=operator_id, what="recovery rules")
         tenant.silence_ladder_hours = list(ladder.hours)
         tenant.cooldown_hours = cooldown_hours
         tenant.holdout_percent = holdout_percent
