@@ -296,3 +296,10 @@ def attribution_rows(engine: Engine, tenant_id: int, days: int, touch: str, key:
         messages, cost = spent.get(group, (0, 0.0))
         out[group] = (n, revenue, leads, messages, cost, cost / leads if leads else None)
     return out
+
+
+def downloaded(at: AppTest, key: str, downloads: dict[str, bytes]) -> bytes:
+    """The bytes behind the one download button `key`, from the `downloads` fixture's store."""
+    found = [b for b in at.get("download_button") if b.key == key]
+    assert len(found) == 1, f"no single download button {key}"
+    return downloads[found[0].proto.url.rsplit("/", 1)[-1].split(".")[0]]

@@ -13,14 +13,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from app.services import demo, operators
 from db import attribution as attr
 from db.models import Campaign, Conversion, Lead, OutboundMessage
 from tests.app import factories
-from tests.app.driver import attribution_rows, open_page, signed_in, truncate, value
+from tests.app.driver import attribution_rows, downloaded, open_page, signed_in, truncate, value
 
 
 def _insert(conn: sa.Connection, model: type, **values: object) -> int:
@@ -154,27 +153,8 @@ def seeded(engine: Engine) -> Iterator[tuple[int, str]]:
     truncate(engine)
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file the app hands to the media store, by file id (AppTest drops the store after a run)."""
-    saved: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self: MemoryMediaFileStorage, path_or_data: Any, *args: Any, **kwargs: Any) -> str:
-        file_id = original(self, path_or_data, *args, **kwargs)
-        saved[file_id] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return saved
-
-
 def _csv(at: AppTest, key: str, downloads: dict[str, bytes]) -> pd.DataFrame:
-    button = at.get("download_button")
-    found = [b for b in button if b.key == key]
-    assert len(found) == 1, f"no single download button {key}"
-    file_id = found[0].proto.url.rsplit("/", 1)[-1].split(".")[0]
-    return pd.read_csv(io.BytesIO(downloads[file_id]))
+    return pd.read_csv(io.BytesIO(downloaded(at, key, downloads)))
 
 
 def _none(x: Any) -> Any:

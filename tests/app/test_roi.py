@@ -8,12 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from app.domain.pricing import SETTINGS_KEY
@@ -23,6 +21,7 @@ from pages import roi_report
 from tests.app import factories
 from tests.app.driver import (
     before_after_figures,
+    downloaded,
     lift_figures,
     metrics,
     open_page,
@@ -67,21 +66,6 @@ def world(engine: Engine) -> Iterator[factories.World]:
             )
     yield built
     truncate(engine)
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file the app hands to the media store, by file id (AppTest drops the store after a run)."""
-    saved: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self: MemoryMediaFileStorage, path_or_data: Any, *args: Any, **kwargs: Any) -> str:
-        file_id = original(self, path_or_data, *args, **kwargs)
-        saved[file_id] = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return saved
 
 
 def roi_as(email: str, password: str) -> AppTest:
@@ -298,9 +282,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
     assert not [m.value for m in at.markdown if "$" in m.value.replace("\\$", "")], "dollars are escaped"
 
-    buttons = [b for b in at.get("download_button") if b.key == "roi.summary.html"]
-    assert len(buttons) == 1
-    html = downloads[buttons[0].proto.url.rsplit("/", 1)[-1].split(".")[0]].decode()
+    html = downloaded(at, "roi.summary.html", downloads).decode()
     for label, shown in expected.items():
         assert f">{label}<" in html, label
         assert f">{shown}<" in html, label
