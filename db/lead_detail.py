@@ -402,18 +402,3 @@ def stored_insight(bind: Bind, tenant_id: int, prompt_hashes: Sequence[str]) -> 
     with _connection(bind) as conn:
         row = conn.execute(sql, params).mappings().first()
     return None if row is None else StoredInsight(**dict(row))
-
-
-def ai_spend_this_month(bind: Bind, tenant_id: int) -> tuple[float, float]:
-    """(monthly AI budget, spent so far this calendar month) in USD; a range of ix_ai_generations_tenant_time."""
-    sql = text(
-        """
-        SELECT t.ai_monthly_budget::float8 AS budget,
-               (SELECT coalesce(sum(g.cost_usd), 0)::float8 FROM ai_generations g
-                WHERE g.tenant_id = t.id AND g.created_at >= date_trunc('month', now())) AS spent
-        FROM tenants t WHERE t.id = :tenant_id
-        """
-    )
-    with _connection(bind) as conn:
-        row = conn.execute(sql, {"tenant_id": tenant_id}).first()
-    return (0.0, 0.0) if row is None else (float(row.budget), float(row.spent))

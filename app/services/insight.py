@@ -21,7 +21,7 @@ from app import runtime
 from app.ai import insight as ai
 from app.ai.cost import Usage
 from app.settings import Settings, get_settings
-from db import lead_detail
+from db import lead_detail, queries
 from db.models import AIGeneration
 
 
@@ -108,8 +108,8 @@ def _stored(tenant_id: int, facts: ai.InsightFacts, writers: list[str]) -> ai.In
 
 
 def _within_budget(tenant_id: int) -> bool:
-    budget, spent = lead_detail.ai_spend_this_month(runtime.engine(), tenant_id)
-    return budget <= 0 or spent < budget
+    left = queries.ai_budget(runtime.engine(), tenant_id).left
+    return left is None or left > 0
 
 
 def _offline(tenant_id: int, lead_id: int, facts: ai.InsightFacts, *, note: str | None) -> ai.Insight:

@@ -49,6 +49,7 @@ from app.domain.sending_window import QuietHours, Window, allowed_hours, zone
 from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
 from db import best_time as best_time_reads
+from db import queries
 from db.models import AIGeneration, OutboundMessage
 
 STALE_AFTER = timedelta(minutes=30)
@@ -138,15 +139,6 @@ TEMPLATES = text(
 
 IN_OUTBOX = text("SELECT dedupe_key FROM outbound_messages WHERE dedupe_key = ANY(:keys)").bindparams(
     bindparam("keys", type_=ARRAY(Text))
-)
-
-AI_BUDGET = text(
-    """
-    SELECT t.ai_monthly_budget AS budget,
-           (SELECT COALESCE(sum(g.cost_usd), 0) FROM ai_generations g
-            WHERE g.tenant_id = t.id AND g.created_at >= date_trunc('month', now())) AS spent
-    FROM tenants t WHERE t.id = :tenant_id
-    """
 )
 
 FINISH = text(
@@ -433,10 +425,7 @@ def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip])
 
 def _ai_budget_left(session: Session, tenant_id: int) -> Decimal | None:
     """What this tenant may still spend on Claude this month; a budget of 0 means no cap."""
-    row = session.execute(AI_BUDGET, {"tenant_id": tenant_id}).one_or_none()
-    if row is None or not row.budget:
-        return None
-    return max(Decimal(row.budget) - Decimal(row.spent), Decimal(0))
+    return queries.ai_budget(session.connection(), tenant_id).left
 
 
 def _chunks(items: list[Due], size: int) -> Iterator[list[Due]]:
