@@ -33,7 +33,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) ../shared/tools/walls.py
+	$(PY) tools/walls.py
 
 bench: setup
 	$(PY) -m bench.seed

@@ -7,6 +7,8 @@ every read, so a tampered session value shows nothing rather than another tenant
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from app.services.operators import OperatorIdentity
@@ -16,6 +18,7 @@ from pages import data
 ENTRYPOINT = "streamlit_app.py"
 IDENTITY = "shell.identity"
 TENANT = "shell.tenant_id"
+CLOCK = "shell.clock"
 
 
 def identity() -> OperatorIdentity | None:
@@ -62,3 +65,18 @@ def current_tenant() -> TenantRow:
         st.warning("Sign in and pick a tenant in the sidebar.")
         st.stop()
     return tenant
+
+
+def pinned_clock() -> dt.datetime | None:
+    """The instant a test pinned the console's clock to (`shell.clock`), or None for the real one.
+
+    Cached readers take this, not a moving `now`: None keeps one cache entry per figure in
+    production, while a test that pins the clock gets figures for exactly that instant.
+    """
+    value = st.session_state.get(CLOCK)
+    return value if isinstance(value, dt.datetime) else None
+
+
+def now() -> dt.datetime:
+    """The console's clock: the pinned instant when a test set one, else the real time (UTC)."""
+    return pinned_clock() or dt.datetime.now(dt.UTC)
