@@ -1,0 +1,89 @@
+"""Typed SQLAlchemy 2 models for every table (docs/architecture.md), one module per concern.
+
+Rules that protect customers live in the database, not only in Python: unique dedupe keys
+(nothing is sent twice), one suppression per address, one enrollment per lead and campaign,
+checks on every status column. Every row carries `tenant_id`, `created_at` and `updated_at`.
+"""
+
+from __future__ import annotations
+
+from db.models.base import CHANNELS, NAMING, Base, TenantOwned, Timestamped, one_of
+from db.models.campaigns import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CAMPAIGN_KINDS,
+    CAMPAIGN_STATUSES,
+    ENROLLMENT_STATUSES,
+    Campaign,
+    CampaignTransition,
+    Enrollment,
+    ScheduledAction,
+    Template,
+    TemplateVersion,
+)
+from db.models.leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
+from db.models.ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
+from db.models.messaging import (
+    EVENT_TYPES,
+    INTENTS,
+    MESSAGE_SOURCES,
+    MESSAGE_STATUSES,
+    PRIORITIES,
+    SENTIMENTS,
+    SUPPRESSION_REASONS,
+    InboundMessage,
+    MessageEvent,
+    OutboundMessage,
+    Suppression,
+    WebhookDelivery,
+)
+from db.models.tenancy import OPERATOR_ROLES, Operator, Tenant
+
+TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
+
+__all__ = [
+    "ACTION_KINDS",
+    "ACTION_STATUSES",
+    "ACTIVITY_KINDS",
+    "AGENT_RUN_STATUSES",
+    "CAMPAIGN_KINDS",
+    "CAMPAIGN_STATUSES",
+    "CHANNELS",
+    "CONVERSION_METHODS",
+    "ENROLLMENT_STATUSES",
+    "EVENT_TYPES",
+    "INTENTS",
+    "LEAD_STATES",
+    "MESSAGE_SOURCES",
+    "MESSAGE_STATUSES",
+    "NAMING",
+    "OPERATOR_ROLES",
+    "PRIORITIES",
+    "SAMPLE_POINT_COLUMNS",
+    "SENTIMENTS",
+    "SUPPRESSION_REASONS",
+    "TENANT_TABLES",
+    "AIGeneration",
+    "Activity",
+    "AgentRun",
+    "Base",
+    "Campaign",
+    "CampaignTransition",
+    "Conversion",
+    "Enrollment",
+    "InboundMessage",
+    "Lead",
+    "MessageEvent",
+    "MetricsDaily",
+    "Operator",
+    "OutboundMessage",
+    "ScheduledAction",
+    "Suppression",
+    "Template",
+    "TemplateVersion",
+    "Tenant",
+    "TenantOwned",
+    "Timestamped",
+    "WebhookDelivery",
+    "one_of",
+]

@@ -1,0 +1,150 @@
+"""Campaigns, their enrollments, the sends and timers they schedule, and the append-only audit of every move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import CHANNELS, Base, TenantOwned, one_of
+
+CAMPAIGN_KINDS = ("recovery", "sequence")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")
+ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control", "failed")
+ACTION_KINDS = ("send", "no_open", "no_click", "no_reply", "wait")
+ACTION_STATUSES = ("pending", "running", "done", "canceled")
+
+
+class Template(TenantOwned, Base):
+    """A reusable message body; its text lives in versions."""
+
+    __tablename__ = "templates"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", "channel"),
+        CheckConstraint(one_of("channel", CHANNELS), name="channel"),
+    )
+
+    name: Mapped[str]
+    channel: Mapped[str]
+    current_version: Mapped[int] = mapped_column(server_default=text("1"))
+
+
+class TemplateVersion(TenantOwned, Base):
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    template_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("templates.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    subject: Mapped[str | None]
+    body: Mapped[str]
+    variables: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
+
+
+class Campaign(TenantOwned, Base):
+    """A recovery or sequence campaign: who, what, when, and the plan that drives it."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", CAMPAIGN_KINDS), name="kind"),
+        CheckConstraint(one_of("status", CAMPAIGN_STATUSES), name="status"),
+        CheckConstraint("channel IS NULL OR " + one_of("channel", CHANNELS), name="channel"),
+        Index("ix_campaigns_tenant_status", "tenant_id", "status"),
+    )
+
+    name: Mapped[str]
+    kind: Mapped[str] = mapped_column(server_default="recovery")
+    status: Mapped[str] = mapped_column(server_default="draft")
+    channel: Mapped[str | None]
+    audience: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    plan: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    plan_version: Mapped[int] = mapped_column(server_default=text("1"))
+    starts_at: Mapped[dt.datetime | None]
+    ends_at: Mapped[dt.datetime | None]
+    quiet_hours: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
+    goal: Mapped[str | None]
+    variants: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class Enrollment(TenantOwned, Base):
+    """One lead in one campaign, and where it stands in the plan."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "lead_id"),
+        CheckConstraint(one_of("status", ENROLLMENT_STATUSES), name="status"),
+        Index("ix_enrollments_due", "status", "next_action_at"),
+        Index("ix_enrollments_lead", "lead_id"),
+        # "Is this lead in an active enrollment?", asked by the scanner for every candidate.
+        Index("ix_enrollments_open_lead", "lead_id", postgresql_where=text("status IN ('active', 'waiting')")),
+        Index("ix_enrollments_tenant_status", "tenant_id", "status"),
+        # The hold-out comparison (each lead's first enrollment, in lead order without a sort)
+        # and the campaign list's counts, both index-only.
+        Index(
+            "ix_enrollments_tenant_lead",
+            "tenant_id",
+            "lead_id",
+            "enrolled_at",
+            "id",
+            postgresql_include=["is_control", "campaign_id", "status"],
+        ),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="CASCADE"))
+    current_node: Mapped[str | None]
+    variant: Mapped[str | None]
+    rung: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    is_control: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    status: Mapped[str] = mapped_column(server_default="active")
+    state: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    next_action_at: Mapped[dt.datetime | None]
+    enrolled_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    completed_at: Mapped[dt.datetime | None]
+
+
+class ScheduledAction(TenantOwned, Base):
+    """A due send or a timer; the dedupe key makes scheduling idempotent."""
+
+    __tablename__ = "scheduled_actions"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ACTION_KINDS), name="kind"),
+        CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),
+        Index("ix_scheduled_actions_due", "status", "due_at"),
+    )
+
+    enrollment_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str]
+    node: Mapped[str | None]
+    due_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(server_default="pending")
+    dedupe_key: Mapped[str] = mapped_column(unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class CampaignTransition(TenantOwned, Base):
+    """Append-only audit of every enrollment move."""
+
+    __tablename__ = "campaign_transitions"
+    __table_args__ = (Index("ix_campaign_transitions_enrollment", "enrollment_id", "at"),)
+
+    enrollment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"))
+    from_node: Mapped[str | None]
+    to_node: Mapped[str | None]
+    event: Mapped[str]
+    reason: Mapped[str] = mapped_column(server_default="")
+    at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

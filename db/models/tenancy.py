@@ -1,0 +1,61 @@
+"""Who uses the product: tenants (a business, its rules and sender identity) and the operators who sign in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, SmallInteger, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, TenantOwned, Timestamped, one_of
+
+OPERATOR_ROLES = ("admin", "manager", "rep", "viewer")
+
+
+class Tenant(Timestamped, Base):
+    """A business (a CRM "location") and the rules it sends by."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("holdout_percent BETWEEN 0 AND 50", name="holdout_range"),
+        CheckConstraint("quiet_start_hour BETWEEN 0 AND 23 AND quiet_end_hour BETWEEN 0 AND 23", name="quiet_hours"),
+        CheckConstraint("send_window_start_hour < send_window_end_hour", name="send_window"),
+        CheckConstraint("cardinality(silence_ladder_hours) BETWEEN 1 AND 10", name="ladder_size"),
+    )
+
+    slug: Mapped[str] = mapped_column(unique=True)
+    name: Mapped[str]
+    timezone: Mapped[str] = mapped_column(server_default="UTC")
+    silence_ladder_hours: Mapped[list[int]] = mapped_column(server_default=text("'{24,48,72}'"))
+    cooldown_hours: Mapped[int] = mapped_column(server_default=text("24"))
+    holdout_percent: Mapped[int] = mapped_column(SmallInteger, server_default=text("10"))
+    scan_cap: Mapped[int] = mapped_column(server_default=text("500"))
+    quiet_start_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("21"))
+    quiet_end_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("8"))
+    send_window_start_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("8"))
+    send_window_end_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("20"))
+    sender_name: Mapped[str] = mapped_column(server_default="")
+    sender_email: Mapped[str] = mapped_column(server_default="")
+    sender_phone: Mapped[str | None]
+    physical_address: Mapped[str] = mapped_column(server_default="")
+    monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
+    ai_monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
+    api_key_hash: Mapped[str | None] = mapped_column(unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class Operator(TenantOwned, Base):
+    """A console user and the tenant they work for."""
+
+    __tablename__ = "operators"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        CheckConstraint(one_of("role", OPERATOR_ROLES), name="role"),
+    )
+
+    email: Mapped[str]
+    name: Mapped[str]
+    role: Mapped[str] = mapped_column(server_default="rep")
+    password_hash: Mapped[str | None]
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
