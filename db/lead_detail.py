@@ -2,7 +2,7 @@
 
 Same conventions as `db/queries.py`: each function takes an `Engine` or an open `Connection`
 and the tenant id first, returns a frozen dataclass or a DataFrame, and says which index of
-`db/models.py` it leans on. Every read here touches a bounded number of rows however many
+`db/models/` it leans on. Every read here touches a bounded number of rows however many
 leads and events the tenant has: one lead's rows through the per-lead indexes, or a candidate
 set cut short by index order.
 """

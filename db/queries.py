@@ -7,7 +7,7 @@ objects, and `st.cache_data` can pickle what comes back.
 Why hand-written SQL rather than ORM queries: these are reporting reads whose speed at 1M
 leads depends on the exact shape (one grouped pass, FILTER clauses, LIMITs that let an index
 scan stop early, a loose index scan over `agent_runs`). Each query says which index of
-`db/models.py` it leans on. Money comes back as `Decimal` in dataclasses (exact totals) and as
+`db/models/` it leans on. Money comes back as `Decimal` in dataclasses (exact totals) and as
 float in DataFrames (for charts and tables).
 
 Shared definitions, used by several figures:
