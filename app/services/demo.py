@@ -41,8 +41,7 @@ class SeedResult:
         rate = self.total_rows / self.seconds if self.seconds > 0 else 0.0
         return (
             f"seeded {self.tenants} tenants, {self.leads:,} leads, {self.total_rows:,} rows "
-            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s); sign in as demo@<tenant>.example / "
-            f"{operators.DEMO_PASSWORD}"
+            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
 
 
