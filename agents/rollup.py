@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.job_log import one_line
 from app import queue, runtime
 from app.services import agent_runs, rollup, scan
 
 
+@one_line
 def refresh_tenant(tenant_id: int) -> dict[str, Any]:
     """Rewrite this tenant's rollups of the last few local days."""
     with agent_runs.tracked_run(agent="rollup", tenant_id=tenant_id) as counts:
@@ -19,6 +21,7 @@ def refresh_tenant(tenant_id: int) -> dict[str, Any]:
     return counts
 
 
+@one_line
 def refresh_all() -> dict[str, Any]:
     """The cron sweep: one `refresh_rollups` job per tenant."""
     ids = scan.tenant_ids()

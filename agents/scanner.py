@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.job_log import one_line
 from app.services import agent_runs, scan
 
 
+@one_line
 def scan_tenant(tenant_id: int) -> dict[str, Any]:
     """Scan one tenant for silent leads and, when it enrolled any, wake the writer."""
     with agent_runs.tracked_run(agent="scanner", tenant_id=tenant_id) as counts:
@@ -22,6 +24,7 @@ def scan_tenant(tenant_id: int) -> dict[str, Any]:
     return counts
 
 
+@one_line
 def scan_all() -> dict[str, Any]:
     """The cron entry: one `scan_tenant` job per tenant, so tenants scan in parallel."""
     with agent_runs.tracked_run(agent="scanner") as counts:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.job_log import one_line
 from app.services import agent_runs, send
 
 
+@one_line
 def send_due(tenant_id: int | None = None, batch: int = 500) -> dict[str, Any]:
     """Send the outbox rows that are due, for one tenant or all."""
     with agent_runs.tracked_run(agent="sender", tenant_id=tenant_id) as counts:
@@ -19,6 +21,7 @@ def send_due(tenant_id: int | None = None, batch: int = 500) -> dict[str, Any]:
     return counts
 
 
+@one_line
 def reconcile_sending() -> dict[str, Any]:
     """Hold for review the rows a lost worker left `sending` (sandbox rows go back to pending),
     and close the ledger rows of runs whose worker died."""

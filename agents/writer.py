@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.job_log import one_line
 from app.services import agent_runs, write
 
 
+@one_line
 def write_due(tenant_id: int) -> dict[str, Any]:
     """Turn the tenant's due sends into checked outbox rows, then wake the sender."""
     with agent_runs.tracked_run(agent="writer", tenant_id=tenant_id) as counts:

@@ -26,13 +26,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from app import runtime
-    from app.services import demo
+    from app.services import demo, operators
 
     result = demo.seed(
         tenants=args.tenants, leads=args.leads, seed=args.seed, replace=args.replace, progress=not args.quiet
     )
+    sign_in = operators.demo_sign_in()
     runtime.engine().dispose()
     print(result.summary())
+    if sign_in:
+        print(f"sign in to the console as {sign_in} / {operators.DEMO_PASSWORD}")
     return 0
 
 

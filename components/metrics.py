@@ -17,7 +17,8 @@ class Card:
     the delta compares. A `delta` is a change drawn with an arrow: green when up is good
     (`delta_color="normal"`), red when up is bad (`"inverse"`, e.g. more silent leads), grey
     (`"off"`) when it is neither. A `plain_delta` is a note under the figure (e.g. an
-    interval), shown grey and without an arrow."""
+    interval), shown grey and without an arrow; an `alarm` delta is a warning under it (e.g.
+    "stale"), shown red and without an arrow, because it is no change to go up or down."""
 
     label: str
     value: str
@@ -25,6 +26,7 @@ class Card:
     delta: str | None = None
     plain_delta: bool = False
     delta_color: DeltaColor = "normal"
+    alarm: bool = False
 
 
 def signed(text: str, change: float) -> str:
@@ -47,6 +49,12 @@ def metric_cards(cards: Sequence[Card]) -> None:
             delta=card.delta,
             help=card.help,
             border=True,
-            delta_color="off" if card.plain_delta else card.delta_color,
-            delta_arrow="off" if card.plain_delta else "auto",
+            delta_color=_color(card),
+            delta_arrow="off" if card.plain_delta or card.alarm else "auto",
         )
+
+
+def _color(card: Card) -> DeltaColor | Literal["red"]:
+    if card.plain_delta:
+        return "off"
+    return "red" if card.alarm else card.delta_color

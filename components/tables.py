@@ -20,12 +20,25 @@ def empty_state(title: str, what_to_do: str) -> None:
     st.info(f"**{title}**  \n{what_to_do}", icon=":material/info:")
 
 
-def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Missing text shown as an empty cell, not Streamlit's grey "None" (numbers keep their gaps)."""
-    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) and frame[c].isna().any()]
+def blank_missing_text(frame: pd.DataFrame, columns: Mapping[str, Column] | None = None) -> pd.DataFrame:
+    """Missing text shown as an empty cell, not Streamlit's grey "None" (numbers keep their gaps).
+
+    Text is a string column, or one configured as a text column: a column with no text at all
+    (every run of an agent succeeded, so no error) has no string dtype to tell by.
+    """
+    text = [
+        c
+        for c in frame.columns
+        if frame[c].isna().any() and (pd.api.types.is_string_dtype(frame[c]) or _is_text_column((columns or {}).get(c)))
+    ]
     if not text:
         return frame
     return frame.assign(**{c: frame[c].fillna("") for c in text})
+
+
+def _is_text_column(config: Column) -> bool:
+    type_config = config.get("type_config") if isinstance(config, Mapping) else None
+    return isinstance(type_config, Mapping) and type_config.get("type") == "text"
 
 
 def data_table(
@@ -41,7 +54,7 @@ def data_table(
         empty_state(*empty)
         return
     st.dataframe(
-        blank_missing_text(frame),
+        blank_missing_text(frame, columns),
         hide_index=True,
         column_order=list(columns),
         column_config=dict(columns),
@@ -97,7 +110,7 @@ def selectable_table(
         empty_state(*empty)
         return []
     event = st.dataframe(
-        blank_missing_text(frame),
+        blank_missing_text(frame, columns),
         hide_index=True,
         column_order=list(columns),
         column_config=dict(columns),

@@ -11,7 +11,7 @@ Definitions:
 - *message cost*: email sent × email unit price + SMS sent × SMS unit price (the prices come in
   as arguments: the tenant's, see `app.domain.pricing`).
 - *AI cost*: `ai_generations.cost_usd` of every generation made in the window, whatever its
-  purpose (writing, triage) and whether or not its message was sent: tokens are paid when spent.
+  purpose (writing, insights) and whether or not its message was sent: tokens are paid when spent.
 - *cost* = message cost + AI cost; *revenue*, *conversions*: `metrics_daily` (conversions
   credited to a message); *ROI* = (revenue − cost) ÷ cost, NaN/None when nothing was spent.
 

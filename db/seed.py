@@ -30,7 +30,7 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -90,12 +90,14 @@ def seed_demo(
     progress: Progress | None = None,
     password_hash: str | None = None,
     bulk: bool | None = None,
+    agents: Sequence[str] = (),
 ) -> dict[str, int]:
     """Create `tenants` demo tenants sharing `leads` leads, with their history; rows per table.
 
     Raises ValueError when a tenant with one of the demo slugs already exists (remove them
     first with `delete_tenants`). `bulk` forces or forbids bulk mode; by default it is on
-    from BULK_FROM_LEADS leads.
+    from BULK_FROM_LEADS leads. `agents` names the agents whose past runs the history shows:
+    the caller's, because `db/` does not know which agents the product has; none by default.
     """
     _check_arguments(tenants, leads, anchor)
     anchor = anchor.astimezone(UTC)
@@ -104,7 +106,7 @@ def seed_demo(
     with engine.connect() as first:
         transaction = first.begin()
         try:
-            prepared = _prepare(first, tenants, leads, seed, anchor, password_hash, report)
+            prepared = _prepare(first, tenants, leads, seed, anchor, password_hash, report, agents)
             if not bulk:
                 counts = _load_in_one(first, prepared, report)
                 transaction.commit()
@@ -167,7 +169,7 @@ class Generated:
 
         self.journey = journey.play(self.leads, plans, clock, buckets, seed, anchor_s)
         self.drafted = messages.Drafted(self.leads, self.journey, plans, seed)
-        self.ai_rows = int((self.drafted.ai_row >= 0).sum()) + int((self.journey.messages.reply_s >= 0).sum())
+        self.ai_rows = int((self.drafted.ai_row >= 0).sum())
 
 
 @dataclass
@@ -198,13 +200,14 @@ def _prepare(
     anchor: datetime,
     password_hash: str | None,
     report: Progress,
+    agents: Sequence[str],
 ) -> Prepared:
     plans = world.plan_tenants(tenants, leads, seed, anchor)
     taken = existing_slugs(conn, [p.slug for p in plans])
     if taken:
         raise ValueError(f"demo tenants already exist: {', '.join(taken)}; seed with replace to recreate them")
     counts: dict[str, int] = {}
-    rows = small.insert_small_rows(conn, plans, int(anchor.timestamp()), seed, password_hash, counts)
+    rows = small.insert_small_rows(conn, plans, int(anchor.timestamp()), seed, password_hash, counts, agents)
     rows.ids.lead_base = load.reserve_ids(conn, "leads", leads)
     report("generate", 0, 1)
     generated = Generated(plans, rows.owners, rows.ids, seed, anchor)

@@ -37,11 +37,11 @@ def modes(settings: Settings) -> None:
     cols = st.columns(3)
     with cols[0]:
         live = settings.ai_mode == "claude"
-        badges.mode_badge("AI: Claude" if live else "AI: offline", live=live, help="Who writes and triages.")
+        badges.mode_badge("AI: Claude" if live else "AI: offline", live=live, help="Who writes the messages.")
         st.caption(
-            f"Claude ({settings.anthropic_model}) writes messages and triages replies."
+            f"Claude ({settings.anthropic_model}) writes the recovery messages and the lead insights."
             if live
-            else "No API key: the offline writer fills templates and rules triage replies."
+            else "No API key: the offline writer fills templates, and insights follow rules."
         )
     with cols[1]:
         live = settings.email_provider != "sandbox"
@@ -61,6 +61,7 @@ def heartbeat_card(last: dt.datetime | None, now: dt.datetime) -> Card:
         "When the newest heartbeat job ran: cron enqueued it and a worker ran it. "
         f"Older than {int(HEARTBEAT_STALE.total_seconds() // 60)} min means cron or the workers are down.",
         delta="stale" if stale else None,
+        alarm=True,
     )
 
 
@@ -83,7 +84,7 @@ RUN_COLUMNS = {
 
 @st.fragment(run_every="10s")
 def live_runs(tenant_id: int) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = session.now()
     status = data.agent_status(tenant_id)
     failed = int((status["status"] == "failed").sum()) if not status.empty else 0
     metric_cards(
@@ -131,6 +132,7 @@ def queue_cards(queues: Sequence[QueueDepth], workers: Sequence[WorkerStatus]) -
             fmt.count(alive),
             "Workers registered in Redis whose heartbeat is recent; each takes jobs from the queues it lists.",
             delta=f"{len(workers) - alive} stale" if len(workers) > alive else None,
+            alarm=True,
         )
     )
     return cards
@@ -279,7 +281,7 @@ def cron_frame(schedulers: Sequence[CronSchedulerStatus]) -> pd.DataFrame:
 def scheduler_section() -> None:
     """The cron processes registered in Redis and what they enqueue; the heartbeat job proves
     the rest (cron enqueued it and a worker ran it)."""
-    now = dt.datetime.now(dt.UTC)
+    now = session.now()
     schedulers = data.cron_schedulers()
     alive = [s for s in schedulers if not s.stale]
     metric_cards(

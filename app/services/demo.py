@@ -17,8 +17,8 @@ from typing import TextIO
 
 from sqlalchemy import exists, select
 
-from app import runtime
-from app.services import operators
+from app import queue, runtime
+from app.services import agent_runs, operators
 from db.models import Tenant
 from db.seed import delete_tenants, demo_slugs, existing_slugs, seed_demo
 
@@ -41,8 +41,7 @@ class SeedResult:
         rate = self.total_rows / self.seconds if self.seconds > 0 else 0.0
         return (
             f"seeded {self.tenants} tenants, {self.leads:,} leads, {self.total_rows:,} rows "
-            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s); sign in as demo@<tenant>.example / "
-            f"{operators.DEMO_PASSWORD}"
+            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
 
 
@@ -78,11 +77,21 @@ def seed(
             anchor=anchor,
             progress=bar,
             password_hash=operators.hash_password(operators.DEMO_PASSWORD),
+            agents=demo_agents(),
         )
     finally:
         if bar is not None:
             bar.close()
     return SeedResult(tenants, leads, rows, time.perf_counter() - started, anchor)
+
+
+def demo_agents() -> tuple[str, ...]:
+    """The agents whose past runs the demo history shows: each `agents/<name>.py` that a job of
+    `app.queue.JOBS` runs (the cron schedule goes through the same map), so the demo cannot list
+    an agent the product does not have. The heartbeat is left out: its age is the console's
+    proof that cron and the workers run, so only the real one may write it."""
+    modules = {target.split(".")[1] for target, _queue in queue.JOBS.values()}
+    return tuple(sorted(modules - {agent_runs.HEARTBEAT_AGENT}))
 
 
 def is_empty() -> bool:

@@ -191,7 +191,8 @@ def outbound_table(leads: Leads, journey: Journey, plans: list[TenantPlan], ids:
 
 
 def ai_generations_table(leads: Leads, journey: Journey, ids: Ids, drafted: Drafted, seed: int) -> pa.Table:
-    """One ledger row per AI draft (cache hits cost nothing) and one per reply triaged."""
+    """One ledger row per AI draft (cache hits cost nothing): the writer is the only agent that
+    calls a model (the replies' intents are CRM history; insights are asked for one lead at a time)."""
     rng = np.random.default_rng([seed, 5])
     m = journey.messages
     rows = np.flatnonzero(drafted.ai_row >= 0)
@@ -202,7 +203,7 @@ def ai_generations_table(leads: Leads, journey: Journey, ids: Ids, drafted: Draf
     cache_read = np.where(hit, 0, np.where(chance(rng, 0.6, k), 1024, 0))
     latency = np.where(hit, rng.integers(3, 25, k), rng.integers(1200, 4800, k))
     spend = tokens_in * INPUT_PRICE + tokens_out * OUTPUT_PRICE - cache_read * INPUT_PRICE * 0.9
-    writes = _ledger(
+    return _ledger(
         ids,
         first_id=ids.ai_base,
         tenant=ids.tenant[leads.tenant[m.lead[rows]]],
@@ -215,39 +216,6 @@ def ai_generations_table(leads: Leads, journey: Journey, ids: Ids, drafted: Draf
         cached=hit,
         latency=latency,
         at=m.due_s[rows] + 15,
-    )
-    return pa.concat_tables([writes, _triage_rows(rng, leads, journey, ids, ids.ai_base + k)])
-
-
-def _triage_rows(rng: np.random.Generator, leads: Leads, journey: Journey, ids: Ids, first_id: int) -> pa.Table:
-    m = journey.messages
-    rows = np.flatnonzero(m.reply_s >= 0)
-    k = rows.size
-    intent = m.intent[rows]
-    verdict = join(
-        '{"intent": "',
-        words(INTENTS, intent),
-        '", "sentiment": "',
-        words([vocab.REPLIES[name][0] for name in INTENTS], intent),
-        '", "priority": "',
-        words([vocab.REPLIES[name][1] for name in INTENTS], intent),
-        '"}',
-    )
-    tokens_in = rng.integers(300, 600, k)
-    tokens_out = rng.integers(20, 45, k)
-    return _ledger(
-        ids,
-        first_id=first_id,
-        tenant=ids.tenant[leads.tenant[m.lead[rows]]],
-        lead=lead_ids(ids, m.lead[rows]),
-        purpose="triage",
-        prompt_hash=hex_strings(rng, k, 16),
-        output=verdict,
-        tokens=(tokens_in, tokens_out, np.zeros(k, np.int64)),
-        spend=tokens_in * INPUT_PRICE + tokens_out * OUTPUT_PRICE,
-        cached=np.zeros(k, bool),
-        latency=rng.integers(600, 1800, k),
-        at=m.reply_s[rows] + 2,
     )
 
 

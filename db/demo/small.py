@@ -8,6 +8,7 @@ can prove the foreign keys that point at them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,8 +27,9 @@ def insert_small_rows(
     seed: int,
     password_hash: str | None,
     counts: dict[str, int],
+    agents: Sequence[str] = (),
 ) -> SmallRows:
-    """Tenants, operators, templates, campaigns and agent runs, with plain INSERTs."""
+    """Tenants, operators, templates, campaigns and runs of `agents`, with plain INSERTs."""
     rng = np.random.default_rng([seed, 10])
     since = _utc(anchor_s - 95 * DAY)
     tenant_ids = (
@@ -42,20 +44,23 @@ def insert_small_rows(
     owners = [people[2:] for people in staff]
     versions = np.zeros((len(plans), 4, 2), dtype=np.int64)
     campaign_ids: list[int] = []
+    agent_runs = 0
     for number, (plan, tenant_id) in enumerate(zip(plans, tenant_ids, strict=True)):
         versions[number] = _insert_templates(conn, plan, int(tenant_id), anchor_s)
         campaign_ids += _insert_campaigns(conn, plan, int(tenant_id), anchor_s)
-        runs = world.agent_run_rows(plan, anchor_s, rng)
-        conn.execute(
-            insert(AgentRun), [{**row, "tenant_id": tenant_id, "updated_at": row["created_at"]} for row in runs]
-        )
+        runs = world.agent_run_rows(plan, anchor_s, rng, agents)
+        agent_runs += len(runs)
+        if runs:
+            conn.execute(
+                insert(AgentRun), [{**row, "tenant_id": tenant_id, "updated_at": row["created_at"]} for row in runs]
+            )
     counts.update(
         tenants=len(plans),
         operators=sum(len(o) + 2 for o in owners),
         templates=6 * len(plans),
         template_versions=12 * len(plans),
         campaigns=sum(len(p.campaigns) + 1 for p in plans),
-        agent_runs=12 * len(plans),
+        agent_runs=agent_runs,
     )
     ids = tables.Ids(np.asarray(tenant_ids, dtype=np.int64), np.asarray(campaign_ids, dtype=np.int64), versions)
     known = {

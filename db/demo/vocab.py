@@ -626,5 +626,3 @@ MIDDLE_ACTIVITY_SHARES = {
 }
 # The last thing a lead did itself, which `last_activity_at` records.
 LAST_ACTIVITY_SHARES = {"page_view": 0.42, "call": 0.2, "email_in": 0.18, "form": 0.12, "meeting": 0.08}
-
-AGENTS = ("scanner", "writer", "sender", "ingest", "triage", "advance", "rollup")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -311,11 +312,22 @@ def as_template(text: str) -> str:
     )
 
 
-def agent_run_rows(plan: TenantPlan, anchor_s: int, rng: np.random.Generator) -> list[dict[str, Any]]:
-    """A day of past agent jobs, one failure among them, as the Agents page would show."""
-    rows = []
-    for number in range(12):
-        agent = vocab.AGENTS[number % len(vocab.AGENTS)]
+# What `app.services.agent_runs.fail_abandoned` writes for a run whose worker died: an error the
+# product really records, for the one failure of the demo's history.
+ABANDONED_ERROR = "abandoned: the worker stopped before the run finished"
+AGENT_RUNS_PER_TENANT = 12
+
+
+def agent_run_rows(
+    plan: TenantPlan, anchor_s: int, rng: np.random.Generator, agents: Sequence[str]
+) -> list[dict[str, Any]]:
+    """A day of past jobs of `agents` (the product's, named by the caller), one failure among
+    them, as the Agents page would show; none when no agent is named."""
+    rows: list[dict[str, Any]] = []
+    if not agents:
+        return rows
+    for number in range(AGENT_RUNS_PER_TENANT):
+        agent = agents[number % len(agents)]
         started = anchor_s - (number + 1) * 2 * 3600 + int(rng.integers(0, 600))
         seconds = float(rng.uniform(0.2, 9.0))
         failed = number == 7
@@ -325,7 +337,7 @@ def agent_run_rows(plan: TenantPlan, anchor_s: int, rng: np.random.Generator) ->
                 "agent": agent,
                 "status": "failed" if failed else "succeeded",
                 "counts": {"processed": int(rng.integers(0, 400))},
-                "error": "ProviderError: 503 Service Unavailable (retried)" if failed else None,
+                "error": ABANDONED_ERROR if failed else None,
                 "started_at": _utc(started),
                 "finished_at": _utc(started + int(seconds) + 1),
                 "host": "demo-worker-1",

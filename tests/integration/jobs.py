@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agents.job_log import one_line
+
 FAILURE = "RuntimeError: provider down"
 
 
@@ -18,3 +20,9 @@ def fail_on_queue(connection: object, queue_name: str, *, tenant_id: int | None 
     queue.enqueue(explode, job_id=job_id, kwargs={"tenant_id": tenant_id}, failure_ttl=3600)
     SimpleWorker([queue], connection=connection).work(burst=True)  # type: ignore[arg-type]
     return job_id
+
+
+@one_line
+def explode_in_one_line(tenant_id: int | None = None) -> None:
+    """Fail like `explode`, with a message of two lines, through the agents' one-line log."""
+    raise RuntimeError("provider down\nretry in 30 s")

@@ -1,6 +1,8 @@
 """`make run` on a fresh machine: embedded PostgreSQL and Redis, migrate, seed, the four
-Procfile processes, a heartbeat through cron and worker; Ctrl-C stops every process it
-started, embedded servers included; a second run keeps the data.
+Procfile processes, a heartbeat through cron and worker; once up, it says once where the
+console and the api are and who to sign in as, and the agents then print one line per job
+(none of RQ's chatter); Ctrl-C stops every process it started, embedded servers included;
+a second run keeps the data.
 
 The launcher runs as a real subprocess in its own process group, as a terminal would run
 it, and Ctrl-C is SIGINT to that group. Readiness is polled against deadlines.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +39,9 @@ DEMO_LEADS = 300
 UP_DEADLINE_S = 180.0  # first run: initdb, migrations, seed, four processes
 DOWN_DEADLINE_S = 30.0  # honcho gives its children 5 s before SIGKILL; then the servers stop
 POLL_S = 0.25
+BANNER = "Lead Recovery Engine is up."
+AGENT_LINE = "| INFO agents."  # honcho's prefix, then one of our agents' lines
+SIGN_IN = re.compile(r"^  sign in  (\S+@\S+) / demo$", re.MULTILINE)
 
 
 @dataclass
@@ -113,11 +119,11 @@ def _embedded_database_url(data_dir: Path) -> str | None:
     return info.get_uri() if info is not None and info.is_running() else None
 
 
-def _count(url: str, query: str) -> int:
+def _count(url: str, query: str, **params: object) -> int:
     engine = make_engine(url, null_pool=True)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(sa.text(query)).scalar_one())
+            return int(conn.execute(sa.text(query), params).scalar_one())
     finally:
         engine.dispose()
 
@@ -171,11 +177,31 @@ def _bring_up(launch: Launch, data_dir: Path) -> tuple[float, int]:
     _wait_until(launch, deadline, "GET /healthz 200 with database and redis ok", lambda: _api_healthy(launch))
     _wait_until(launch, deadline, "streamlit /_stcore/health 200", lambda: _console_healthy(launch))
     _wait_until(launch, deadline, "heartbeat row in agent_runs", lambda: _heartbeats(data_dir) > 0)
+    _wait_until(launch, deadline, "the banner", lambda: BANNER in launch.output())
+    _wait_until(launch, deadline, "an agent's line", lambda: AGENT_LINE in launch.output())
     took = time.monotonic() - started
     url = _embedded_database_url(data_dir)
     assert url is not None
     launch.remember_descendants(data_dir)
+    _check_the_banner(launch, url)
     return took, _count(url, "SELECT count(*) FROM tenants")
+
+
+def _check_the_banner(launch: Launch, database_url: str) -> None:
+    """Said once: both addresses, and a demo operator who exists."""
+    output = launch.output()
+    assert output.count(BANNER) == 1, output
+    banner = output[output.index(BANNER) :]
+    assert f"  console  http://localhost:{launch.web_port}\n" in banner, banner
+    assert f"  api      http://127.0.0.1:{launch.api_port}  " in banner, banner
+    [email] = SIGN_IN.findall(banner)
+    active = "SELECT count(*) FROM operators WHERE email = :email AND is_active"
+    assert _count(database_url, active, email=email) == 1, email
+    assert "sign in as demo@<tenant>" not in output  # the old guess-the-tenant hint
+    # A job ran and printed its one line (waited for above); RQ's own INFO lines, at the
+    # worker's start and per job, are not there.
+    assert "Listening on" not in output, output[-4000:]
+    assert "Job OK" not in output, output[-4000:]
 
 
 def _ctrl_c(launch: Launch, data_dir: Path) -> float:

@@ -170,6 +170,8 @@ def test_the_cli_seeds_the_database_it_is_given(clean_db: Engine, database_url: 
     admins = rows(clean_db, "SELECT email, password_hash FROM operators WHERE role = 'admin' ORDER BY email")
     assert [a[0] for a in admins] == ["demo@brightsmile-dental.example", "demo@sunridge-solar.example"]
     assert all(str(a[1]).startswith("scrypt$") for a in admins)
+    [sign_in] = re.findall(r"^sign in to the console as (\S+) / demo$", done.stdout, re.MULTILINE)
+    assert sign_in in [a[0] for a in admins]  # a real operator, not demo@<tenant>.example
 
 
 # --- realism -----------------------------------------------------------------------------------

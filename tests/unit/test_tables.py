@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from components.tables import blank_missing_text
+from components.tables import blank_missing_text, number_column, text_column
 
 
 def test_missing_text_becomes_empty_and_other_columns_keep_their_gaps() -> None:
@@ -21,3 +21,17 @@ def test_missing_text_becomes_empty_and_other_columns_keep_their_gaps() -> None:
 def test_a_frame_without_missing_text_is_returned_as_is() -> None:
     frame = pd.DataFrame({"name": ["Ann", "Bo"], "value": [1.0, None]})
     assert blank_missing_text(frame) is frame
+
+
+def test_a_text_column_without_any_text_becomes_empty_when_configured_as_text() -> None:
+    # Every run succeeded: the error column holds only None, so its dtype cannot say it is text.
+    frame = pd.DataFrame({"agent": ["scanner", "writer"], "error": [None, None], "seconds": [None, None]})
+    columns = {
+        "agent": text_column("Agent"),
+        "error": text_column("Error"),
+        "seconds": number_column("Seconds"),
+    }
+    shown = blank_missing_text(frame, columns)
+    assert shown["error"].tolist() == ["", ""]
+    assert shown["seconds"].isna().all(), "a number column keeps its gaps"
+    assert blank_missing_text(frame)["error"].isna().all(), "without the config nothing says it is text"
