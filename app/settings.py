@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     anthropic_base_url: AnyHttpUrl | None = Field(
         default=None, description="Anthropic API host (the SDK's own variable), for tests and proxies."
     )
-    anthropic_model: str = Field(default="claude-sonnet-5-5", description="Model for writing and triage.")
+    anthropic_model: str = Field(default="claude-sonnet-5-5", description="Model for the writer and the lead insight.")
     sendgrid_api_key: SecretStr | None = Field(default=None, description="SendGrid key for EMAIL_PROVIDER=sendgrid.")
     sendgrid_api_host: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.sendgrid.com"), description="SendGrid API host."
