@@ -83,7 +83,7 @@ RUN_COLUMNS = {
 
 @st.fragment(run_every="10s")
 def live_runs(tenant_id: int) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = session.now()
     status = data.agent_status(tenant_id)
     failed = int((status["status"] == "failed").sum()) if not status.empty else 0
     metric_cards(
@@ -279,7 +279,7 @@ def cron_frame(schedulers: Sequence[CronSchedulerStatus]) -> pd.DataFrame:
 def scheduler_section() -> None:
     """The cron processes registered in Redis and what they enqueue; the heartbeat job proves
     the rest (cron enqueued it and a worker ran it)."""
-    now = dt.datetime.now(dt.UTC)
+    now = session.now()
     schedulers = data.cron_schedulers()
     alive = [s for s in schedulers if not s.stale]
     metric_cards(
