@@ -54,8 +54,8 @@ def score_distribution(tenant_id: int, states: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
-def lead_scatter(tenant_id: int) -> tuple[pd.DataFrame, int]:
-    return queries.lead_scatter(runtime.engine(), tenant_id)
+def lead_scatter(tenant_id: int, now: dt.datetime | None = None) -> tuple[pd.DataFrame, int]:
+    return queries.lead_scatter(runtime.engine(), tenant_id, now=now)
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
@@ -74,8 +74,8 @@ def engagement_heatmap(tenant_id: int, days: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
-def holdout_comparison(tenant_id: int, days: int) -> queries.HoldoutComparison:
-    return queries.holdout_comparison(runtime.engine(), tenant_id, days=days)
+def holdout_comparison(tenant_id: int, days: int, now: dt.datetime | None = None) -> queries.HoldoutComparison:
+    return queries.holdout_comparison(runtime.engine(), tenant_id, days=days, now=now)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

@@ -104,7 +104,7 @@ def picked_row(frame: pd.DataFrame, columns: dict[str, tables.Column], *, key: s
 
 
 def score_breakdown(tenant_id: int, lead_id: int) -> Score:
-    return lead_score(tenant_id, lead_id, deal_value_p80(tenant_id))
+    return lead_score(tenant_id, lead_id, deal_value_p80(tenant_id), session.pinned_clock())
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=5), show_spinner=False)
@@ -114,8 +114,8 @@ def deal_value_p80(tenant_id: int) -> float:
 
 
 @st.cache_data(ttl=dt.timedelta(seconds=30), show_spinner=False, max_entries=256)
-def lead_score(tenant_id: int, lead_id: int, p80: float) -> Score:
-    return scoring.score_breakdown(tenant_id=tenant_id, lead_id=lead_id, p80=p80)
+def lead_score(tenant_id: int, lead_id: int, p80: float, now: dt.datetime | None = None) -> Score:
+    return scoring.score_breakdown(tenant_id=tenant_id, lead_id=lead_id, p80=p80, now=now)
 
 
 def breakdown(tenant_id: int, rows: pd.DataFrame) -> None:
@@ -361,7 +361,7 @@ def scatter_report(tenant_id: int) -> None:
 
 def lead_map(tenant_id: int) -> None:
     """Days silent × intent score for every lead (a fixed sample above the limit), selectable."""
-    frame, total = data.lead_scatter(tenant_id)
+    frame, total = data.lead_scatter(tenant_id, session.pinned_clock())
     if frame.empty:
         return
     round_ = scatter_round()

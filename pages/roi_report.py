@@ -585,7 +585,7 @@ def render() -> None:
     frame = priced(tenant.id, days, grain, prices)
     totals = roi.totals(frame, days)
     figures = headline_figures(totals, recovered_leads(tenant.id, days), prices)
-    comparison = data.holdout_comparison(tenant.id, LIFT_DAYS)
+    comparison = data.holdout_comparison(tenant.id, LIFT_DAYS, session.pinned_clock())
     ba = before_after(tenant.id, days)
     if view == "summary":
         client_summary(

@@ -3,6 +3,7 @@ here in SQL written independently of `db/queries.py`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.domain import lift
 from components import format as fmt
-from db.queries import HoldoutComparison, HoldoutGroup
-from pages import roi_report, session
+from pages import session
 from tests.support import truncate_all
 
 truncate = truncate_all  # the name the page tests use
@@ -192,52 +191,35 @@ def before_after_figures(engine: Engine, tenant_id: int, days: int) -> dict[str,
     }
 
 
-def holdout_counts(engine: Engine, tenant_id: int, days: int = 90) -> dict[bool, tuple[int, int, Any, Any]]:
-    """Per group (True = hold-out): leads, recovered, revenue and revenue squared summed per lead."""
+def holdout_counts(
+    engine: Engine, tenant_id: int, at: dt.datetime | None = None, days: int = 90
+) -> dict[bool, tuple[int, int, Any]]:
+    """Per group (True = hold-out) as of `at` (None: now): leads first enrolled in the `days`
+    before, how many of them converted at or after that enrolment, and the value of those conversions."""
     found = rows(
         engine,
-        """WITH ranked AS (
-               SELECT lead_id, is_control, enrolled_at,
-                      row_number() OVER (PARTITION BY lead_id ORDER BY enrolled_at, id) AS nth
-               FROM enrollments
-               WHERE tenant_id = :t AND enrolled_at > now() - :days * interval '1 day' AND enrolled_at <= now()
+        """WITH clock AS (SELECT coalesce(CAST(:at AS timestamptz), now()) AS at),
+           ranked AS (
+               SELECT e.lead_id, e.is_control, e.enrolled_at,
+                      row_number() OVER (PARTITION BY e.lead_id ORDER BY e.enrolled_at, e.id) AS nth
+               FROM enrollments e, clock
+               WHERE e.tenant_id = :t AND e.enrolled_at > clock.at - :days * interval '1 day'
+                 AND e.enrolled_at <= clock.at
            ), firsts AS (
                SELECT r.is_control,
                       (SELECT coalesce(sum(c.value), 0) FROM conversions c
-                       WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND now()) AS revenue,
+                       WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND clock.at) AS revenue,
                       EXISTS (SELECT 1 FROM conversions c
-                              WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND now()) AS won
-               FROM ranked r WHERE r.nth = 1
+                              WHERE c.lead_id = r.lead_id AND c.converted_at BETWEEN r.enrolled_at AND clock.at) AS won
+               FROM ranked r, clock WHERE r.nth = 1
            )
-           SELECT is_control, count(*) AS n, sum(won::int) AS k, sum(revenue) AS revenue,
-                  sum(revenue ^ 2) AS squares
+           SELECT is_control, count(*) AS n, sum(won::int) AS k, sum(revenue) AS revenue
            FROM firsts GROUP BY 1""",
         t=tenant_id,
+        at=at,
         days=days,
     )
-    return {bool(r.is_control): (int(r.n), int(r.k), r.revenue, r.squares) for r in found}
-
-
-def holdout_from_sql(engine: Engine, tenant_id: int, days: int = 90) -> HoldoutComparison:
-    counts = holdout_counts(engine, tenant_id, days)
-
-    def group(control: bool) -> HoldoutGroup:
-        leads, won, revenue, squares = counts.get(control, (0, 0, 0, 0))
-        return HoldoutGroup(leads, won, Decimal(revenue), Decimal(squares))
-
-    return HoldoutComparison(days=days, treated=group(False), control=group(True))
-
-
-def lift_figures(engine: Engine, tenant_id: int, days: int = 90) -> dict[str, str]:
-    """The hold-out cards, the page's layout fed with counts from the SQL above."""
-    return {c.label: c.value for c in roi_report.lift_cards(holdout_from_sql(engine, tenant_id, days))}
-
-
-def lift_verdicts(engine: Engine, tenant_id: int, days: int = 90) -> list[str]:
-    """The verdict sentences the page shows, each once."""
-    return list(
-        dict.fromkeys(lift.verdict(x) for x in roi_report.holdout_lifts(holdout_from_sql(engine, tenant_id, days)))
-    )
+    return {bool(r.is_control): (int(r.n), int(r.k), r.revenue) for r in found}
 
 
 def unhandled_replies(engine: Engine, tenant_id: int, limit: int = 50) -> list[sa.Row[Any]]:

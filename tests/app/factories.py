@@ -202,3 +202,66 @@ def _agent_runs(conn: sa.Connection, world: World) -> None:
             started_at=started,
             finished_at=started + dt.timedelta(seconds=2),
         )
+
+
+def holdout_groups(
+    engine: Engine, tenant: int, now: dt.datetime, *, treated: tuple[int, int], control: tuple[int, int], value: int
+) -> None:
+    """A hold-out comparison of known counts in `tenant`: (leads, converted) per group, each lead
+    enrolled 10 days before `now` and each converted one worth `value` once, 5 days before `now`.
+
+    Around them, rows the comparison must leave out: a treated lead whose only conversion came
+    before its enrolment (a lead, not a recovery), and a held-out lead enrolled 120 days ago,
+    outside the 90-day window, that converted.
+    """
+    enrolled, converted = now - dt.timedelta(days=10), now - dt.timedelta(days=5)
+    with engine.begin() as conn:
+        campaign = _insert(conn, Campaign, tenant_id=tenant, name="Hold-out test ladder", status="running")
+
+        def lead(n: int, is_control: bool, at: dt.datetime) -> int:
+            group = "control" if is_control else "treated"
+            made = _insert(
+                conn,
+                Lead,
+                tenant_id=tenant,
+                external_id=f"{group}-{n}",
+                first_name=f"{group.title()}{n}",
+                last_name="Holdout",
+                email=f"{group}{n}@holdout.example",
+                last_activity_at=at - dt.timedelta(days=3),
+                recovery_state="control" if is_control else "in_recovery",
+            )
+            _insert(
+                conn,
+                Enrollment,
+                tenant_id=tenant,
+                campaign_id=campaign,
+                lead_id=made,
+                rung=1,
+                is_control=is_control,
+                status="control" if is_control else "active",
+                enrolled_at=at,
+            )
+            return made
+
+        def conversion(lead_id: int, at: dt.datetime, method: str) -> None:
+            _insert(
+                conn,
+                Conversion,
+                tenant_id=tenant,
+                lead_id=lead_id,
+                value=Decimal(value),
+                method=method,
+                converted_at=at,
+            )
+
+        for is_control, (leads, won) in ((False, treated), (True, control)):
+            method = "organic" if is_control else "ai"  # a held-out lead can only come back on its own
+            for n in range(leads):
+                made = lead(n, is_control, enrolled)
+                if n < won:
+                    conversion(made, converted, method)
+                elif n == won and not is_control:
+                    conversion(made, enrolled - dt.timedelta(days=1), "organic")  # before its enrolment
+        too_old = lead(control[0], True, now - dt.timedelta(days=120))
+        conversion(too_old, now - dt.timedelta(days=100), "organic")

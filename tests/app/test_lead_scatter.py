@@ -4,6 +4,7 @@ box or lasso selection that becomes "Recover N selected", run once however often
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -20,8 +22,8 @@ from app.services.scan import RecoverOutcome
 from components import charts
 from db import queries
 from db.models import LEAD_STATES
-from pages import lead_scores
-from pages.recovery_actions import RecoverReport, outcome_sentence, should_submit
+from pages import lead_scores, session
+from pages.recovery_actions import RecoverReport, RecoverRequest, should_submit
 from tests.app import factories
 from tests.app.driver import open_page, rows, signed_in, truncate, value
 
@@ -60,27 +62,40 @@ def decoded(value: Any) -> Any:
     return array.tolist()
 
 
-def shown_ids(at: AppTest) -> list[int]:
-    return sorted(int(c[0]) for trace in scatter_spec(at)["data"] for c in decoded(trace["customdata"]))
+def shown_points(at: AppTest) -> dict[int, tuple[str, float, int, float]]:
+    """Each point of the map by lead id: (its trace, days silent, intent score, deal value)."""
+    points: dict[int, tuple[str, float, int, float]] = {}
+    for trace in scatter_spec(at)["data"]:
+        xs, ys, custom = decoded(trace["x"]), decoded(trace["y"]), decoded(trace["customdata"])
+        for x, y, (lead_id, deal) in zip(xs, ys, custom, strict=True):
+            points[int(lead_id)] = (trace["name"], float(x), int(y), float(deal))
+    return points
 
 
 def test_the_map_shows_every_demo_lead_as_a_webgl_point(seeded: int, engine: Engine) -> None:
+    clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
     email = value(engine, "SELECT email FROM operators WHERE tenant_id = :t AND email LIKE 'demo@%'", t=seeded)
-    at = open_page(signed_in(email, operators.DEMO_PASSWORD), "pages/lead_scores.py")
+    at = signed_in(email, operators.DEMO_PASSWORD)
+    at.session_state[session.CLOCK] = clock
+    at = open_page(at, "pages/lead_scores.py")
     spec = scatter_spec(at)
     assert {trace["type"] for trace in spec["data"]} == {"scattergl"}
-    expected = [r.id for r in rows(engine, "SELECT id FROM leads WHERE tenant_id = :t ORDER BY id", t=seeded)]
-    assert shown_ids(at) == expected
-    by_state: dict[str, int] = {
-        r.recovery_state: r.n
-        for r in rows(
-            engine, "SELECT recovery_state, count(*) AS n FROM leads WHERE tenant_id = :t GROUP BY 1", t=seeded
-        )
-    }
-    traces = {t["name"]: len(decoded(t["customdata"])) for t in spec["data"]}
-    assert traces == {s.replace("_", " "): n for s, n in by_state.items()}
-    total = len(expected)
-    assert any(c.value.startswith(f"Showing {total:,} of {total:,} leads on the map") for c in at.caption)
+    expected = rows(
+        engine,
+        """SELECT id, replace(recovery_state, '_', ' ') AS state, intent_score, deal_value::float8 AS deal,
+                  extract(epoch FROM CAST(:now AS timestamptz) - last_activity_at)::float8 / 86400 AS days
+           FROM leads WHERE tenant_id = :t ORDER BY id""",
+        t=seeded,
+        now=clock,
+    )
+    assert len(expected) == 300  # the demo seeded 300 leads: under the sampling bound, each one a point
+    points = shown_points(at)
+    assert sorted(points) == [r.id for r in expected]
+    for r in expected:
+        state, days, score, deal = points[r.id]
+        assert (state, score, deal) == (r.state, r.intent_score, r.deal), r.id
+        assert abs(days - r.days) <= 0.05 + 1e-9, r.id  # days silent at the pinned clock, to one decimal
+    assert any(c.value.startswith("Showing 300 of 300 leads on the map") for c in at.caption)
 
 
 def test_sampling_is_exactly_the_limit_and_the_same_every_call(seeded: int, engine: Engine) -> None:
@@ -152,7 +167,6 @@ def select_on_map(at: AppTest, ids: list[int]) -> AppTest:
 
 def test_recover_the_selection_once_however_often_pressed(world: factories.World, engine: Engine) -> None:
     acme = world.tenants["acme"]
-    at = open_page(signed_in("demo@acme.example", factories.DEMO_PASSWORD), "pages/lead_scores.py")
     silent = [
         r.id
         for r in rows(
@@ -162,30 +176,43 @@ def test_recover_the_selection_once_however_often_pressed(world: factories.World
         )
     ]
     assert len(silent) == 2
+    with engine.begin() as conn:  # reachable by email and at the foot of the ladder: each enrolls at rung 1
+        conn.execute(
+            sa.text("UPDATE leads SET silence_level = 0, consent_email = true WHERE id = ANY(:ids)"), {"ids": silent}
+        )
+    at = open_page(signed_in("demo@acme.example", factories.DEMO_PASSWORD), "pages/lead_scores.py")
     at = select_on_map(at, silent)
     button = at.button(key="leads.recover_selected")
     assert button.label == "Recover 2 selected"
     assert not button.disabled
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    report = at.session_state[lead_scores.SCATTER_LAST]
-    assert isinstance(report, RecoverReport)
-    assert set(report.outcomes) == set(silent)
-    enrolled = value(engine, "SELECT count(*) FROM enrollments WHERE lead_id = ANY(:ids)", ids=silent)
-    assert enrolled == sum(o is RecoverOutcome.ENROLLED for o in report.outcomes.values()) > 0
-    assert any(m.value == outcome_sentence(report.outcomes) for m in (*at.success, *at.info))
+    assert [m.value for m in at.success] == ["Recover now: 2 enrolled."]
+    enrolled_sql = """SELECT lead_id, rung, is_control, status FROM enrollments
+                      WHERE lead_id = ANY(:ids) ORDER BY lead_id"""
+    enrolled = [tuple(r) for r in rows(engine, enrolled_sql, ids=silent)]
+    assert enrolled == [(silent[0], 1, False, "active"), (silent[1], 1, False, "active")]
+    states = rows(engine, "SELECT recovery_state, silence_level FROM leads WHERE id = ANY(:ids)", ids=silent)
+    assert {tuple(r) for r in states} == {("in_recovery", 1)}
     # The round moved on: the selection is cleared, and the button waits for a new one.
-    assert at.session_state[lead_scores.SCATTER_ROUND] == 1
+    assert at.button(key="leads.recover_selected").label == "Recover selected"
     assert at.button(key="leads.recover_selected").disabled
-    # The second press of a double click carries the request just done: it starts nothing.
-    assert not should_submit(report.request, None, report)
     # Selecting the same leads again and pressing enrolls nobody twice.
     at = select_on_map(at, silent)
     at.button(key="leads.recover_selected").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    again = at.session_state[lead_scores.SCATTER_LAST]
-    assert again.request.round == 1
-    assert value(engine, "SELECT count(*) FROM enrollments WHERE lead_id = ANY(:ids)", ids=silent) == enrolled
-    assert {again.outcomes[i] for i in silent if report.outcomes[i] is RecoverOutcome.ENROLLED} == {
-        RecoverOutcome.ALREADY_IN_RECOVERY
-    }
+    assert [m.value for m in at.info if m.value.startswith("Recover now")] == ["Recover now: 2 already in recovery."]
+    assert not at.success
+    assert [tuple(r) for r in rows(engine, enrolled_sql, ids=silent)] == enrolled
+
+
+def test_the_second_press_of_a_double_click_starts_nothing() -> None:
+    """Both presses of a double click carry the request the button was drawn with (same ids, same
+    round): once the first is reported, the second starts nothing; the next round's press does."""
+    first = RecoverRequest(tenant_id=1, lead_ids=(5, 17), round=0)
+    report = RecoverReport(first, {5: RecoverOutcome.ENROLLED, 17: RecoverOutcome.ENROLLED})
+    assert should_submit(first, None, None)
+    assert not should_submit(first, None, report)
+    assert not should_submit(RecoverRequest(tenant_id=1, lead_ids=(5, 17), round=1), first, report), "one at a time"
+    assert should_submit(RecoverRequest(tenant_id=1, lead_ids=(5, 17), round=1), None, report)
+    assert not should_submit(RecoverRequest(tenant_id=1, lead_ids=(), round=1), None, report)

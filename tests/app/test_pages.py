@@ -4,6 +4,7 @@ checked against SQL written here, independently of `db/queries.py`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -23,7 +24,7 @@ from tests.app.driver import (
     TIMEOUT,
     before_after_figures,
     dashboard_figures,
-    lift_figures,
+    holdout_counts,
     metrics,
     open_page,
     roi_figures,
@@ -173,15 +174,68 @@ def test_every_page_renders(world: factories.World, path: str, title: str) -> No
     ]
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_page_explains_an_empty_tenant(world: factories.World, path: str) -> None:
+# What each page of a tenant without a single row says: the bold first line of each empty
+# state (the line under it is the advice), or the verdict of an empty hold-out comparison.
+EMPTY_STATES = {
+    "pages/recovery.py": ["**No leads yet**"],
+    "pages/lead_scores.py": ["**No lead matches**", "**Nobody to call yet**"],
+    "pages/campaign_list.py": ["**No campaigns yet**"],
+    "pages/reply_inbox.py": ["**Inbox zero**"],
+    "pages/roi_report.py": [
+        "Too few leads to tell: the hold-out has 0 and the treated group 0; at least 30 in each are needed.",
+        "**No start date yet**",
+        "**Nothing rolled up yet**",
+        "**Nothing to attribute**",
+    ],
+    # The tenant has no run of its own, but the tenant-less heartbeat runs show (below).
+    "pages/agent_activity.py": [
+        "**No worker is running**",
+        "**No failed job**",
+        "**No cron scheduler registered**",
+        "**No message yet**",
+    ],
+    "pages/tenant_settings.py": [],  # a tenant's rules always exist: shown below
+}
+
+
+def empty_tenant_page(world: factories.World, path: str) -> AppTest:
     at = signed_in("boss@acme.example", factories.ADMIN_PASSWORD)
     at.sidebar.selectbox(key=session.TENANT).select_index(2).run()
     assert at.session_state[session.TENANT] == world.tenants["empty"]
     at = open_page(at, path)
     assert at.title[0].value == PAGES[path]
-    if path not in ("pages/tenant_settings.py", "pages/agent_activity.py"):
-        assert at.info, "an empty page says what to do"
+    return at
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_explains_an_empty_tenant(world: factories.World, path: str) -> None:
+    at = empty_tenant_page(world, path)
+    assert [i.value.split("  \n")[0] for i in at.info] == EMPTY_STATES[path]
+
+
+def test_agents_of_an_empty_tenant_are_the_tenantless_ones(world: factories.World, engine: Engine) -> None:
+    at = empty_tenant_page(world, "pages/agent_activity.py")
+    seen = value(
+        engine,
+        "SELECT count(DISTINCT agent) FROM agent_runs WHERE tenant_id IS NULL OR tenant_id = :t",
+        t=world.tenants["empty"],
+    )
+    assert seen == 1  # the heartbeat
+    assert {k: v for k, v in metrics(at).items() if k in ("Agents seen", "Failing now")} == {
+        "Agents seen": fmt.count(seen),
+        "Failing now": "0",
+    }
+    assert at.dataframe[0].value["agent"].tolist() == ["heartbeat"]
+
+
+def test_settings_of_an_empty_tenant_are_its_own(world: factories.World, engine: Engine) -> None:
+    at = empty_tenant_page(world, "pages/tenant_settings.py")
+    tenant = rows(
+        engine, "SELECT slug, timezone, sender_name, sender_email FROM tenants WHERE id = :t", t=world.tenants["empty"]
+    )[0]
+    assert (tenant.sender_name, tenant.sender_email) == ("Empty Co team", "hello@empty.example")
+    assert {tenant.sender_name, tenant.sender_email, "24 h → 48 h → 72 h"} <= set(texts(at))
+    assert f"Tenant `{tenant.slug}`, time zone {tenant.timezone}." in [c.value for c in at.caption]
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -274,6 +328,16 @@ def test_replies_inbox_puts_urgent_unhandled_first(world: factories.World, engin
     assert len(reply_bodies(at)) == everything
 
 
+# acme's enrolments are made with the world, after its conversions: 24 treated leads (in
+# recovery, replied, recovered: 3 states × 64 / 8 leads) and 8 held out, none converted since.
+ACME_LIFT = {
+    "Treated recovery rate": "0.0%",  # 0 / 24
+    "Hold-out recovery rate": "0.0%",  # 0 / 8
+    "Rate lift": "+0.0 pts",  # 0.0 % − 0.0 %
+    "Revenue per lead lift": "+$0.00",  # $0 / 24 − $0 / 8
+}
+
+
 def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
     at = open_page(signed_in("demo@acme.example", "demo"), "pages/roi_report.py")
@@ -283,20 +347,39 @@ def test_roi_totals_equal_the_rollups(world: factories.World, engine: Engine) ->
             assert not at.exception
         assert metrics(at) == {
             **roi_figures(engine, t, days),
-            **lift_figures(engine, t),
+            **ACME_LIFT,
             **before_after_figures(engine, t, days),
         }
+    assert holdout_counts(engine, t) == {False: (24, 0, 0), True: (8, 0, 0)}
+    # Both groups under 30 leads: one sentence for both lifts.
+    assert at.info[0].value == (
+        "Too few leads to tell: the hold-out has 8 and the treated group 24; at least 30 in each are needed."
+    )
     channels = at.dataframe[1].value  # after the daily figures
     assert sorted(channels["channel"]) == ["email", "sms"]
     assert fmt.count(int(channels["sent"].sum())) == metrics(at)["Messages sent"]
 
 
-def test_agents_page_shows_this_tenant_and_the_heartbeat(world: factories.World) -> None:
-    at = open_page(signed_in("demo@acme.example", "demo"), "pages/agent_activity.py")
-    shown = metrics(at)
-    assert shown["Cron heartbeat"] == "1 min ago"
-    assert shown["Agents seen"] == "3"  # heartbeat, scanner, writer; not birch's runs
-    assert shown["Failing now"] == "1"
+@pytest.mark.parametrize(
+    ("after", "shown", "delta"),
+    [
+        (dt.timedelta(seconds=90), "1 min ago", ""),  # 90 s // 60 = 1 min
+        (dt.timedelta(minutes=11), "11 min ago", "stale"),  # older than the 10 minutes allowed
+    ],
+)
+def test_agents_page_shows_this_tenant_and_the_heartbeat(
+    world: factories.World, engine: Engine, after: dt.timedelta, shown: str, delta: str
+) -> None:
+    beat = value(engine, "SELECT max(started_at) FROM agent_runs WHERE agent = 'heartbeat'")
+    at = signed_in("demo@acme.example", "demo")
+    at.session_state[session.CLOCK] = beat + after
+    at = open_page(at, "pages/agent_activity.py")
+    heartbeat = next(m for m in at.metric if m.label == "Cron heartbeat")
+    assert (heartbeat.value, heartbeat.delta) == (shown, delta)
+    assert f"Newest heartbeat job (enqueued by cron, run by a worker): {shown}." in [c.value for c in at.caption]
+    figures = metrics(at)
+    assert figures["Agents seen"] == "3"  # heartbeat, scanner, writer; not birch's runs
+    assert figures["Failing now"] == "1"
     latest, recent = at.dataframe[0].value, at.dataframe[1].value
     assert latest["agent"].tolist() == ["heartbeat", "scanner", "writer"]
     assert set(recent["tenant_id"].dropna()) == {world.tenants["acme"]}

@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 from app.domain.pricing import SETTINGS_KEY
 from app.services import pricing as pricing_service
 from db.models import AIGeneration, Campaign, Conversion, Enrollment, Lead, OutboundMessage, Tenant
-from pages import roi_report
+from pages import roi_report, session
 from tests.app import factories
 from tests.app.driver import (
     before_after_figures,
     downloaded,
-    lift_figures,
+    holdout_counts,
     metrics,
     open_page,
     pick_tenant,
@@ -272,11 +272,14 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     save_prices(at, acme, "0.003", "0.04")
     at.segmented_control(key="roi.view").set_value("summary").run()
     assert not at.exception, [e.value for e in at.exception]
+    # acme's enrolments are made with the world, after its conversions: 24 treated (in recovery,
+    # replied, recovered: 3 states × 64 / 8 leads) and 8 held out, none converted since.
+    assert holdout_counts(engine, acme) == {False: (24, 0, 0), True: (8, 0, 0)}
     expected = {
         **roi_figures(engine, acme, 30, email="0.003", sms="0.04"),
-        "Lift vs hold-out": lift_figures(engine, acme)["Rate lift"],
+        "Lift vs hold-out": "+0.0 pts",  # 0 / 24 − 0 / 8
         "Naive before/after": before_after_figures(engine, acme, 30)["Naive change"],
-        "Hold-out recovery rate": lift_figures(engine, acme)["Hold-out recovery rate"],
+        "Hold-out recovery rate": "0.0%",  # 0 / 8
     }
     assert metrics(at) == expected
     assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
@@ -291,3 +294,85 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     assert at.dataframe[0].value["campaign"].tolist() == ["acme win-back ladder"]
     assert roi_report.TRUST_SENTENCE in html
     assert "@media print" in html
+
+
+# The hold-out lift, worked by hand. Each group's leads were enrolled 10 days ago and each
+# converted one was worth $100 (factories.holdout_groups). z = 1.959964 (the normal's 97.5th
+# percentile), z² = 3.841459.
+#
+# Wilson's interval for k of n, p = k / n: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n).
+# Newcombe's interval for p1 − p2 from the Wilson intervals (l1, u1) and (l2, u2):
+#   low = d − √((p1 − l1)² + (u2 − p2)²),  high = d + √((u1 − p1)² + (p2 − l2)²).
+# Welch's interval for the revenue per lead (x = $100 for k leads, $0 for n − k):
+#   mean = 100·k/n, variance s² = (100²·k − (100·k)²/n) / (n − 1), a = s²₁/n1, b = s²₂/n2,
+#   df = (a + b)² / (a²/(n1 − 1) + b²/(n2 − 1)), half = t(0.975, df) · √(a + b), with t from the
+#   Cornish–Fisher series t ≈ z + (z³ + z)/4df + (5z⁵ + 16z³ + 3z)/96df² (as a t table gives it).
+LIFT_CASES = {
+    # Treated 20 of 50 (40.0 %), held out 4 of 40 (10.0 %): d = +30.0 points.
+    #   Wilson 20/50: centre (0.4 + 0.038415) / 1.076829 = 0.407135, half 1.820126 × √0.005184 = 0.131051
+    #     → (0.276084, 0.538186); Wilson 4/40: (0.039580, 0.230518).
+    #   low = 0.3 − √(0.123916² + 0.130518²) = 0.3 − 0.179972 = 0.120028 → +12.0 pts
+    #   high = 0.3 + √(0.138186² + 0.060420²) = 0.3 + 0.150817 = 0.450817 → +45.1 pts
+    # Revenue: $40.00 − $10.00 = +$30.00; s²₁ = (200,000 − 80,000) / 49 = 2,448.98, a = 48.980;
+    #   s²₂ = (40,000 − 4,000) / 39 = 923.08, b = 23.077; √(a + b) = 8.488611; df = 5,192.2 / 62.62 = 82.92;
+    #   t = 1.959964 + 0.0136 + 0.0004 = 1.988987; half = 16.8837 → +$13.12 to +$46.88.
+    # Both intervals leave out 0: significant, shown as success.
+    "significant gain": (
+        (50, 20),
+        (40, 4),
+        {
+            "Treated recovery rate": ("40.0%", ""),
+            "Hold-out recovery rate": ("10.0%", ""),
+            "Rate lift": ("+30.0 pts", "95 % CI +12.0 pts to +45.1 pts"),
+            "Revenue per lead lift": ("+$30.00", "95 % CI +$13.12 to +$46.88"),
+        },
+        [
+            "Recovery lifted the rate by 30.0 points (95 % CI 12.0 to 45.1): significant.",
+            "Recovery lifted revenue per lead by \\$30.00 (95 % CI \\$13.12 to \\$46.88): significant.",
+        ],
+        [],
+    ),
+    # Treated 2 of 40 (5.0 %), held out 3 of 30 (10.0 %): d = −5.0 points.
+    #   Wilson 2/40: (0.013821, 0.165039); Wilson 3/30: (0.034600, 0.256211).
+    #   low = −0.05 − √(0.036179² + 0.156211²) = −0.05 − 0.160346 = −0.210346 → −21.0 pts
+    #   high = −0.05 + √(0.115039² + 0.065400²) = −0.05 + 0.132329 = 0.082329 → +8.2 pts
+    # Revenue: $5.00 − $10.00 = −$5.00; s²₁ = (20,000 − 1,000) / 39 = 487.18, a = 12.179;
+    #   s²₂ = (30,000 − 3,000) / 29 = 931.03, b = 31.034; √(a + b) = 6.573733; df = 1,867.4 / 37.01 = 50.45;
+    #   t = 1.959964 + 0.0239 + 0.0015 = 2.008114; half = 13.2008 → −$18.20 to +$8.20.
+    # Both intervals hold 0: not significant, shown as info.
+    "no clear loss": (
+        (40, 2),
+        (30, 3),
+        {
+            "Treated recovery rate": ("5.0%", ""),
+            "Hold-out recovery rate": ("10.0%", ""),
+            "Rate lift": ("−5.0 pts", "95 % CI −21.0 pts to +8.2 pts"),
+            "Revenue per lead lift": ("−$5.00", "95 % CI −$18.20 to +$8.20"),
+        },
+        [],
+        [
+            "Recovery lowered the rate by 5.0 points (95 % CI −21.0 to 8.2): not significant: the control group "
+            "is too small or the difference could be chance.",
+            "Recovery lowered revenue per lead by \\$5.00 (95 % CI −\\$18.20 to \\$8.20): not significant: the "
+            "control group is too small or the difference could be chance.",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIFT_CASES)
+def test_lift_against_the_hold_out_worked_by_hand(world: factories.World, engine: Engine, case: str) -> None:
+    treated, control, cards, successes, infos = LIFT_CASES[case]
+    tenant = world.tenants["empty"]
+    factories.holdout_groups(engine, tenant, world.now, treated=treated, control=control, value=100)
+    # The SQL of the test sees the groups as built: the lead converted before its enrolment is a
+    # lead, not a recovery; the one enrolled 120 days ago is outside the 90 days.
+    (n1, k1), (n2, k2) = treated, control
+    assert holdout_counts(engine, tenant, world.now) == {False: (n1, k1, 100 * k1), True: (n2, k2, 100 * k2)}
+    at = pick_tenant(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "Empty Co")
+    at.session_state[session.CLOCK] = world.now
+    at = open_page(at, "pages/roi_report.py")
+    shown = {m.label: (m.value, m.delta) for m in at.metric if m.label in cards}
+    assert shown == cards
+    assert [m.value for m in at.success] == successes
+    assert [m.value for m in at.info][: len(infos)] == infos
