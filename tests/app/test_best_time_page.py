@@ -126,7 +126,7 @@ def _insert(conn: sa.Connection, model: Any, **values: Any) -> int:
 
 def _a_tuesday_two_weeks_ago() -> dt.date:
     """A Tuesday 13 to 19 days before today in Los Angeles: well inside the 90 days, in the past
-    with the Thursday after it, whatever the day and hour the test runs."""
+    with the Friday after it, whatever the day and hour the test runs."""
     today = dt.datetime.now(LOS_ANGELES).date()
     return today - dt.timedelta(days=today.weekday() - 1 + 14)
 
@@ -139,12 +139,13 @@ def test_the_best_window_of_hand_placed_replies_is_read_in_the_leads_zone(
     tenant: tuple[int, str], engine: Engine
 ) -> None:
     """Clockwork Co (New York) has one lead in Los Angeles, who replied on Tuesday at 10:05, 10:20
-    and 10:40, on Monday at 09:10 and Thursday at 15:20, and clicked on Thursday at 16:30, all
-    Los Angeles time.
+    and 10:40, on Monday at 09:10, on Thursday at 15:20 and on Friday at 14:10, 14:30 and 14:50,
+    and clicked on Thursday at 16:30, all Los Angeles time.
 
-    By hand, two-hour spans: Tuesday 09-11 holds 0 + 3 = 3, the most of any (Thursday 15-17
-    holds 2, Monday 08-10 or 09-11 holds 1), and comes before Tuesday 10-12 (also 3); its empty
-    first hour is trimmed: Tuesdays 10:00-11:00, 3 events. In New York's time it would read 13:00.
+    By hand, two-hour spans: Tuesday 09-11 holds 0 + 3 = 3, the most of any (Friday 13-15 and
+    14-16 hold 3 too, Thursday 15-17 holds 2, Monday 08-10 or 09-11 holds 1), and is the earliest
+    of those in the week; its empty first hour is trimmed: Tuesdays 10:00-11:00, 3 events. In
+    New York's time it would read 13:00.
     """
     _, email = tenant
     tuesday = _a_tuesday_two_weeks_ago()
@@ -162,6 +163,7 @@ def test_the_best_window_of_hand_placed_replies_is_read_in_the_leads_zone(
         )
         replies = [(tuesday, 10, 5), (tuesday, 10, 20), (tuesday, 10, 40), (tuesday - dt.timedelta(days=1), 9, 10)]
         replies.append((tuesday + dt.timedelta(days=2), 15, 20))
+        replies += [(tuesday + dt.timedelta(days=3), 14, minute) for minute in (10, 30, 50)]
         for n, (day, hour, minute) in enumerate(replies):
             _insert(
                 conn,
@@ -205,6 +207,7 @@ def test_the_best_window_of_hand_placed_replies_is_read_in_the_leads_zone(
         (0, 9): 1,  # Monday 09:10
         (3, 15): 1,  # Thursday 15:20
         (3, 16): 1,  # Thursday 16:30, the click
+        (4, 14): 3,  # Friday 14:10, 14:30, 14:50
     }
     assert (
         "Best time to reach this tenant's leads: Tuesdays, 10:00–11:00 in each lead's local time "
