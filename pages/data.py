@@ -39,8 +39,9 @@ def demo_sign_in() -> str | None:
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def recovery_summary(tenant_id: int) -> queries.RecoverySummary:
-    return queries.recovery_summary(runtime.engine(), tenant_id)
+def recovery_summary(tenant_id: int, now: dt.datetime | None = None) -> queries.RecoverySummary:
+    """`now`: the console's pinned clock (`session.pinned_clock()`), None for the real one."""
+    return queries.recovery_summary(runtime.engine(), tenant_id, now=now)
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
@@ -196,20 +197,22 @@ def forget_insight() -> None:
 
 
 # The Recovery dashboard's period figures, filtered worklist and live feed (db/dashboard.py).
+# Each takes `now`, the console's pinned clock (`session.pinned_clock()`): None in production,
+# so one cache entry per figure; a test that pins the clock gets the figures of that instant.
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
-def period_figures(tenant_id: int, days: int) -> dashboard.PeriodFigures:
-    return dashboard.period_figures(runtime.engine(), tenant_id, days=days)
+def period_figures(tenant_id: int, days: int, now: dt.datetime | None = None) -> dashboard.PeriodFigures:
+    return dashboard.period_figures(runtime.engine(), tenant_id, days=days, now=now)
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False, max_entries=MANY)
 def filtered_silent_leads(
-    tenant_id: int, silent_filter: dashboard.SilentFilter, limit: int, round_: int
+    tenant_id: int, silent_filter: dashboard.SilentFilter, limit: int, round_: int, now: dt.datetime | None = None
 ) -> pd.DataFrame:
     """`round_` is the dashboard's Recover round: a Recover now starts a new one, so the list
     is read afresh and shows the enrolled leads gone."""
-    return dashboard.silent_leads(runtime.engine(), tenant_id, silent_filter, limit=limit)
+    return dashboard.silent_leads(runtime.engine(), tenant_id, silent_filter, limit=limit, now=now)
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
@@ -218,5 +221,5 @@ def lead_owners(tenant_id: int) -> list[dashboard.Owner]:
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False)
-def activity_feed(tenant_id: int, limit: int) -> pd.DataFrame:
-    return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit)
+def activity_feed(tenant_id: int, limit: int, now: dt.datetime | None = None) -> pd.DataFrame:
+    return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit, now=now)

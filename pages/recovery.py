@@ -8,7 +8,9 @@ no table keeps a history of are given the flow that moved them, and each card's 
 which. The worklist is filtered and sorted by the database (a tenant can have a million leads),
 so it shows at most 25 rows of the whole set, never 25 rows filtered afterwards. The worklist
 refreshes with the page rather than on a timer: rows moving under a rep's ticks would make a
-selection name leads they did not pick.
+selection name leads they did not pick. Every read takes the console's clock
+(`session.pinned_clock()`: None for the real time, or the instant a test pinned), so a test can
+read the page at any instant, including the first seconds of a tenant's local day.
 
 "Recover now" (for the ticked rows, or for one lead picked by name) goes through
 `app.services.scan.recover_now`, which is idempotent; the page adds three guards of its own
@@ -174,7 +176,8 @@ def period_picker() -> int:
 def hero(tenant_id: int, days: int) -> None:
     """Two rows of three, so every label and change stays readable on a laptop: where leads
     stand now, then what the period brought in."""
-    shown = hero_cards(data.recovery_summary(tenant_id), data.period_figures(tenant_id, days))
+    clock = session.pinned_clock()
+    shown = hero_cards(data.recovery_summary(tenant_id, clock), data.period_figures(tenant_id, days, clock))
     metric_cards(shown[:3])
     metric_cards(shown[3:])
 
@@ -386,7 +389,7 @@ def recover_section(tenant_id: int, rungs: int) -> None:
         f"Up to {SILENT_LIMIT} silent leads, {SORT_LABELS[silent_filter.sort].lower()} first. "
         "Tick rows to recover them now."
     )
-    frame = data.filtered_silent_leads(tenant_id, silent_filter, SILENT_LIMIT, round_)
+    frame = data.filtered_silent_leads(tenant_id, silent_filter, SILENT_LIMIT, round_, session.pinned_clock())
     ticked = silent_table(frame, round_, silent_filter)
     if not frame.empty:
         recover_controls(tenant_id, frame, ticked, round_)
@@ -419,7 +422,7 @@ def funnel_stages(period: PeriodFigures) -> list[tuple[str, int]]:
 @st.fragment(run_every="30s")
 def funnel_section(tenant_id: int, days: int) -> None:
     """The period's recovery funnel, from the rollups; refreshed on its own."""
-    stages = funnel_stages(data.period_figures(tenant_id, days))
+    stages = funnel_stages(data.period_figures(tenant_id, days, session.pinned_clock()))
     if not any(count for _, count in stages):
         tables.empty_state(
             f"No recovery activity in the last {days} days",
@@ -484,7 +487,7 @@ def feed_frame(feed: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
 def activity_feed(tenant_id: int) -> None:
     """The last things that happened in this tenant, newest first, every few seconds."""
     st.subheader("Live activity", help=f"The newest {FEED_LIMIT} events of this tenant; refreshes every 5 s.")
-    feed = data.activity_feed(tenant_id, FEED_LIMIT)
+    feed = data.activity_feed(tenant_id, FEED_LIMIT, session.pinned_clock())
     if feed.empty:
         tables.empty_state(
             "Nothing has happened yet",
@@ -493,13 +496,13 @@ def activity_feed(tenant_id: int) -> None:
         )
         return
     with st.container(height=420, border=False):
-        st.table(feed_frame(feed, dt.datetime.now(dt.UTC)), hide_index=True)
+        st.table(feed_frame(feed, session.now()), hide_index=True)
 
 
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Recovery dashboard")
-    summary = data.recovery_summary(tenant.id)
+    summary = data.recovery_summary(tenant.id, session.pinned_clock())
     if summary.total_leads == 0:
         tables.empty_state(
             "No leads yet",

@@ -1,8 +1,10 @@
 """Attribution on the ROI page: first vs last touch on hand-made rows, and on the demo data the
-table (per touch) equals SQL of the test's own, with a CSV export per table of the page."""
+table (per touch) equals SQL of the test's own; so does each table's CSV export, header and
+values, read back as the file a person downloads."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from app.services import demo, operators
 from db import attribution as attr
 from db.models import Campaign, Conversion, Lead, OutboundMessage
 from tests.app import factories
-from tests.app.driver import attribution_rows, downloaded, open_page, signed_in, truncate, value
+from tests.app.driver import attribution_rows, downloaded, open_page, rows, signed_in, truncate, value
 
 
 def _insert(conn: sa.Connection, model: type, **values: object) -> int:
@@ -153,8 +155,102 @@ def seeded(engine: Engine) -> Iterator[tuple[int, str]]:
     truncate(engine)
 
 
-def _csv(at: AppTest, key: str, downloads: dict[str, bytes]) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(downloaded(at, key, downloads)))
+def _csv(at: AppTest, key: str, downloads: dict[str, bytes]) -> tuple[list[str], list[dict[str, str]]]:
+    """The downloaded file's header and rows, as text: what a spreadsheet would open."""
+    text = downloaded(at, key, downloads).decode("utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    found = list(reader)
+    return list(reader.fieldnames or []), found
+
+
+def _number(cell: str) -> float | None:
+    """A CSV cell as a number; an empty cell (a figure left blank) as None."""
+    return None if cell == "" else float(cell)
+
+
+ATTRIBUTION_FIGURES = ["conversions", "revenue", "recovered", "sent", "cost", "cost_per_recovered"]
+DAILY_HEADER = [
+    "period",
+    "email_sent",
+    "sms_sent",
+    "conversions",
+    "revenue",
+    "message_cost",
+    "ai_cost",
+    "cost",
+    "net",
+    "roi",
+]
+CHANNEL_HEADER = ["channel", "sent", "replied", "conversions", "revenue", "cost", "roi"]
+EMAIL_PRICE, SMS_PRICE = 0.001, 0.0079  # the default unit prices; the demo tenant sets none
+
+_LOCAL_TODAY_SQL = "SELECT (now() AT TIME ZONE timezone)::date FROM tenants WHERE id = :t"
+
+
+def daily_rows(engine: Engine, tenant_id: int, last: dt.date, days: int = 30) -> list[list[Any]]:
+    """The ROI table per local day of the `days` ending on `last`, at the default prices:
+    sends, conversions and revenue from the rollup, AI cost from ai_generations by the tenant's
+    local day; cost = emails × email price + SMS × SMS price + AI cost, net = revenue − cost,
+    ROI = net ÷ cost (blank when nothing was spent)."""
+    found = rows(
+        engine,
+        """WITH z AS (SELECT timezone FROM tenants WHERE id = :t),
+                d AS (SELECT (CAST(:last AS date) - n) AS day FROM generate_series(0, :days - 1) AS n),
+                m AS (SELECT day, sum(sent) FILTER (WHERE channel = 'email') AS email,
+                             sum(sent) FILTER (WHERE channel = 'sms') AS sms,
+                             sum(conversions) AS conversions, sum(revenue) AS revenue
+                      FROM metrics_daily WHERE tenant_id = :t GROUP BY day),
+                g AS (SELECT (g.created_at AT TIME ZONE z.timezone)::date AS day, sum(g.cost_usd) AS ai
+                      FROM ai_generations g, z WHERE g.tenant_id = :t GROUP BY 1)
+           SELECT d.day, coalesce(m.email, 0) AS email, coalesce(m.sms, 0) AS sms,
+                  coalesce(m.conversions, 0) AS conversions, coalesce(m.revenue, 0)::float8 AS revenue,
+                  coalesce(g.ai, 0)::float8 AS ai
+           FROM d LEFT JOIN m ON m.day = d.day LEFT JOIN g ON g.day = d.day ORDER BY d.day""",
+        t=tenant_id,
+        last=last,
+        days=days,
+    )
+    out = []
+    for r in found:
+        message_cost = int(r.email) * EMAIL_PRICE + int(r.sms) * SMS_PRICE
+        cost = message_cost + r.ai
+        net = r.revenue - cost
+        roi = net / cost if cost else None
+        figures = [int(r.email), int(r.sms), int(r.conversions), r.revenue, message_cost, r.ai, cost, net, roi]
+        out.append([r.day.isoformat(), *figures])
+    return out
+
+
+def channel_rows(engine: Engine, tenant_id: int, last: dt.date, days: int = 30) -> dict[str, list[Any]]:
+    """Per channel over the same days: sent, replied, conversions, revenue, cost = sent × the
+    channel's price, ROI = (revenue − cost) ÷ cost."""
+    found = rows(
+        engine,
+        """SELECT channel, sum(sent) AS sent, sum(replied) AS replied, sum(conversions) AS conversions,
+                  sum(revenue)::float8 AS revenue
+           FROM metrics_daily WHERE tenant_id = :t AND day BETWEEN CAST(:last AS date) - :days + 1 AND :last
+           GROUP BY channel""",
+        t=tenant_id,
+        last=last,
+        days=days,
+    )
+    out = {}
+    for r in found:
+        cost = int(r.sent) * {"email": EMAIL_PRICE, "sms": SMS_PRICE}[r.channel]
+        roi = (r.revenue - cost) / cost if cost else None
+        out[r.channel] = [int(r.sent), int(r.replied), int(r.conversions), r.revenue, cost, roi]
+    return out
+
+
+def assert_attribution_csv(
+    at: AppTest, downloads: dict[str, bytes], key: str, expected: dict[str, tuple[Any, ...]]
+) -> None:
+    header, lines = _csv(at, "roi.attribution.csv", downloads)
+    assert header == [key, *ATTRIBUTION_FIGURES]
+    got = {line[key]: [_number(line[name]) for name in ATTRIBUTION_FIGURES] for line in lines}
+    assert got.keys() == expected.keys()
+    for group, figures in expected.items():
+        assert got[group] == pytest.approx(list(figures)), (key, group)
 
 
 def _none(x: Any) -> Any:
@@ -174,6 +270,7 @@ def test_touch_switch_and_csv_exports_equal_sql(
     seeded: tuple[int, str], engine: Engine, downloads: dict[str, bytes]
 ) -> None:
     tenant_id, email = seeded
+    before = value(engine, _LOCAL_TODAY_SQL, t=tenant_id)  # the tenant's local day as the page first reads
     at = open_page(signed_in(email, operators.DEMO_PASSWORD), "pages/roi_report.py")
     for key in ("campaign", "channel", "method"):
         at.selectbox(key="roi.attribution_by").set_value(key).run()
@@ -197,7 +294,7 @@ def test_touch_switch_and_csv_exports_equal_sql(
             for group, figures in expected.items():
                 assert got[group][:4] == figures[:4], (key, touch, group)
                 assert got[group][4:] == pytest.approx(figures[4:]), (key, touch, group)
-            assert len(_csv(at, "roi.attribution.csv", downloads)) == len(shown)
+            assert_attribution_csv(at, downloads, key, expected)
     switched = []
     for key in ("campaign", "channel", "method"):
         at.selectbox(key="roi.attribution_by").set_value(key).run()
@@ -208,6 +305,24 @@ def test_touch_switch_and_csv_exports_equal_sql(
         switched.append(by_touch["first"] != by_touch["last"])
     # The lead of `touched_twice` credits an email first and an SMS last: the switch is not a no-op.
     assert switched[1:] == [True, True], "channel and method differ between first and last touch"
-    for key in ("roi.daily", "roi.channels"):
-        assert len(_csv(at, f"{key}.csv", downloads)) == len(_shown(at, key))
-    assert len(_shown(at, "roi.daily")) == 30  # the daily table spans the whole period
+    # The daily and channel files cover the tenant's last 30 local days, ending on the page's today
+    # when it read them: the tenant's local day when the test began or now (a midnight may pass).
+    after = value(engine, _LOCAL_TODAY_SQL, t=tenant_id)
+    header, lines = _csv(at, "roi.daily.csv", downloads)
+    assert header == DAILY_HEADER
+    last = dt.date.fromisoformat(lines[-1]["period"])
+    assert last in {before, after}
+    expected_days = daily_rows(engine, tenant_id, last)
+    assert len(lines) == len(expected_days) == 30
+    assert [line["period"] for line in lines] == [day[0] for day in expected_days]
+    for line, day in zip(lines, expected_days, strict=True):
+        assert [_number(line[name]) for name in DAILY_HEADER[1:]] == pytest.approx(day[1:]), day[0]
+    assert sum(day[1] + day[2] for day in expected_days) > 0, "the demo sent messages in the period"
+
+    header, lines = _csv(at, "roi.channels.csv", downloads)
+    assert header == CHANNEL_HEADER
+    got = {line["channel"]: [_number(line[name]) for name in CHANNEL_HEADER[1:]] for line in lines}
+    expected_channels = channel_rows(engine, tenant_id, last)
+    assert got.keys() == expected_channels.keys() == {"email", "sms"}
+    for channel, figures in expected_channels.items():
+        assert got[channel] == pytest.approx(figures), channel

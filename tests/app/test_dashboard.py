@@ -5,6 +5,12 @@ The world is the console tests' (tests/app/factories.py) plus, for acme, history
 before (enrollments, replies, a lead gone quiet long ago) and engagement in the rollup; a
 "Feed Co" tenant whose every row has a distinct time (so the feed's order is certain) and a
 hostile lead name; and a "Quiet Co" tenant with leads and nothing else (the empty states).
+
+The clock is pinned: the world is built around an instant, the page reads at that instant (the
+console's `shell.clock`) and the expected figures are SQL at the same `:now`. Every test runs
+twice, at the real time of the run and at 00:00:30 in New York (the tenants' zone), 30 seconds
+into a local day, where the funnel's "today so far" from raw rows meets the rollup's whole days:
+a dashboard that cut the day on another clock than its own would show it there.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -36,12 +43,19 @@ from db.models import (
     OutboundMessage,
     Tenant,
 )
-from pages import recovery
+from pages import recovery, session
 from tests.app import factories
 from tests.app.driver import pick_tenant, rows, signed_in, truncate, value
 
 HOSTILE_NAME = "[Click](http://evil.example) **now**"
 FEED_ITEMS = 26  # more than the feed shows, so the cut is tested too
+NEW_YORK = ZoneInfo("America/New_York")  # every tenant's zone (factories.build)
+# The instants the world is built around and the page is pinned to: the real time of the run
+# (to the second), and 00:00:30 on a winter Tuesday in New York (05:00:30 UTC).
+CLOCKS = {
+    "real-time": None,
+    "new-york-00:00:30": dt.datetime(2026, 1, 13, 0, 0, 30, tzinfo=NEW_YORK),
+}
 
 
 def _insert(conn: sa.Connection, model: Any, **values: Any) -> int:
@@ -101,7 +115,8 @@ def _history(conn: sa.Connection, world: factories.World) -> None:
 
 def _today(conn: sa.Connection, world: factories.World, lead: int) -> None:
     """Acme's raw rows of today, which the funnel adds to the rollup's whole days: one email sent,
-    delivered, opened twice, clicked and replied to, and a conversion credited to it."""
+    delivered, opened twice, clicked and replied to, and a conversion credited to it. All of them
+    within the last 25 seconds, so inside the tenant's local day even at 00:00:30."""
     t, now = world.tenants["acme"], world.now
     message = _insert(
         conn,
@@ -114,8 +129,8 @@ def _today(conn: sa.Connection, world: factories.World, lead: int) -> None:
         body="Hello again",
         status="delivered",
         dedupe_key="acme-today",
-        created_at=now - dt.timedelta(minutes=2),
-        sent_at=now - dt.timedelta(minutes=1),
+        created_at=now - dt.timedelta(seconds=25),
+        sent_at=now - dt.timedelta(seconds=24),
     )
     for n, kind in enumerate(("delivered", "open", "open", "click", "reply")):
         _insert(
@@ -126,7 +141,7 @@ def _today(conn: sa.Connection, world: factories.World, lead: int) -> None:
             lead_id=lead,
             channel="email",
             event_type=kind,
-            occurred_at=now - dt.timedelta(seconds=50 - n),
+            occurred_at=now - dt.timedelta(seconds=20 - n),
             natural_key=f"acme-today-{n}",
         )
     _insert(
@@ -139,7 +154,7 @@ def _today(conn: sa.Connection, world: factories.World, lead: int) -> None:
         channel="email",
         value=Decimal(700),
         method="ai",
-        converted_at=now - dt.timedelta(seconds=20),
+        converted_at=now - dt.timedelta(seconds=10),
     )
 
 
@@ -238,16 +253,36 @@ def _quiet_tenant(conn: sa.Connection, world: factories.World) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def world(engine: Engine) -> Iterator[factories.World]:
+def _on_the_clock(conn: sa.Connection, world: factories.World) -> None:
+    """The factory leaves its enrollments' `enrolled_at` to the database's clock, which is the
+    real time, after (or, for a pinned day in the past, long after) the world's instant: put
+    them an hour before it, so what counts in the period does not depend on when the test runs."""
+    conn.execute(
+        sa.text("UPDATE enrollments SET enrolled_at = :at WHERE enrolled_at > :now"),
+        {"at": world.now - dt.timedelta(hours=1), "now": world.now},
+    )
+
+
+@pytest.fixture(scope="module", params=list(CLOCKS), ids=list(CLOCKS))
+def world(engine: Engine, request: pytest.FixtureRequest) -> Iterator[factories.World]:
     truncate(engine)
-    built = factories.build(engine)
+    built = factories.build(engine, now=CLOCKS[request.param])
     with engine.begin() as conn:
+        _on_the_clock(conn, built)
         _history(conn, built)
         _feed_tenant(conn, built)
         _quiet_tenant(conn, built)
     yield built
     truncate(engine)
+
+
+def open_dashboard(world: factories.World, email: str, password: str, tenant: str | None = None) -> AppTest:
+    """Signed in, with the console's clock pinned to the world's instant, on the dashboard (of `tenant`)."""
+    at = signed_in(email, password)
+    at.session_state[session.CLOCK] = world.now
+    at = pick_tenant(at, tenant) if tenant else at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def cards(at: AppTest) -> dict[str, tuple[str, str]]:
@@ -257,34 +292,37 @@ def cards(at: AppTest) -> dict[str, tuple[str, str]]:
 # --- the figures, in SQL of their own ---------------------------------------------------------
 
 
-def expected_cards(engine: Engine, t: int, days: int) -> dict[str, tuple[str, str]]:
+def expected_cards(engine: Engine, t: int, days: int, now: dt.datetime) -> dict[str, tuple[str, str]]:
     d = days
     quiet = value(
         engine,
         """SELECT count(*) FROM leads WHERE tenant_id = :t AND recovery_state IN ('active', 'silent')
-             AND last_activity_at < now() - interval '24 hours'
-             AND last_activity_at >= now() - interval '24 hours' - :d * interval '1 day'""",
+             AND last_activity_at < :now - interval '24 hours'
+             AND last_activity_at >= :now - interval '24 hours' - :d * interval '1 day'""",
         t=t,
+        now=now,
         d=d,
     )
     entered, left, entered_before = rows(
         engine,
-        """SELECT sum((enrolled_at > now() - :d * interval '1 day')::int),
-                  sum((completed_at > now() - :d * interval '1 day')::int),
-                  sum((enrolled_at BETWEEN now() - 2 * :d * interval '1 day' AND now() - :d * interval '1 day')::int)
+        """SELECT sum((enrolled_at > :now - :d * interval '1 day')::int),
+                  sum((completed_at > :now - :d * interval '1 day')::int),
+                  sum((enrolled_at BETWEEN :now - 2 * :d * interval '1 day' AND :now - :d * interval '1 day')::int)
            FROM enrollments WHERE tenant_id = :t AND is_control = false""",
         t=t,
+        now=now,
         d=d,
     )[0]
 
     def distinct_leads(table: str, column: str, extra: str = "") -> tuple[int, int]:
         found = rows(
             engine,
-            f"""SELECT count(DISTINCT lead_id) FILTER (WHERE {column} > now() - :d * interval '1 day'),
-                       count(DISTINCT lead_id) FILTER (WHERE {column} <= now() - :d * interval '1 day')
+            f"""SELECT count(DISTINCT lead_id) FILTER (WHERE {column} > :now - :d * interval '1 day'),
+                       count(DISTINCT lead_id) FILTER (WHERE {column} <= :now - :d * interval '1 day')
                 FROM {table} WHERE tenant_id = :t {extra}
-                  AND {column} > now() - 2 * :d * interval '1 day' AND {column} <= now()""",
+                  AND {column} > :now - 2 * :d * interval '1 day' AND {column} <= :now""",
             t=t,
+            now=now,
             d=d,
         )[0]
         return int(found[0]), int(found[1])
@@ -293,19 +331,21 @@ def expected_cards(engine: Engine, t: int, days: int) -> dict[str, tuple[str, st
     recovered, recovered_before = distinct_leads("conversions", "converted_at", "AND method <> 'organic'")
     revenue, revenue_before = rows(
         engine,
-        """SELECT coalesce(sum(value) FILTER (WHERE converted_at > now() - :d * interval '1 day'), 0),
-                  coalesce(sum(value) FILTER (WHERE converted_at <= now() - :d * interval '1 day'), 0)
+        """SELECT coalesce(sum(value) FILTER (WHERE converted_at > :now - :d * interval '1 day'), 0),
+                  coalesce(sum(value) FILTER (WHERE converted_at <= :now - :d * interval '1 day'), 0)
            FROM conversions WHERE tenant_id = :t AND method <> 'organic'
-             AND converted_at > now() - 2 * :d * interval '1 day' AND converted_at <= now()""",
+             AND converted_at > :now - 2 * :d * interval '1 day' AND converted_at <= :now""",
         t=t,
+        now=now,
         d=d,
     )[0]
     by_state = dict(rows(engine, "SELECT recovery_state, count(*) FROM leads WHERE tenant_id = :t GROUP BY 1", t=t))
     silent_now = value(
         engine,
         """SELECT count(*) FROM leads WHERE tenant_id = :t AND recovery_state IN ('active', 'silent')
-             AND last_activity_at < now() - interval '24 hours'""",
+             AND last_activity_at < :now - interval '24 hours'""",
         t=t,
+        now=now,
     )
     worked = sum(by_state.get(s, 0) for s in ("in_recovery", "replied", "recovered", "lost"))
     moved = int(entered or 0) - int(left or 0)
@@ -338,15 +378,16 @@ def expected_cards(engine: Engine, t: int, days: int) -> dict[str, tuple[str, st
     }
 
 
-def expected_funnel(engine: Engine, t: int, days: int) -> list[int]:
+def expected_funnel(engine: Engine, t: int, days: int, now: dt.datetime) -> list[int]:
     entered = value(
         engine,
         """SELECT count(*) FROM enrollments WHERE tenant_id = :t AND NOT is_control
-             AND enrolled_at > now() - :d * interval '1 day' AND enrolled_at <= now()""",
+             AND enrolled_at > :now - :d * interval '1 day' AND enrolled_at <= :now""",
         t=t,
+        now=now,
         d=days,
     )
-    local = """WITH z AS (SELECT timezone AS tz, (now() AT TIME ZONE timezone)::date AS today
+    local = """WITH z AS (SELECT timezone AS tz, (:now AT TIME ZONE timezone)::date AS today
                           FROM tenants WHERE id = :t),
                     m AS (SELECT today, today::timestamp AT TIME ZONE tz AS midnight FROM z)"""
     rolled = rows(
@@ -358,6 +399,7 @@ def expected_funnel(engine: Engine, t: int, days: int) -> list[int]:
                   coalesce(sum(replied), 0), coalesce(sum(conversions), 0)
            FROM metrics_daily, m WHERE tenant_id = :t AND day > m.today - :d AND day < m.today""",
         t=t,
+        now=now,
         d=days,
     )[0]
     today = rows(
@@ -369,18 +411,19 @@ def expected_funnel(engine: Engine, t: int, days: int) -> list[int]:
                       count(*) FILTER (WHERE e.event_type = 'click') AS clicks,
                       count(*) FILTER (WHERE e.event_type = 'reply') AS replies
                FROM message_events e JOIN outbound_messages o ON o.id = e.message_id, m
-               WHERE e.tenant_id = :t AND e.occurred_at >= m.midnight AND e.occurred_at <= now()
+               WHERE e.tenant_id = :t AND e.occurred_at >= m.midnight AND e.occurred_at <= :now
                GROUP BY o.campaign_id, e.channel
            )
            SELECT (SELECT count(*) FROM outbound_messages, m
-                   WHERE tenant_id = :t AND sent_at >= m.midnight AND sent_at <= now()),
+                   WHERE tenant_id = :t AND sent_at >= m.midnight AND sent_at <= :now),
                   (SELECT coalesce(sum(delivered), 0) FROM g),
                   (SELECT coalesce(sum(CASE WHEN clicks > opens THEN clicks ELSE opens END), 0) FROM g),
                   (SELECT coalesce(sum(replies), 0) FROM g),
                   (SELECT count(*) FROM conversions, m
                    WHERE tenant_id = :t AND channel IS NOT NULL
-                     AND converted_at >= m.midnight AND converted_at <= now())""",
+                     AND converted_at >= m.midnight AND converted_at <= :now)""",
         t=t,
+        now=now,
     )[0]
     assert tuple(today) == (1, 1, 2, 1, 1), "today's raw rows of the fixture"
     sent, delivered, engaged, replies, conversions = (int(a) + int(b) for a, b in zip(rolled, today, strict=True))
@@ -393,7 +436,7 @@ def funnel_shown(at: AppTest) -> dict[str, int]:
     return dict(zip(trace["y"], trace["x"], strict=True))
 
 
-def expected_feed(engine: Engine, t: int, limit: int = 20) -> list[tuple[dt.datetime, str]]:
+def expected_feed(engine: Engine, t: int, now: dt.datetime, limit: int = 20) -> list[tuple[dt.datetime, str]]:
     """Every row of every source, newest first, cut at `limit`: when, and the lead's name ('' for agent runs)."""
     found = rows(
         engine,
@@ -405,20 +448,23 @@ def expected_feed(engine: Engine, t: int, limit: int = 20) -> list[tuple[dt.date
                UNION ALL SELECT enrolled_at, lead_id FROM enrollments WHERE tenant_id = :t
                UNION ALL SELECT started_at, NULL FROM agent_runs WHERE tenant_id = :t
            ) x LEFT JOIN leads l ON l.id = x.lead_id
+           WHERE x.at <= :now
            ORDER BY x.at DESC LIMIT :n""",
         t=t,
+        now=now,
         n=limit,
     )
     return [(r.at, r.lead) for r in found]
 
 
-def expected_silent_ids(engine: Engine, t: int, where: str, order: str, **params: Any) -> list[int]:
+def expected_silent_ids(engine: Engine, t: int, now: dt.datetime, where: str, order: str, **params: Any) -> list[int]:
     found = rows(
         engine,
         f"""SELECT id FROM leads WHERE tenant_id = :t AND recovery_state IN ('active', 'silent')
-              AND last_activity_at < now() - interval '24 hours' AND {where}
+              AND last_activity_at < :now - interval '24 hours' AND {where}
             ORDER BY {order} LIMIT 25""",
         t=t,
+        now=now,
         **params,
     )
     return [r.id for r in found]
@@ -429,11 +475,11 @@ def expected_silent_ids(engine: Engine, t: int, where: str, order: str, **params
 
 def test_each_card_shows_its_change_over_the_period(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    expected = expected_cards(engine, t, 30)
+    expected = expected_cards(engine, t, 30, world.now)
     assert expected["Silent now"][1] != "+" + expected["Silent now"][0] + " new in 30 d", "one lead quiet 50 d"
     assert expected["In recovery"][1].startswith("+"), "more enrollments started than closed"
     assert expected["Replied"][1] != "±0 vs prior"
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     assert cards(at) == expected
     tooltips = {m.label: m.help for m in at.metric}
     assert all("Change" in text for text in tooltips.values()), "every tooltip says what its change compares"
@@ -441,20 +487,20 @@ def test_each_card_shows_its_change_over_the_period(world: factories.World, engi
 
 def test_a_shorter_period_relabels_and_recounts(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     at.button_group(key=recovery.PERIOD_KEY).set_value(7).run()
     assert not at.exception, [e.value for e in at.exception]
-    expected = expected_cards(engine, t, 7)
+    expected = expected_cards(engine, t, 7, world.now)
     assert "Recovered 7d" in expected
     assert cards(at) == expected
-    assert list(funnel_shown(at).values()) == expected_funnel(engine, t, 7)
+    assert list(funnel_shown(at).values()) == expected_funnel(engine, t, 7, world.now)
 
 
 def test_funnel_counts_equal_sql(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    counts = expected_funnel(engine, t, 30)
+    counts = expected_funnel(engine, t, 30, world.now)
     assert all(counts), counts
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     assert funnel_shown(at) == dict(
         zip(
             ["Entered recovery (leads)", "Sent (messages)", "Delivered", "Engaged", "Replied", "Recovered"],
@@ -466,21 +512,19 @@ def test_funnel_counts_equal_sql(world: factories.World, engine: Engine) -> None
 
 
 def test_feed_shows_the_newest_twenty_newest_first_as_plain_text(world: factories.World, engine: Engine) -> None:
-    signed = signed_in("boss@acme.example", factories.ADMIN_PASSWORD)
-    before = dt.datetime.now(dt.UTC)
-    at = pick_tenant(signed, "Feed Co")
-    after = dt.datetime.now(dt.UTC)
+    at = open_dashboard(world, "boss@acme.example", factories.ADMIN_PASSWORD, "Feed Co")
     [feed] = at.table
     shown = feed.value
-    expected = expected_feed(engine, world.tenants["feed"])
+    expected = expected_feed(engine, world.tenants["feed"], world.now)
     leads = [lead for _, lead in expected]
     assert len(shown) == 20
     assert shown["Lead"].tolist() == [fmt.plain(name) for name in leads]
     assert HOSTILE_NAME in leads
     assert "](" not in "".join(shown["Lead"]), "a name never becomes a Markdown link"
-    for when, (moment, _) in zip(shown["When"], expected, strict=True):
-        assert when in {fmt.ago(moment, before), fmt.ago(moment, after)}
-    assert shown["When"].iloc[-1].endswith("min ago")
+    # Item k of Feed Co happened 3k + 1 min 20 s before the pinned clock (k = 0 … 25; the
+    # enrollment, 90 min before, is older than the newest twenty): k = 0 reads "1 min ago",
+    # k = 19 "58 min ago".
+    assert shown["When"].tolist() == [f"{3 * k + 1} min ago" for k in range(20)]
     whats = set(shown["What"])
     assert {"Email written \\(sent\\)", "Email reply \\(interested\\)", "Agent run\\: sender succeeded"} <= whats
     assert "Recovered\\, \\$1\\,500" in whats
@@ -489,7 +533,7 @@ def test_feed_shows_the_newest_twenty_newest_first_as_plain_text(world: factorie
 def test_filters_narrow_the_worklist_in_sql(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
     owner = world.operators["demo@acme.example"]
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     at.selectbox(key="dashboard.filter.sort").set_value("value")
     at.multiselect(key="dashboard.filter.rungs").set_value([0, 1, 2])
     at.multiselect(key="dashboard.filter.owners").set_value([owner])
@@ -499,6 +543,7 @@ def test_filters_narrow_the_worklist_in_sql(world: factories.World, engine: Engi
     expected = expected_silent_ids(
         engine,
         t,
+        world.now,
         "silence_level IN (0, 1, 2) AND owner_id = :o AND intent_score BETWEEN 10 AND 90 AND deal_value >= 600",
         "deal_value DESC, intent_score DESC, id",
         o=owner,
@@ -509,11 +554,13 @@ def test_filters_narrow_the_worklist_in_sql(world: factories.World, engine: Engi
 
 def test_unowned_and_a_value_ceiling(world: factories.World, engine: Engine) -> None:
     t = world.tenants["acme"]
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     at.selectbox(key="dashboard.filter.sort").set_value("longest_silent")
     at.multiselect(key="dashboard.filter.owners").set_value([NO_OWNER])
     at.number_input(key="dashboard.filter.max").set_value(2500.0).run()
-    expected = expected_silent_ids(engine, t, "owner_id IS NULL AND deal_value <= 2500", "last_activity_at, id")
+    expected = expected_silent_ids(
+        engine, t, world.now, "owner_id IS NULL AND deal_value <= 2500", "last_activity_at, id"
+    )
     assert expected
     assert at.dataframe[0].value["id"].tolist() == expected
 
@@ -525,20 +572,21 @@ def test_unowned_and_a_value_ceiling(world: factories.World, engine: Engine) -> 
 def test_silence_sorts_cut_at_the_limit_in_order(world: factories.World, engine: Engine, sort: str, order: str) -> None:
     """The silence sorts merge one ordered range per state: ties and the cut must still match one sort."""
     t = world.tenants["acme"]
-    expected = expected_silent_ids(engine, t, "true", order)[:5]
+    expected = expected_silent_ids(engine, t, world.now, "true", order)[:5]
     assert len(expected) == 5
-    assert dashboard.silent_leads(engine, t, SilentFilter(sort=sort), limit=5)["id"].tolist() == expected
+    shown = dashboard.silent_leads(engine, t, SilentFilter(sort=sort), limit=5, now=world.now)
+    assert shown["id"].tolist() == expected
 
 
 def test_filters_matching_nothing_say_to_widen_them(world: factories.World) -> None:
-    at = signed_in("demo@acme.example", "demo")
+    at = open_dashboard(world, "demo@acme.example", "demo")
     at.number_input(key="dashboard.filter.min").set_value(10_000_000.0).run()
     assert not at.dataframe
     assert any("No silent lead matches these filters" in i.value for i in at.info)
 
 
 def test_a_tenant_without_activity_explains_each_part(world: factories.World) -> None:
-    at = pick_tenant(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "Quiet Co")
+    at = open_dashboard(world, "boss@acme.example", factories.ADMIN_PASSWORD, "Quiet Co")
     infos = " ".join(i.value for i in at.info)
     assert "No silent leads right now" in infos
     assert "No recovery activity in the last 30 days" in infos

@@ -1,16 +1,19 @@
 """Leads & scores: the call list ("Who to call first") and the lead drawer it opens.
 
-The queue is checked against every queued lead of a small tenant ranked in Python by the
-domain's formula (at this size the query's candidate set holds every lead, so it must be
-exact); the drawer's timeline against each source table read on its own; the insight through
-the offline writer and through Claude (the real SDK against the local fake), stored once and
-served free on reopening.
+The queue is checked against every queued lead of a small tenant ranked by the formula written
+out in SQL here (at this size the query's candidate set holds every lead, so it must be exact);
+two leads whose facts the test sets top it, and their priority and "why" are worked out by
+hand. The drawer's timeline is checked against each source table read on its own; the insight,
+offline and through Claude (the real SDK against the local fake), against texts written by hand
+for the facts the test gives the lead, stored once and served free on reopening. Nothing of
+`app/domain/priority.py` or `app/ai/insight.py` computes an expected value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -21,9 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.ai import insight as ai
-from app.domain import priority
-from app.services import insight as insight_service
 from app.services import scoring
 from app.settings import get_settings
 from db.models import Activity, Conversion, InboundMessage, MessageEvent, OutboundMessage
@@ -34,6 +34,35 @@ from tests.fakes.anthropic_server import FakeAnthropic, ok, server_error
 
 MODEL = "claude-sonnet-5-5"
 QUEUE_TABLE = 2  # after the leads table and the "Why this score?" breakdown
+QUEUE_SIZE = 10  # the call list shows ten leads
+PROMPT_HASH = r"insight:[0-9a-f]{64}"
+
+# The star: silent, intent 85, a $20,000 deal, quiet for 5 days 6 hours (5.25 days).
+#   priority = 0.85 × 20,000 × 0.5 ^ (5.25 ÷ 14) = 17,000 × 0.77111 = 13,108.79
+#   why: intent ≥ 70 is high; under 14 days quiet reads in whole days.
+STAR_PRIORITY = 13_108.79
+STAR_WHY = "high intent (85), $20,000 deal, quiet 5 d"
+# The runner-up: in recovery, intent 25, a $200,000 deal, quiet for 30 days 6 hours (30.25 days).
+#   priority = 0.25 × 200,000 × 0.5 ^ (30.25 ÷ 14) = 50,000 × 0.22365 = 11,182.28
+#   why: the state first, intent under 30 is low, past 14 days it is cold and the weight shows.
+RUNNER_UP_PRIORITY = 11_182.28
+RUNNER_UP_WHY = "a recovery is messaging them, low intent (25), $200,000 deal, cold: quiet 30 d (weight 0.22)"
+# Every other lead of the factory is worth at most 8,000 × 1.00 × 0.5 ^ (2 h ÷ 24 ÷ 14) = 7,967.06.
+
+# The offline insight of the star with its history (`add_history`): quiet 5 days, a reply 5 days
+# ago with intent not_now that names a price ("expensive") and a timing ("next year") objection,
+# one email sent and opened, no click, its own last step a form 9 days ago; price comes first.
+STAR_OFFLINE = [
+    "Quiet for 5 days. Their last reply (5 days ago) said not now. Their replies raised price, timing. "
+    "Their last own step was a form 9 days ago.",
+    "Lead with value, not a discount: offer a smaller first step on what they asked about and ask which "
+    "budget range would work for them.",
+]
+# The star without any history: nothing sent, no reply, no step of its own.
+STAR_ALONE_OFFLINE = [
+    "Quiet for 5 days. They have never reached out themselves.",
+    "Introduce yourself briefly and ask whether what they asked about is still on their list.",
+]
 
 
 @pytest.fixture
@@ -68,19 +97,53 @@ def leads_page() -> AppTest:
     return open_page(signed_in("demo@acme.example", factories.DEMO_PASSWORD), "pages/lead_scores.py")
 
 
-def expected_queue(engine: Engine, tenant_id: int, limit: int = lead_scores.QUEUE_SIZE) -> list[priority.Candidate]:
-    """Every lead of the tenant, ranked in Python by the domain's rule."""
+def set_facts(engine: Engine, lead_id: int, *, state: str, score: int, deal: int, quiet: dt.timedelta) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                """UPDATE leads SET recovery_state = :state, intent_score = :score, deal_value = :deal,
+                          last_activity_at = now() - :quiet, phone = NULL, attributes = '{}'
+                   WHERE id = :l"""
+            ),
+            {"l": lead_id, "state": state, "score": score, "deal": deal, "quiet": quiet},
+        )
+
+
+def star_lead(engine: Engine, world: factories.World) -> int:
+    """Acme's first silent lead, given the star's facts (see STAR_*): it tops the call list."""
+    lead_id = int(
+        value(engine, "SELECT min(id) FROM leads WHERE tenant_id = :t AND recovery_state = 'silent'", t=acme(world))
+    )
+    set_facts(engine, lead_id, state="silent", score=85, deal=20_000, quiet=dt.timedelta(days=5, hours=6))
+    return lead_id
+
+
+def runner_up(engine: Engine, world: factories.World) -> int:
+    """Acme's first active lead, given the runner-up's facts (see RUNNER_UP_*): second on the list."""
+    lead_id = int(
+        value(engine, "SELECT min(id) FROM leads WHERE tenant_id = :t AND recovery_state = 'active'", t=acme(world))
+    )
+    set_facts(engine, lead_id, state="in_recovery", score=25, deal=200_000, quiet=dt.timedelta(days=30, hours=6))
+    return lead_id
+
+
+def acme(world: factories.World) -> int:
+    return world.tenants["acme"]
+
+
+def expected_queue(engine: Engine, tenant_id: int, limit: int = QUEUE_SIZE) -> list[tuple[int, float]]:
+    """(id, priority) of the best `limit` leads a rep may still work, by the formula of the page's
+    help text: intent ÷ 100 × deal value × 0.5 ^ (days silent ÷ 14); ties to the higher score, then the lower id."""
     found = rows(
         engine,
-        """SELECT id, intent_score, deal_value, recovery_state,
-                  extract(epoch FROM now() - last_activity_at) / 86400 AS days
-           FROM leads WHERE tenant_id = :t""",
+        """SELECT id, intent_score / 100.0 * deal_value::float8
+                      * power(0.5, greatest(extract(epoch FROM now() - last_activity_at) / 86400, 0) / 14) AS priority
+           FROM leads WHERE tenant_id = :t AND recovery_state IN ('active', 'silent', 'in_recovery', 'replied')
+           ORDER BY 2 DESC, intent_score DESC, id LIMIT :n""",
         t=tenant_id,
+        n=limit,
     )
-    candidates = [
-        priority.Candidate(r.id, r.intent_score, float(r.deal_value), float(r.days), r.recovery_state) for r in found
-    ]
-    return priority.rank(candidates, limit)
+    return [(int(r.id), float(r.priority)) for r in found]
 
 
 def open_from_queue(at: AppTest, position: int) -> AppTest:
@@ -92,21 +155,18 @@ def open_from_queue(at: AppTest, position: int) -> AppTest:
 
 
 def test_the_call_list_ranks_every_queued_lead_by_priority(world: factories.World, engine: Engine) -> None:
+    star, second = star_lead(engine, world), runner_up(engine, world)
     at = leads_page()
     queue = at.dataframe[QUEUE_TABLE].value
-    expected = expected_queue(engine, world.tenants["acme"])
-    assert len(expected) == lead_scores.QUEUE_SIZE
-    assert queue["id"].tolist() == [c.lead_id for c in expected]
-    assert queue["priority"].tolist() == pytest.approx([priority.priority(c) for c in expected], rel=1e-3)
-    assert queue["why"].tolist()[0] == priority.why(
-        priority.Candidate(
-            int(queue["id"].iloc[0]),
-            int(queue["score"].iloc[0]),
-            float(queue["value"].iloc[0]),
-            float(queue["days_silent"].iloc[0]),
-            str(queue["state"].iloc[0]).replace(" ", "_"),
-        )
-    )
+    expected = expected_queue(engine, acme(world))
+    assert len(expected) == QUEUE_SIZE
+    assert queue["id"].tolist() == [lead for lead, _ in expected]
+    assert queue["priority"].tolist() == pytest.approx([p for _, p in expected], rel=1e-3)
+    top = queue.head(2)
+    assert top["id"].tolist() == [star, second]
+    assert top["priority"].tolist() == pytest.approx([STAR_PRIORITY, RUNNER_UP_PRIORITY], rel=1e-4)
+    assert top["why"].tolist() == [STAR_WHY, RUNNER_UP_WHY]
+    assert top["state"].tolist() == ["silent", "in recovery"]
     held_out = {
         r.id for r in rows(engine, "SELECT id FROM leads WHERE recovery_state IN ('control', 'lost', 'recovered')")
     }
@@ -172,7 +232,7 @@ def add_history(engine: Engine, world: factories.World, lead_id: int) -> None:
             body="Too expensive for us right now, maybe next year.",
             intent="not_now",
             sentiment="neutral",
-            received_at=now - dt.timedelta(days=5),
+            received_at=now - dt.timedelta(days=5, hours=6),
         )
         insert(
             Conversion,
@@ -214,8 +274,10 @@ def expected_timeline(engine: Engine, lead_id: int) -> list[tuple[str, str]]:
 
 
 def test_picking_a_queued_lead_opens_its_drawer(world: factories.World, engine: Engine) -> None:
+    star = star_lead(engine, world)
     at = leads_page()
     lead_id = int(at.dataframe[QUEUE_TABLE].value["id"].iloc[0])
+    assert lead_id == star
     add_history(engine, world, lead_id)
     at = open_from_queue(at, 0)
     assert at.session_state[lead_scores.DRAWER] == lead_id
@@ -287,25 +349,25 @@ def texts(at: AppTest) -> list[str]:
 def test_offline_insight_is_written_on_request_labelled_and_served_free_later(
     world: factories.World, engine: Engine, no_key: None
 ) -> None:
-    tenant = world.tenants["acme"]
-    lead_id = expected_queue(engine, tenant)[0].lead_id
+    lead_id = star_lead(engine, world)
     add_history(engine, world, lead_id)
     at = drawer_on(leads_page(), lead_id)
     assert insight_rows(engine, lead_id) == [], "opening the drawer writes nothing"
     at.button(key="leads.drawer.write_insight").click().run()
     assert not at.exception, [e.value for e in at.exception]
 
-    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
-    assert facts is not None
-    assert facts.objections == ("price", "timing")
-    expected = ai.offline_insight(facts)
-    assert [expected.why_silent, expected.next_step] == texts(at)
+    assert texts(at) == STAR_OFFLINE
     assert any(c.value.startswith("Written offline by rules") and "no Claude key" in c.value for c in at.caption)
-    stored = insight_rows(engine, lead_id)
-    assert [(r.model, r.prompt_hash, r.cost_usd) for r in stored] == [("offline", facts.digest("offline"), 0)]
+    [stored] = insight_rows(engine, lead_id)
+    assert (stored.model, stored.cost_usd, json.loads(stored.output)) == (
+        "offline",
+        0,
+        {"why_silent": STAR_OFFLINE[0], "next_step": STAR_OFFLINE[1]},
+    )
+    assert re.fullmatch(PROMPT_HASH, stored.prompt_hash)
 
     again = drawer_on(leads_page(), lead_id)  # a new session: the answer comes from ai_generations
-    assert [expected.why_silent, expected.next_step] == texts(again)
+    assert texts(again) == STAR_OFFLINE
     assert any("served free" in c.value for c in again.caption)
     assert "leads.drawer.write_insight" not in [b.key for b in again.button]
     assert len(insight_rows(engine, lead_id)) == 1
@@ -314,8 +376,7 @@ def test_offline_insight_is_written_on_request_labelled_and_served_free_later(
 def test_claude_insight_through_the_sdk_is_stored_with_its_cost_and_not_asked_twice(
     world: factories.World, engine: Engine, claude: FakeAnthropic
 ) -> None:
-    tenant = world.tenants["acme"]
-    lead_id = expected_queue(engine, tenant)[0].lead_id
+    lead_id = star_lead(engine, world)
     add_history(engine, world, lead_id)
     answer = {"why_silent": "The price put them off.", "next_step": "Offer a smaller first phase."}
     claude.script(ok(json.dumps(answer)))
@@ -330,10 +391,10 @@ def test_claude_insight_through_the_sdk_is_stored_with_its_cost_and_not_asked_tw
     first_name = value(engine, "SELECT first_name FROM leads WHERE id = :l", l=lead_id)
     assert f"first_name: {first_name}" in call.user_text
     assert "objections: price, timing" in call.user_text
-    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
-    assert facts is not None
+    assert "days_silent: 5\n" in call.user_text
     [stored] = insight_rows(engine, lead_id)
-    assert (stored.model, stored.prompt_hash) == (MODEL, facts.digest(MODEL))
+    assert stored.model == MODEL
+    assert re.fullmatch(PROMPT_HASH, stored.prompt_hash)
     assert stored.tokens_in > 0
     assert stored.tokens_out > 0
     assert stored.cost_usd > 0
@@ -346,16 +407,12 @@ def test_claude_insight_through_the_sdk_is_stored_with_its_cost_and_not_asked_tw
 def test_claude_failing_falls_back_offline_and_says_why(
     world: factories.World, engine: Engine, claude: FakeAnthropic
 ) -> None:
-    tenant = world.tenants["acme"]
-    lead_id = expected_queue(engine, tenant)[0].lead_id
+    lead_id = star_lead(engine, world)
     claude.script(server_error(500))
     at = drawer_on(leads_page(), lead_id)
     at.button(key="leads.drawer.write_insight").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    facts = insight_service.insight_facts(tenant_id=tenant, lead_id=lead_id)
-    assert facts is not None
-    expected = ai.offline_insight(facts)
-    assert texts(at) == [expected.why_silent, expected.next_step]
+    assert texts(at) == STAR_ALONE_OFFLINE
     assert any(
         c.value == "Written offline by rules from the lead's facts: Claude did not answer (500)" for c in at.caption
     )
@@ -381,14 +438,14 @@ def test_a_viewer_reads_the_drawer_but_cannot_pay_for_an_insight(
 ) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE operators SET role = 'viewer' WHERE email = 'demo@acme.example'"))
-    lead_id = expected_queue(engine, world.tenants["acme"])[0].lead_id
+    lead_id = star_lead(engine, world)
     at = drawer_on(leads_page(), lead_id)
     assert at.button(key="leads.drawer.write_insight").disabled
     assert insight_rows(engine, lead_id) == []
 
 
 def test_a_lead_name_is_shown_as_written_never_as_markdown(world: factories.World, engine: Engine) -> None:
-    lead_id = expected_queue(engine, world.tenants["acme"])[0].lead_id
+    lead_id = star_lead(engine, world)
     with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE leads SET first_name = '[Win](http://evil.example)', last_name = '**now**' WHERE id = :l"),

@@ -1,5 +1,12 @@
 """The silence scan and "Recover now" on real PostgreSQL: every eligibility rule, the cap, the
-holdout, idempotency, the reset on new activity, tenant isolation, and one statement per scan."""
+holdout, idempotency, the reset on new activity, tenant isolation, and one statement per scan.
+
+Only what the product does today, through its own doors. The climb from rung 1 to 2 to 3 needs
+something that ends a rung's enrollment when its send got no reply; no code of the product does
+that yet (the plan interpreter is issue "Campaigns" work), so a treated lead stays on the rung it
+was enrolled at, and these tests never set an enrollment status the product does not set itself.
+The climb's tests belong with that issue.
+"""
 
 from __future__ import annotations
 
@@ -78,16 +85,6 @@ def enrolled_rungs(engine: Engine, tenant_id: int) -> dict[int, int]:
     return {e.lead_id: e.rung for e in rows(engine, Enrollment, Enrollment.tenant_id == tenant_id)}
 
 
-def complete_enrollments(engine: Engine, tenant_id: int) -> None:
-    """What the advance step does when a rung ends without a reply."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(Enrollment)
-            .where(Enrollment.tenant_id == tenant_id, Enrollment.status == "active")
-            .values(status="completed", completed_at=NOW)
-        )
-
-
 @pytest.fixture
 def tenant(clean_db: Engine) -> int:
     return make_tenant(clean_db)
@@ -118,27 +115,25 @@ def test_a_lead_silent_for_five_days_gets_rung_1_first(clean_db: Engine, tenant:
     assert enrolled_rungs(clean_db, tenant) == {old: 1}
 
 
-def test_the_next_rung_comes_after_completion_and_its_threshold_never_twice(clean_db: Engine, tenant: int) -> None:
+def test_an_active_enrollment_keeps_the_lead_on_its_rung_however_long_its_silence(
+    clean_db: Engine, tenant: int
+) -> None:
+    """Nothing ends an enrollment yet (issue "Campaigns"), so the lead is never enrolled again:
+    not at rung 2 once 48 h silent, not at rung 3 at 72 h, and never at rung 1 a second time."""
     target = make_lead(clean_db, tenant, silent_hours=30)
-    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).enrolled == 1
+
+    # 30 h silent at NOW: +18 h is 48 h (rung 2's threshold), +42 h is 72 h (rung 3's), +60 d past the ladder.
+    for later in (timedelta(hours=18), timedelta(hours=42), timedelta(days=60)):
+        again = scan.scan_tenant(tenant_id=tenant, now=NOW + later)
+        assert (again.eligible, again.enrolled, again.control) == (0, 0, 0), later
+
     assert enrolled_rungs(clean_db, tenant) == {target: 1}
-
-    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=20)).enrolled == 0  # still active
-    complete_enrollments(clean_db, tenant)
-    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=17)).enrolled == 0  # 47 h silent
-    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=18)).enrolled == 1  # 48 h
-    assert enrolled_rungs(clean_db, tenant) == {target: 2}
-
-    complete_enrollments(clean_db, tenant)
-    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=42)).enrolled == 1  # 72 h
-    complete_enrollments(clean_db, tenant)
-    assert scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(days=60)).eligible == 0  # ladder done
-
-    nodes = [a.node for a in rows(clean_db, ScheduledAction)]
-    assert nodes == ["rung-1", "rung-2", "rung-3"]
+    assert [e.status for e in rows(clean_db, Enrollment)] == ["active"]
+    assert [a.node for a in rows(clean_db, ScheduledAction)] == ["rung-1"]
     moves = [(t.from_node, t.to_node, t.event) for t in rows(clean_db, CampaignTransition)]
-    assert moves == [(None, "rung-1", "enrolled"), ("rung-1", "rung-2", "enrolled"), ("rung-2", "rung-3", "enrolled")]
-    assert lead(clean_db, target).silence_level == 3
+    assert moves == [(None, "rung-1", "enrolled")]
+    assert (lead(clean_db, target).silence_level, lead(clean_db, target).recovery_state) == (1, "in_recovery")
 
 
 def test_the_tenants_own_ladder_is_used(clean_db: Engine) -> None:
@@ -279,11 +274,14 @@ def test_the_holdout_is_about_ten_percent_stable_and_never_contacted(clean_db: E
     assert {r.silence_level for r in rows(clean_db, Lead)} == {1}  # control climbs too
 
     assert scan.scan_tenant(tenant_id=tenant, now=NOW).eligible == 0  # control is not picked again
-    complete_enrollments(clean_db, tenant)
+    # 48 h silent: the control leads climb to rung 2 on their own (their enrollment, which the
+    # scan itself set to `control`, holds nobody), while the treated leads' `active` ones keep them.
     second = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=18))
-    assert second.control == first.control
+    assert (second.eligible, second.control, second.enrolled) == (first.control, first.control, 0)
     enrollments = rows(clean_db, Enrollment)
-    assert {e.lead_id for e in enrollments if e.is_control and e.rung == 2} == expected
+    assert {e.lead_id for e in enrollments if e.rung == 2} == expected
+    assert {e.lead_id for e in enrollments if e.is_control} == expected
+    assert {(e.rung, e.status) for e in enrollments if not e.is_control} == {(1, "active")}
     assert not {a.lead_id for a in rows(clean_db, ScheduledAction)} & expected
 
 
@@ -335,20 +333,23 @@ def test_new_activity_resets_the_ladder(clean_db: Engine, tenant: int) -> None:
     assert lead(clean_db, target).last_activity_at == NOW  # a late, older event moves nothing
 
 
-def test_a_reset_lead_is_never_left_enrolled_without_a_send(clean_db: Engine, tenant: int) -> None:
+def test_a_reset_lead_never_gets_rung_1_again(clean_db: Engine, tenant: int) -> None:
     target = make_lead(clean_db, tenant, silent_hours=30)
     scan.scan_tenant(tenant_id=tenant, now=NOW)
     record_activity(tenant_id=tenant, lead_id=target, kind="sms_in", occurred_at=NOW)
-    complete_enrollments(clean_db, tenant)
+    assert (lead(clean_db, target).silence_level, lead(clean_db, target).recovery_state) == (0, "active")
 
-    # Silent again past rung 1: rung 1 of this campaign was already sent (same dedupe key), so
-    # the scan leaves the lead alone rather than activate an enrollment that nothing would move.
+    # Silent again past rung 1 (25 h after the reply): its rung-1 enrollment is still active, so
+    # neither the scan nor a click enrolls it at rung 1 a second time. (Once issue "Campaigns"
+    # ends enrollments, the send's dedupe key is what keeps it from rung 1: RUNG_ALREADY_SENT.)
     result = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=25))
 
-    assert result.eligible == 0
-    assert [e.status for e in rows(clean_db, Enrollment)] == ["completed"]
+    assert (result.eligible, result.enrolled) == (0, 0)
+    assert [(e.rung, e.status) for e in rows(clean_db, Enrollment)] == [(1, "active")]
+    assert [a.node for a in rows(clean_db, ScheduledAction)] == ["rung-1"]
     outcome = scan.recover_now(tenant_id=tenant, lead_ids=[target]).outcomes
-    assert outcome == {target: RecoverOutcome.RUNG_ALREADY_SENT}
+    assert outcome == {target: RecoverOutcome.ALREADY_IN_RECOVERY}
+    assert len(rows(clean_db, ScheduledAction)) == 1
 
 
 def test_record_activity_refuses_unknown_leads_and_kinds(clean_db: Engine, tenant: int) -> None:

@@ -235,6 +235,42 @@ def test_sms_at_ten_at_night_waits_for_eight_in_the_morning_local_then_goes(db: 
     assert len(twilio.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("due", "opens"),
+    [
+        # 07:00 EST on Tuesday 15 January 2030 (12:00 UTC): the window opens at 09:00 that day (14:00 UTC).
+        (datetime(2030, 1, 15, 12, 0, tzinfo=UTC), datetime(2030, 1, 15, 14, 0, tzinfo=UTC)),
+        # 17:00 EST (22:00 UTC), the window's end hour: it opens again at 09:00 on the 16th (14:00 UTC).
+        (datetime(2030, 1, 15, 22, 0, tzinfo=UTC), datetime(2030, 1, 16, 14, 0, tzinfo=UTC)),
+    ],
+    ids=["before-the-window", "at-its-end"],
+)
+def test_an_email_due_outside_the_tenants_send_window_waits_for_it_to_open(
+    db: Engine, sendgrid: FakeSendGrid, due: datetime, opens: datetime
+) -> None:
+    """The tenant sends 09:00-17:00 in the lead's zone and has no quiet hours, so only the window holds it."""
+    tenant_id = make_tenant(db, send_window_start_hour=9, send_window_end_hour=17)
+    lead_ids = make_leads(db, tenant_id, 1, timezone="America/New_York")
+    [message_id] = make_messages(db, tenant_id, lead_ids, scheduled_for=due)
+    settings = sendgrid_settings(sendgrid)
+
+    outside = send.send_due(settings=settings, now=due)
+    [held_back] = rows(db, [message_id])
+    calls_then = len(sendgrid.requests)
+    early = send.send_due(settings=settings, now=opens - timedelta(minutes=1))
+    on_time = send.send_due(settings=settings, now=opens)
+
+    assert (outside["claimed"], outside.get("deferred", 0), outside.get("sent", 0)) == (1, 1, 0)
+    assert (held_back["status"], held_back["scheduled_for"], held_back["attempts"]) == ("pending", opens, 0)
+    assert (held_back["sent_at"], held_back["provider_message_id"]) == (None, None)
+    assert calls_then == 0, "nothing reached the provider outside the window"
+    assert early.get("claimed", 0) == 0
+    assert on_time["sent"] == 1
+    [sent] = rows(db, [message_id])
+    assert sent["status"] == "sent"
+    assert sendgrid.calls[str(message_id)] == 1
+
+
 def test_over_the_rate_limit_messages_are_deferred_not_dropped(db: Engine, sendgrid: FakeSendGrid) -> None:
     limits = {"tenant": {"per_second": 20, "burst": 3}}
     tenant_id = make_tenant(db, settings={"rate_limits": limits})
