@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.services import scoring
 from app.settings import get_settings
 from db.models import Activity, Conversion, InboundMessage, MessageEvent, OutboundMessage
 from pages import lead_scores
@@ -302,10 +301,15 @@ def test_picking_a_queued_lead_opens_its_drawer(world: factories.World, engine: 
     local = form_at.astimezone(ZoneInfo("America/Chicago")).replace(tzinfo=None)
     assert events[events["what"] == "form"]["local_at"].iloc[0].to_pydatetime() == local
 
-    expected = scoring.score_breakdown(tenant_id=world.tenants["acme"], lead_id=lead_id)
+    # The drawer shows this lead's breakdown (its maths is worked by hand in test_score_breakdown):
+    # the six parts in order, and the parts that name the lead's own facts name the ones in SQL.
     parts = at.dataframe[QUEUE_TABLE + 2].value
-    assert parts["why"].tolist() == [p.why for p in expected.parts]
-    assert sum(parts["points"]) == expected.total
+    assert parts["part"].tolist() == ["recency", "engagement", "sentiment", "value", "source", "stage"]
+    facts = rows(engine, "SELECT source, stage FROM leads WHERE id = :l", l=lead_id)[0]
+    why = dict(zip(parts["part"], parts["why"], strict=True))
+    assert why["sentiment"] == "latest reply was neutral"  # the one reply add_history wrote
+    assert why["source"] == f"came from {facts.source.replace('_', ' ')}"
+    assert why["stage"] == f"at stage {facts.stage.replace('_', ' ')}"
 
     at.button(key="leads.drawer.close").click().run()
     assert lead_scores.DRAWER not in at.session_state
