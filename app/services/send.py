@@ -28,104 +28,24 @@ can still record what the provider said (even over `held`), but never over a lat
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from app import runtime
 from app.channels import registry
-from app.channels.base import Outcome, OutgoingMessage, Provider, SendResult
-from app.domain import send_rules
-from app.domain.rate_limits import Bucket, Limit, buckets_for, limits_for
-from app.domain.send_rules import Recipient, Verdict
-from app.domain.sending_window import QuietHours, Window
+from app.channels.base import OutgoingMessage, Provider, SendResult
 from app.domain.unsubscribe import make_token
 from app.services.ratelimit import TokenBuckets
+from app.services.send_claim import Claimed, claim, decide, set_aside
+from app.services.send_record import record
 from app.settings import Settings, get_settings
-
-T = TypeVar("T")
 
 LEASE = timedelta(minutes=10)
 """How long a row may stay `sending` before it is presumed lost; must exceed the RQ job timeout."""
-
-_CLAIM = """
-WITH due AS (
-    SELECT id FROM outbound_messages
-    WHERE status = 'pending' AND scheduled_for <= coalesce(CAST(:as_of AS timestamptz), now()) {tenant_filter}
-    ORDER BY scheduled_for
-    LIMIT :batch
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE outbound_messages AS m
-SET status = 'sending', claimed_at = now(), attempts = m.attempts + 1, updated_at = now(),
-    provider = CASE m.channel WHEN 'email' THEN CAST(:email_provider AS text) ELSE CAST(:sms_provider AS text) END
-FROM due, leads AS l, tenants AS t
-WHERE m.id = due.id AND l.id = m.lead_id AND t.id = m.tenant_id
-RETURNING m.id, m.tenant_id, m.lead_id, m.campaign_id, m.node, m.channel, m.to_address, m.subject, m.body,
-    m.attempts,
-    CASE m.channel WHEN 'email' THEN l.consent_email ELSE l.consent_sms END AS consented,
-    EXISTS (SELECT 1 FROM suppressions AS s
-            WHERE s.tenant_id = m.tenant_id AND s.channel = m.channel
-              AND s.address IN (m.to_address, lower(m.to_address))) AS suppressed,
-    l.timezone, t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
-    t.sender_name, t.sender_email,
-    t.sender_phone, t.physical_address, t.settings AS tenant_settings,
-    coalesce(CAST(:as_of AS timestamptz), now()) AS as_of
-"""
-
-_SET_ASIDE = sa.text("""
-UPDATE outbound_messages AS m
-SET status = f.status, last_error = f.reason, attempts = m.attempts - f.refund, updated_at = now(),
-    scheduled_for = coalesce(f.until, now() + make_interval(secs => f.delay), m.scheduled_for)
-FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
-            CAST(:untils AS timestamptz[]), CAST(:delays AS float8[]), CAST(:refunds AS int[]))
-     AS f(id, status, reason, until, delay, refund)
-WHERE m.id = f.id
-""")
-
-_RECORD = sa.text("""
-UPDATE outbound_messages AS m
-SET status = r.status,
-    provider_message_id = coalesce(r.provider_id, m.provider_message_id),
-    sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE m.sent_at END,
-    cost_usd = m.cost_usd + r.cost,
-    last_error = r.error,
-    scheduled_for = CASE WHEN r.status = 'pending' THEN now() + make_interval(secs => r.delay)
-                         ELSE m.scheduled_for END,
-    updated_at = now()
-FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
-            CAST(:provider_ids AS text[]), CAST(:costs AS numeric[]), CAST(:errors AS text[]),
-            CAST(:delays AS float8[]))
-     AS r(id, attempts, status, provider_id, cost, error, delay)
-WHERE m.id = r.id AND m.attempts = r.attempts AND m.status IN ('sending', 'held')
-RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, m.status
-""")
-
-_TOUCH_LEADS = sa.text("""
-WITH sent AS (
-    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:tenant_ids AS bigint[]), CAST(:lead_ids AS bigint[]),
-                         CAST(:channels AS text[]), CAST(:subjects AS text[]))
-             AS s(id, tenant_id, lead_id, channel, subject)
-), locked AS (
-    SELECT id FROM leads WHERE id IN (SELECT lead_id FROM sent) ORDER BY id FOR UPDATE
-), touched AS (
-    UPDATE leads AS l SET last_contacted_at = now(), updated_at = now() FROM locked WHERE l.id = locked.id
-)
-INSERT INTO activities (tenant_id, lead_id, kind, channel, occurred_at, summary, details)
-SELECT tenant_id, lead_id, channel || '_out', channel, now(),
-       CASE channel WHEN 'email' THEN 'Email sent: ' || coalesce(subject, '') ELSE 'SMS sent' END,
-       jsonb_build_object('message_id', id)
-FROM sent
-""")
 
 _RECONCILE = sa.text("""
 UPDATE outbound_messages
@@ -140,53 +60,6 @@ SET status = CASE WHEN provider = ANY(CAST(:harmless AS text[])) THEN 'pending' 
 WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => :older_than)
 RETURNING status
 """)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """One claimed row and the facts about its lead and tenant that the rules need."""
-
-    id: int
-    tenant_id: int
-    lead_id: int
-    campaign_id: int | None
-    node: str | None
-    channel: str
-    to_address: str
-    subject: str | None
-    body: str
-    attempts: int
-    recipient: Recipient
-    sender_name: str
-    sender_email: str
-    sender_phone: str | None
-    physical_address: str
-    tenant_settings: Mapping[str, Any]
-    as_of: datetime
-
-    @classmethod
-    def from_row(cls, row: RowMapping) -> Claimed:
-        window = Window(row["send_window_start_hour"], row["send_window_end_hour"])
-        quiet = QuietHours(row["quiet_start_hour"], row["quiet_end_hour"])
-        recipient = Recipient(row["channel"], row["suppressed"], row["consented"], row["timezone"], window, quiet)
-        plain = {name: row[name] for name in cls.__dataclass_fields__ if name not in _DERIVED}
-        return cls(**plain, recipient=recipient, tenant_settings=row["tenant_settings"] or {})
-
-
-_DERIVED = frozenset({"recipient", "tenant_settings"})
-
-
-@dataclass(frozen=True)
-class SetAside:
-    """A claimed row that will not go to the provider in this batch."""
-
-    id: int
-    status: str
-    reason: str | None
-    counter: str
-    until: datetime | None = None
-    delay: float | None = None
-    refund: int = 0
 
 
 def send_due(
@@ -250,85 +123,6 @@ def send_batch(
     return counts
 
 
-def claim(
-    session: Session, *, tenant_id: int | None, batch: int, settings: Settings, now: datetime | None
-) -> list[Claimed]:
-    sql = _CLAIM.format(tenant_filter="AND tenant_id = :tenant_id" if tenant_id is not None else "")
-    params = {
-        "batch": batch,
-        "as_of": now,
-        "tenant_id": tenant_id,
-        "email_provider": registry.provider_name("email", settings),
-        "sms_provider": registry.provider_name("sms", settings),
-    }
-    rows = session.execute(sa.text(sql), params).mappings().all()
-    return [Claimed.from_row(row) for row in rows]
-
-
-def decide(
-    claimed: Sequence[Claimed], buckets: TokenBuckets, settings: Settings
-) -> tuple[list[Claimed], list[SetAside]]:
-    """Split claimed rows into those to send now and those set aside (and why)."""
-    aside: list[SetAside] = []
-    allowed: list[Claimed] = []
-    for row in claimed:
-        verdict = send_rules.gate(row.recipient, row.as_of)
-        if verdict.verdict is Verdict.SEND:
-            allowed.append(row)
-        else:
-            aside.append(_set_aside_for(row, verdict))
-    limits = {row.tenant_id: limits_for(row.tenant_settings) for row in allowed}
-    waits = buckets.take([_buckets(row, settings, limits[row.tenant_id]) for row in allowed])
-    ready = [row for row, wait in zip(allowed, waits, strict=True) if wait == 0]
-    aside += [
-        SetAside(row.id, "pending", "rate limited", "rate_limited", delay=wait, refund=1)
-        for row, wait in zip(allowed, waits, strict=True)
-        if wait > 0
-    ]
-    return ready, aside
-
-
-def _set_aside_for(row: Claimed, gate: send_rules.Gate) -> SetAside:
-    if gate.verdict is Verdict.SUPPRESS:
-        return SetAside(row.id, "suppressed", gate.reason, "suppressed")
-    if gate.verdict is Verdict.CANCEL:
-        return SetAside(row.id, "canceled", gate.reason, "canceled")
-    return SetAside(row.id, "pending", gate.reason, "deferred", until=gate.until, refund=1)
-
-
-def _buckets(row: Claimed, settings: Settings, limits: Mapping[str, Limit]) -> list[Bucket]:
-    return buckets_for(
-        tenant_id=row.tenant_id,
-        channel=row.channel,
-        sender=sender_identity(row, settings) or f"tenant-{row.tenant_id}",
-        to_address=row.to_address,
-        limits=limits,
-    )
-
-
-def sender_identity(row: Claimed, settings: Settings) -> str:
-    """The address or number a message goes out from."""
-    if row.channel == "email":
-        return row.sender_email
-    return row.sender_phone or settings.twilio_from_number or ""
-
-
-def set_aside(session: Session, aside: Sequence[SetAside]) -> None:
-    if not aside:
-        return
-    session.execute(
-        _SET_ASIDE,
-        {
-            "ids": [a.id for a in aside],
-            "statuses": [a.status for a in aside],
-            "reasons": [a.reason for a in aside],
-            "untils": [a.until for a in aside],
-            "delays": [a.delay for a in aside],
-            "refunds": [a.refund for a in aside],
-        },
-    )
-
-
 def deliver(ready: Sequence[Claimed], providers: Mapping[str, Provider], settings: Settings) -> list[SendResult]:
     """Hand each channel's messages to its provider; a provider that raises is an unknown outcome."""
     results: list[SendResult] = []
@@ -365,85 +159,6 @@ def outgoing(row: Claimed, settings: Settings) -> OutgoingMessage:
         unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else "",
         category=row.node,
     )
-
-
-def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counter[str]:
-    """Store what the provider said about each claimed attempt; then stamp the leads and timelines.
-
-    `attempts` maps each message id to the attempt number its claim set: the fence that keeps
-    a late answer from overwriting a later attempt of the same row.
-    """
-    statuses = [_status_after(r, attempts[r.message_id]) for r in results]
-    params = {
-        "ids": [r.message_id for r in results],
-        "attempts": [attempts[r.message_id] for r in results],
-        "statuses": [s for s, _ in statuses],
-        "provider_ids": [r.provider_message_id for r in results],
-        "costs": [r.cost_usd for r in results],
-        "errors": [error for _, error in statuses],
-        "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
-    }
-    written = _with_db_retries(lambda session: session.execute(_RECORD, params).mappings().all())
-    sent = [row for row in written if row["status"] == "sent"]
-    if sent:
-        _with_db_retries(lambda session: _touch_leads(session, sent))
-    return Counter(_COUNTER[status] for status, _ in statuses)
-
-
-_COUNTER = {"sent": "sent", "pending": "retrying", "failed": "failed", "held": "held"}
-
-
-def _status_after(result: SendResult, attempt: int) -> tuple[str, str | None]:
-    if result.outcome is Outcome.ACCEPTED:
-        return "sent", None
-    if result.outcome is Outcome.REJECTED:
-        return "failed", result.error
-    if result.outcome is Outcome.UNKNOWN:
-        return "held", result.error
-    if send_rules.gives_up(attempt):
-        return "failed", f"gave up after {attempt} attempts: {result.error}"
-    return "pending", result.error
-
-
-def _retry_delay(result: SendResult, attempt: int) -> float | None:
-    if result.outcome is not Outcome.RETRY:
-        return None
-    return send_rules.retry_delay(attempt, result.retry_after, random.random())
-
-
-def _touch_leads(session: Session, sent: Sequence[RowMapping]) -> None:
-    session.execute(
-        _TOUCH_LEADS,
-        {
-            "ids": [row["id"] for row in sent],
-            "tenant_ids": [row["tenant_id"] for row in sent],
-            "lead_ids": [row["lead_id"] for row in sent],
-            "channels": [row["channel"] for row in sent],
-            "subjects": [row["subject"] for row in sent],
-        },
-    )
-
-
-def _with_db_retries(work: Callable[[Session], T], tries: int = 3) -> T:
-    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection.
-
-    What the provider said must reach the database: a lost write leaves sent rows `sending`,
-    to be held for review although they went out.
-    """
-    for attempt in range(1, tries + 1):
-        try:
-            with runtime.session_scope() as session, session.begin():
-                return work(session)
-        except DBAPIError as error:
-            if attempt == tries or not _transient(error):
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-def _transient(error: DBAPIError) -> bool:
-    code = getattr(error.orig, "sqlstate", None) or ""
-    return error.connection_invalidated or code in {"40P01", "40001"} or code.startswith("08")
 
 
 def reconcile_stale(*, older_than: timedelta = LEASE) -> dict[str, int]:

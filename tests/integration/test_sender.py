@@ -16,7 +16,7 @@ from app.channels.base import SendResult
 from app.channels.sendgrid import SendGridProvider
 from app.domain.send_rules import MAX_ATTEMPTS
 from app.domain.unsubscribe import claim_covers, verify_token
-from app.services import send
+from app.services import send, send_record
 from app.services.ratelimit import TokenBuckets
 from app.settings import Settings, load_settings
 from tests.fakes import sendgrid_server, twilio_server
@@ -461,7 +461,7 @@ def test_a_late_answer_is_recorded_over_held_but_never_over_a_later_attempt(db: 
             sa.text("UPDATE outbound_messages SET status = 'sending', attempts = 2 WHERE id = :i"), {"i": reclaimed}
         )
 
-    send.record(
+    send_record.record(
         {held: 1, reclaimed: 1}, [SendResult.accepted(held, "late-1"), SendResult.accepted(reclaimed, "late-2")]
     )
 

@@ -1,0 +1,141 @@
+"""Step 3c of the loop: store what the provider said about each attempt, then stamp the leads.
+
+One `UPDATE … FROM unnest(…)` records provider ids, costs, retries and failures, fenced by the
+row's attempt number so a late answer never overwrites a later attempt; one more statement
+stamps `leads.last_contacted_at` and writes the timeline activities. Both are retried on a
+deadlock or a dropped connection: a lost write would leave sent rows `sending`, to be held for
+review although they went out.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app import runtime
+from app.channels.base import Outcome, SendResult
+from app.domain import send_rules
+
+T = TypeVar("T")
+
+_RECORD = sa.text("""
+UPDATE outbound_messages AS m
+SET status = r.status,
+    provider_message_id = coalesce(r.provider_id, m.provider_message_id),
+    sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE m.sent_at END,
+    cost_usd = m.cost_usd + r.cost,
+    last_error = r.error,
+    scheduled_for = CASE WHEN r.status = 'pending' THEN now() + make_interval(secs => r.delay)
+                         ELSE m.scheduled_for END,
+    updated_at = now()
+FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+            CAST(:provider_ids AS text[]), CAST(:costs AS numeric[]), CAST(:errors AS text[]),
+            CAST(:delays AS float8[]))
+     AS r(id, attempts, status, provider_id, cost, error, delay)
+WHERE m.id = r.id AND m.attempts = r.attempts AND m.status IN ('sending', 'held')
+RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, m.status
+""")
+
+_TOUCH_LEADS = sa.text("""
+WITH sent AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:tenant_ids AS bigint[]), CAST(:lead_ids AS bigint[]),
+                         CAST(:channels AS text[]), CAST(:subjects AS text[]))
+             AS s(id, tenant_id, lead_id, channel, subject)
+), locked AS (
+    SELECT id FROM leads WHERE id IN (SELECT lead_id FROM sent) ORDER BY id FOR UPDATE
+), touched AS (
+    UPDATE leads AS l SET last_contacted_at = now(), updated_at = now() FROM locked WHERE l.id = locked.id
+)
+INSERT INTO activities (tenant_id, lead_id, kind, channel, occurred_at, summary, details)
+SELECT tenant_id, lead_id, channel || '_out', channel, now(),
+       CASE channel WHEN 'email' THEN 'Email sent: ' || coalesce(subject, '') ELSE 'SMS sent' END,
+       jsonb_build_object('message_id', id)
+FROM sent
+""")
+
+
+def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counter[str]:
+    """Store what the provider said about each claimed attempt; then stamp the leads and timelines.
+
+    `attempts` maps each message id to the attempt number its claim set: the fence that keeps
+    a late answer from overwriting a later attempt of the same row.
+    """
+    statuses = [_status_after(r, attempts[r.message_id]) for r in results]
+    params = {
+        "ids": [r.message_id for r in results],
+        "attempts": [attempts[r.message_id] for r in results],
+        "statuses": [s for s, _ in statuses],
+        "provider_ids": [r.provider_message_id for r in results],
+        "costs": [r.cost_usd for r in results],
+        "errors": [error for _, error in statuses],
+        "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
+    }
+    written = _with_db_retries(lambda session: session.execute(_RECORD, params).mappings().all())
+    sent = [row for row in written if row["status"] == "sent"]
+    if sent:
+        _with_db_retries(lambda session: _touch_leads(session, sent))
+    return Counter(_COUNTER[status] for status, _ in statuses)
+
+
+_COUNTER = {"sent": "sent", "pending": "retrying", "failed": "failed", "held": "held"}
+
+
+def _status_after(result: SendResult, attempt: int) -> tuple[str, str | None]:
+    if result.outcome is Outcome.ACCEPTED:
+        return "sent", None
+    if result.outcome is Outcome.REJECTED:
+        return "failed", result.error
+    if result.outcome is Outcome.UNKNOWN:
+        return "held", result.error
+    if send_rules.gives_up(attempt):
+        return "failed", f"gave up after {attempt} attempts: {result.error}"
+    return "pending", result.error
+
+
+def _retry_delay(result: SendResult, attempt: int) -> float | None:
+    if result.outcome is not Outcome.RETRY:
+        return None
+    return send_rules.retry_delay(attempt, result.retry_after, random.random())
+
+
+def _touch_leads(session: Session, sent: Sequence[RowMapping]) -> None:
+    session.execute(
+        _TOUCH_LEADS,
+        {
+            "ids": [row["id"] for row in sent],
+            "tenant_ids": [row["tenant_id"] for row in sent],
+            "lead_ids": [row["lead_id"] for row in sent],
+            "channels": [row["channel"] for row in sent],
+            "subjects": [row["subject"] for row in sent],
+        },
+    )
+
+
+def _with_db_retries(work: Callable[[Session], T], tries: int = 3) -> T:
+    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection.
+
+    What the provider said must reach the database: a lost write leaves sent rows `sending`,
+    to be held for review although they went out.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            with runtime.session_scope() as session, session.begin():
+                return work(session)
+        except DBAPIError as error:
+            if attempt == tries or not _transient(error):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _transient(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or code in {"40P01", "40001"} or code.startswith("08")
