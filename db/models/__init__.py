@@ -24,6 +24,7 @@ from db.models.campaigns import (
 from db.models.leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
 from db.models.ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
 from db.models.messaging import (
+    DELIVERY_RESULTS,
     EVENT_TYPES,
     INTENTS,
     MESSAGE_SOURCES,
@@ -37,7 +38,7 @@ from db.models.messaging import (
     Suppression,
     WebhookDelivery,
 )
-from db.models.tenancy import OPERATOR_ROLES, Operator, Tenant
+from db.models.tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
 
 TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
 
@@ -50,6 +51,7 @@ __all__ = [
     "CAMPAIGN_STATUSES",
     "CHANNELS",
     "CONVERSION_METHODS",
+    "DELIVERY_RESULTS",
     "ENROLLMENT_STATUSES",
     "EVENT_TYPES",
     "INTENTS",
@@ -66,6 +68,7 @@ __all__ = [
     "AIGeneration",
     "Activity",
     "AgentRun",
+    "ApiKey",
     "Base",
     "Campaign",
     "CampaignTransition",

@@ -93,6 +93,8 @@ class Lead(TenantOwned, Base):
     consent_sms: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     recovered_at: Mapped[dt.datetime | None]
     recovered_value: Mapped[Decimal | None]
+    phone_unreachable: Mapped[str | None]
+    """Why texts cannot reach this phone (a carrier's 'invalid number' or 'not a mobile'); None when they can."""
 
 
 class Activity(TenantOwned, Base):

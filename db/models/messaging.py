@@ -39,6 +39,8 @@ EVENT_TYPES = (
     "sent",
     "undelivered",
 )
+DELIVERY_RESULTS = ("received", "applied", "rejected")
+"""received: trusted and waiting for the applier; applied: done; rejected: bad signature or body, never applied."""
 SUPPRESSION_REASONS = ("unsubscribe", "bounce", "spam", "stop", "manual", "erased")
 INTENTS = ("interested", "question", "not_now", "not_interested", "unsubscribe", "out_of_office", "wrong_person")
 SENTIMENTS = ("positive", "neutral", "negative")
@@ -95,6 +97,8 @@ class OutboundMessage(TenantOwned, Base):
     sent_at: Mapped[dt.datetime | None]
     delivered_at: Mapped[dt.datetime | None]
     dedupe_key: Mapped[str]
+    error_code: Mapped[str | None]
+    """The provider's code for a failure (Twilio 30007 carrier filtered, a SendGrid bounce's status)."""
 
 
 class MessageEvent(TenantOwned, Base):
@@ -130,7 +134,12 @@ class WebhookDelivery(Timestamped, Base):
     """Every raw webhook body, whether or not it was trusted; tenant is known only after parsing."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_time", "received_at"),)
+    __table_args__ = (
+        CheckConstraint(one_of("result", DELIVERY_RESULTS), name="result"),
+        Index("ix_webhook_deliveries_time", "received_at"),
+        # The applier's queue: deliveries accepted and not yet applied, oldest first.
+        Index("ix_webhook_deliveries_pending", "id", postgresql_where=text("result = 'received'")),
+    )
 
     tenant_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"))
     provider: Mapped[str]
@@ -141,6 +150,14 @@ class WebhookDelivery(Timestamped, Base):
     result: Mapped[str] = mapped_column(server_default="received")
     error: Mapped[str | None]
     received_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    applied_at: Mapped[dt.datetime | None]
+    event_count: Mapped[int] = mapped_column(server_default=text("0"))
+    applied_count: Mapped[int] = mapped_column(server_default=text("0"))
+    duplicate_count: Mapped[int] = mapped_column(server_default=text("0"))
+    unmatched_count: Mapped[int] = mapped_column(server_default=text("0"))
+    """Events naming no message of ours: stored, counted on the Agents page, never applied."""
+    ignored_count: Mapped[int] = mapped_column(server_default=text("0"))
+    """Events of a type we do not act on (stored in the raw body, nothing else)."""
 
 
 class InboundMessage(TenantOwned, Base):

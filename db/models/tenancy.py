@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, SmallInteger, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TenantOwned, Timestamped, one_of
@@ -41,7 +42,6 @@ class Tenant(Timestamped, Base):
     physical_address: Mapped[str] = mapped_column(server_default="")
     monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
     ai_monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
-    api_key_hash: Mapped[str | None] = mapped_column(unique=True)
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
 
 
@@ -59,3 +59,21 @@ class Operator(TenantOwned, Base):
     role: Mapped[str] = mapped_column(server_default="rep")
     password_hash: Mapped[str | None]
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class ApiKey(TenantOwned, Base):
+    """A bearer key of the intake API. Only its SHA-256 is stored: the key is shown once, at creation.
+
+    Keys are 256 random bits, so a plain digest is as strong as a slow password hash here and
+    lets every request find its key with one index probe.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_tenant", "tenant_id", "created_at"),)
+
+    name: Mapped[str]
+    prefix: Mapped[str]
+    key_hash: Mapped[str] = mapped_column(unique=True)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
