@@ -1,8 +1,9 @@
 """Whether a claimed outbox row may go out now, and what becomes of it when it may not.
 
-The sender asks three questions in order, cheapest and most final first: is the address
-suppressed (then never), has the lead withdrawn consent for the channel (then not this
-message), is it quiet time where the lead lives: outside the send window (SMS also outside
+The sender asks its questions in order, cheapest and most final first: is the address
+suppressed (then never), has the lead withdrawn consent for the channel, has the lead's
+recovery stopped since the message was written (a reply, a purchase, an opt-out), does a
+carrier say the number cannot take texts (then not this message), is it quiet time where the lead lives: outside the send window (SMS also outside
 08:00-21:00) or inside the tenant's quiet hours (then later, never dropped). Provider
 failures are decided here too: transient ones back off exponentially, permanent ones and
 exhausted retries fail with the reason the console shows.
@@ -46,6 +47,10 @@ class Recipient:
     timezone: str | None
     tenant_window: Window
     quiet: QuietHours = NO_QUIET_HOURS
+    stopped: str | None = None
+    """Why the message's enrollment stopped (the lead replied, bought or opted out), or None while it runs."""
+    unreachable: str | None = None
+    """Why this channel cannot reach the lead (a carrier said the number is invalid or not a mobile)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ def gate(recipient: Recipient, now: datetime) -> Gate:
         return Gate(Verdict.SUPPRESS, reason=f"{recipient.channel} address is suppressed")
     if not recipient.consented:
         return Gate(Verdict.CANCEL, reason=f"lead has no {recipient.channel} consent")
+    if recipient.stopped:
+        return Gate(Verdict.CANCEL, reason=f"recovery stopped: {recipient.stopped}")
+    if recipient.unreachable:
+        return Gate(Verdict.CANCEL, reason=f"{recipient.channel} cannot reach the lead: {recipient.unreachable}")
     hours = allowed_hours(recipient.channel, recipient.tenant_window, recipient.quiet)
     if now.astimezone(zone(recipient.timezone)).hour in hours:
         return Gate(Verdict.SEND)

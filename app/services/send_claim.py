@@ -46,6 +46,9 @@ RETURNING m.id, m.tenant_id, m.lead_id, m.campaign_id, m.node, m.channel, m.to_a
     EXISTS (SELECT 1 FROM suppressions AS s
             WHERE s.tenant_id = m.tenant_id AND s.channel = m.channel
               AND s.address IN (m.to_address, lower(m.to_address))) AS suppressed,
+    (SELECT e.status FROM enrollments AS e
+     WHERE e.id = m.enrollment_id AND e.status IN ('stopped', 'failed')) AS stopped,
+    CASE m.channel WHEN 'sms' THEN l.phone_unreachable END AS unreachable,
     l.timezone, t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
     t.sender_name, t.sender_email,
     t.sender_phone, t.physical_address, t.settings AS tenant_settings,
@@ -89,12 +92,25 @@ class Claimed:
     def from_row(cls, row: RowMapping) -> Claimed:
         window = Window(row["send_window_start_hour"], row["send_window_end_hour"])
         quiet = QuietHours(row["quiet_start_hour"], row["quiet_end_hour"])
-        recipient = Recipient(row["channel"], row["suppressed"], row["consented"], row["timezone"], window, quiet)
+        recipient = Recipient(
+            row["channel"],
+            row["suppressed"],
+            row["consented"],
+            row["timezone"],
+            window,
+            quiet,
+            stopped=_stop_reason(row["stopped"]),
+            unreachable=row["unreachable"],
+        )
         plain = {name: row[name] for name in cls.__dataclass_fields__ if name not in _DERIVED}
         return cls(**plain, recipient=recipient, tenant_settings=row["tenant_settings"] or {})
 
 
 _DERIVED = frozenset({"recipient", "tenant_settings"})
+
+
+def _stop_reason(status: str | None) -> str | None:
+    return None if status is None else f"its enrollment is {status}"
 
 
 @dataclass(frozen=True)

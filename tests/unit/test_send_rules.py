@@ -62,3 +62,16 @@ def test_the_last_attempt_gives_up() -> None:
 def test_the_footer_names_sender_address_and_opt_out() -> None:
     footer = email_footer(sender_name="Acme", physical_address="1 Main St\nSpringfield", unsubscribe_url="https://u/x")
     assert with_footer("Hi Ann,\n", footer) == "Hi Ann,\n\n--\nAcme\n1 Main St Springfield\nUnsubscribe: https://u/x"
+
+
+def test_a_stopped_recovery_cancels_a_message_written_before_the_lead_answered() -> None:
+    verdict = gate(recipient(stopped="its enrollment is stopped"), NIGHT_IN_NEW_YORK)
+    assert verdict.verdict is Verdict.CANCEL
+    assert verdict.reason == "recovery stopped: its enrollment is stopped"
+
+
+def test_a_phone_a_carrier_refused_cancels_the_text_but_suppression_still_comes_first() -> None:
+    verdict = gate(recipient(unreachable="21614 not a mobile number"), NIGHT_IN_NEW_YORK)
+    assert verdict.verdict is Verdict.CANCEL
+    assert verdict.reason == "sms cannot reach the lead: 21614 not a mobile number"
+    assert gate(recipient(suppressed=True, unreachable="x"), NIGHT_IN_NEW_YORK).verdict is Verdict.SUPPRESS
