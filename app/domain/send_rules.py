@@ -3,8 +3,9 @@
 The sender asks its questions in order, cheapest and most final first: is the address
 suppressed (then never), has the lead withdrawn consent for the channel, has the lead's
 recovery stopped since the message was written (a reply, a purchase, an opt-out), does a
-carrier say the number cannot take texts (then not this message), is it quiet time where the lead lives: outside the send window (SMS also outside
-08:00-21:00) or inside the tenant's quiet hours (then later, never dropped). Provider
+carrier say the number cannot take texts (then not this message), is it quiet time where
+the lead lives: outside the send window (SMS also outside 08:00-21:00) or inside the
+tenant's quiet hours (then later, never dropped). Provider
 failures are decided here too: transient ones back off exponentially, permanent ones and
 exhausted retries fail with the reason the console shows.
 """

@@ -54,7 +54,9 @@ def upgrade() -> None:
     op.add_column("webhook_deliveries", sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True))
     for name in COUNTS:
         op.add_column("webhook_deliveries", sa.Column(name, sa.Integer(), server_default=sa.text("0"), nullable=False))
-    op.execute("UPDATE webhook_deliveries SET result = 'applied' WHERE result NOT IN ('received', 'applied', 'rejected')")
+    op.execute(
+        "UPDATE webhook_deliveries SET result = 'applied' WHERE result NOT IN ('received', 'applied', 'rejected')"
+    )
     op.create_check_constraint("result", "webhook_deliveries", "result IN ('received', 'applied', 'rejected')")
     op.create_index(
         "ix_webhook_deliveries_pending",
