@@ -26,6 +26,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "rescore_pending": ("agents.scorer.rescore_pending", "low"),
     "refresh_rollups": ("agents.rollup.refresh_tenant", "low"),
     "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
+    "apply_webhooks": ("agents.listener.apply_webhooks", "high"),
 }
 
 

@@ -1,0 +1,127 @@
+"""The applier: trusted webhook deliveries, stored raw by the api, applied in bulk by a worker.
+
+Why a job and not the request: a provider wants its 2xx fast (SendGrid posts up to a thousand
+events per request and retries on timeouts), and applying touches many tables. The route stores
+the delivery and asks for an applier run (`request_apply`); any worker host runs it.
+
+Exactly once: a run claims waiting deliveries with `FOR UPDATE SKIP LOCKED` (two appliers never
+take the same one), applies them and marks them `applied` in the same transaction. A worker
+killed mid-batch rolls the whole batch back and leaves the deliveries `received` for the next
+run; what an applier writes is deduplicated by the database (unique event ids and natural keys),
+so even a delivery the provider sent twice is applied once.
+
+Batching runs, not requests: like score requests, a Redis flag (SET NX) marks that a run is on
+its way, so a burst of deliveries enqueues one job. The flag is dropped before the run claims,
+so a delivery stored after the claim finds the flag gone and enqueues the next run.
+
+Each endpoint has its applier (`APPLIERS`): a function that takes the session and a batch of
+that endpoint's deliveries and returns what it did with each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app import queue, runtime
+from app.services.deliveries import Applied, Delivery
+
+FLAG_KEY = "lre:webhooks:apply-queued"
+FLAG_TTL_SECONDS = 60
+BATCH = 50
+"""Deliveries per transaction: at SendGrid's 1,000 events each, 50,000 events applied at once."""
+
+Applier = Callable[[Session, Sequence[Delivery]], Mapping[int, Applied]]
+
+APPLIERS: dict[str, Applier] = {}
+"""endpoint (as stored in `webhook_deliveries.endpoint`) → its applier."""
+
+_CLAIM = text(
+    """
+    SELECT id, provider, endpoint, body, headers, received_at, tenant_id
+    FROM webhook_deliveries
+    WHERE result = 'received'
+    ORDER BY id
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+_MARK = text(
+    """
+    UPDATE webhook_deliveries AS d
+    SET result = 'applied', applied_at = clock_timestamp(), updated_at = now(),
+        event_count = a.events, applied_count = a.applied, duplicate_count = a.duplicates,
+        unmatched_count = a.unmatched, ignored_count = a.ignored, error = a.note
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:events AS int[]), CAST(:applied AS int[]), CAST(:duplicates AS int[]),
+                CAST(:unmatched AS int[]), CAST(:ignored AS int[]), CAST(:notes AS text[]))
+         AS a(id, events, applied, duplicates, unmatched, ignored, note)
+    WHERE d.id = a.id
+    """
+)
+
+
+def request_apply(connection: Redis) -> bool:
+    """Ask for an applier run soon; True when this call enqueued it (False: one is on its way)."""
+    if not connection.set(FLAG_KEY, 1, nx=True, ex=FLAG_TTL_SECONDS):
+        return False
+    queue.enqueue(connection, "apply_webhooks")
+    return True
+
+
+def apply_pending(*, batch: int = BATCH, max_batches: int = 200) -> dict[str, int]:
+    """Apply waiting deliveries, a batch per transaction, until none wait (or `max_batches`)."""
+    runtime.redis_client().delete(FLAG_KEY)
+    totals: dict[str, int] = defaultdict(int)
+    for _ in range(max_batches):
+        with runtime.session_scope() as session, session.begin():
+            done = apply_batch(session, batch=batch)
+        if not done:
+            break
+        totals["deliveries"] += len(done)
+        for applied in done.values():
+            totals["events"] += applied.events
+            totals["applied"] += applied.applied
+            totals["duplicates"] += applied.duplicates
+            totals["unmatched"] += applied.unmatched
+            totals["ignored"] += applied.ignored
+    return dict(totals)
+
+
+def apply_batch(session: Session, *, batch: int) -> dict[int, Applied]:
+    """Claim up to `batch` waiting deliveries, apply each endpoint's share, mark them applied."""
+    rows = session.execute(_CLAIM, {"batch": batch}).mappings().all()
+    by_endpoint: dict[str, list[Delivery]] = defaultdict(list)
+    for row in rows:
+        by_endpoint[row["endpoint"]].append(Delivery(**row))
+    done: dict[int, Applied] = {}
+    for endpoint, deliveries in by_endpoint.items():
+        applier = APPLIERS.get(endpoint)
+        if applier is None:
+            done.update({d.id: Applied(notes=[f"no applier for {endpoint}"]) for d in deliveries})
+            continue
+        results = applier(session, deliveries)
+        done.update({d.id: results.get(d.id, Applied()) for d in deliveries})
+    if done:
+        _mark(session, done)
+    return done
+
+
+def _mark(session: Session, done: Mapping[int, Applied]) -> None:
+    ids = sorted(done)
+    session.execute(
+        _MARK,
+        {
+            "ids": ids,
+            "events": [done[i].events for i in ids],
+            "applied": [done[i].applied for i in ids],
+            "duplicates": [done[i].duplicates for i in ids],
+            "unmatched": [done[i].unmatched for i in ids],
+            "ignored": [done[i].ignored for i in ids],
+            "notes": ["; ".join(done[i].notes) or None for i in ids],
+        },
+    )
