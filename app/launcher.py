@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import runtime
+from app import runtime, webhook_keys
 from app.services import demo, operators
 from app.settings import PROJECT_ROOT, get_settings
 from db import migrate
@@ -78,6 +78,8 @@ def run(*, demo_leads: int, procfile: str = "Procfile") -> int:
             print(demo.seed(tenants=DEMO_TENANTS, leads=demo_leads, seed=DEMO_SEED).summary(), flush=True)
         else:
             print("database: has data, keeping it", flush=True)
+        if "sandbox" in (settings.email_provider, settings.sms_provider):
+            webhook_keys.ensure_demo_keys(settings)  # the simulator signs the demo's webhooks with these
         sign_in = operators.demo_sign_in()
         runtime.engine().dispose()
         env = process_environment(urls)

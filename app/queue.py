@@ -27,6 +27,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_rollups": ("agents.rollup.refresh_tenant", "low"),
     "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
     "apply_webhooks": ("agents.listener.apply_webhooks", "high"),
+    "simulate_engagement": ("agents.simulator.simulate_engagement", "low"),
 }
 
 
