@@ -62,10 +62,11 @@ def opt_in_confirmation(business: str) -> str:
     return f"{business}: you are resubscribed to our messages. Reply HELP for help, STOP to opt out."
 
 
-def help_answer(business: str, *, email: str = "", phone: str = "") -> str:
+def help_answer(business: str, *, contact: str = "", email: str = "", phone: str = "") -> str:
     """Who is writing and how to reach them, as the CTIA asks a HELP answer to say."""
-    contacts = [c.strip() for c in (email, phone) if c and c.strip()]
-    reach = f" Contact us at {' or '.join(contacts)}." if contacts else ""
+    ways = [w.strip() for w in (email, phone) if w and w.strip()]
+    who = contact.strip() or "us"
+    reach = f" Contact {who} at {' or '.join(ways)}." if ways else ""
     return f"{business}: messages about your enquiry.{reach} Reply STOP to opt out. Msg & data rates may apply."
 
 

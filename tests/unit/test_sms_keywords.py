@@ -73,12 +73,16 @@ def test_the_answers_name_the_business_and_its_contact() -> None:
     assert opt_in_confirmation("Acme Sales") == (
         "Acme Sales: you are resubscribed to our messages. Reply HELP for help, STOP to opt out."
     )
-    assert help_answer("Acme Sales", email="sales@acme.example", phone="+15557770000") == (
-        "Acme Sales: messages about your enquiry. Contact us at sales@acme.example or +15557770000. "
+    assert help_answer("Acme", contact="Maya", email="sales@acme.example", phone="+15557770000") == (
+        "Acme: messages about your enquiry. Contact Maya at sales@acme.example or +15557770000. "
         "Reply STOP to opt out. Msg & data rates may apply."
     )
-    assert help_answer("Acme Sales", email=" ", phone="") == (
-        "Acme Sales: messages about your enquiry. Reply STOP to opt out. Msg & data rates may apply."
+    assert help_answer("Acme", phone="+15557770000") == (
+        "Acme: messages about your enquiry. Contact us at +15557770000. "
+        "Reply STOP to opt out. Msg & data rates may apply."
+    )
+    assert help_answer("Acme", contact="Maya", email=" ", phone="") == (
+        "Acme: messages about your enquiry. Reply STOP to opt out. Msg & data rates may apply."
     )
 
 
