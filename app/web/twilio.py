@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
@@ -41,6 +41,14 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 1000
 TWIML = "text/xml"
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not a well-formed form (stored as rejected)."},
+    403: {"description": "X-Twilio-Signature missing or wrong, or no auth token configured (stored as rejected)."},
+    413: {"description": "The body is over 5 MB (stored as rejected, without the body)."},
+    415: {"description": "Not application/x-www-form-urlencoded (stored as rejected)."},
+}
 
 
 def webhook_settings() -> Settings:
@@ -76,7 +84,13 @@ class Refused(Exception):
         self.body = body
 
 
-@router.post("/webhooks/twilio/status", status_code=204, response_class=Response)
+@router.post(
+    "/webhooks/twilio/status",
+    status_code=204,
+    response_class=Response,
+    summary="Twilio status callback",
+    responses={204: {"description": "Stored; the listener applies it."}, **REFUSALS},
+)
 async def status_callback(request: Request, settings: Annotated[Settings, Depends(webhook_settings)]) -> Response:
     """Twilio's delivery report for one of our texts (queued, sent, delivered, undelivered, failed).
 
@@ -91,7 +105,15 @@ async def status_callback(request: Request, settings: Annotated[Settings, Depend
     return Response(status_code=204)
 
 
-@router.post("/webhooks/twilio/sms", response_class=Response)
+@router.post(
+    "/webhooks/twilio/sms",
+    response_class=Response,
+    summary="Twilio inbound SMS",
+    responses={
+        200: {"description": "TwiML: one confirmation, or an empty <Response/>.", "content": {TWIML: {}}},
+        **REFUSALS,
+    },
+)
 async def inbound_sms(
     request: Request,
     settings: Annotated[Settings, Depends(webhook_settings)],

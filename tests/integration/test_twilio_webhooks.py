@@ -4,6 +4,7 @@ the SDK's own validator, refusals that change nothing but the delivery log, and 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -12,6 +13,9 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app import runtime
+from app.api import create_app
+from app.web.twilio import clock, webhook_settings
 from tests.integration.outbox import make_leads, make_messages, make_tenant
 from tests.integration.twilio_door import (
     AT,
@@ -32,6 +36,7 @@ from tests.integration.twilio_door import (
     tenant_snapshot,
     text_fields,
 )
+from tests.support import free_port
 
 LEAD_PHONE = "+15550000001"  # make_leads: '+1555' || lpad(n, 7, '0'), lead 1
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -345,3 +350,28 @@ def test_a_status_callback_is_answered_at_once_and_waits_for_the_listener(
     assert (stored.result, stored.endpoint, stored.signature_valid) == ("received", "twilio/status", True)
     assert stored.headers["x-lre-signed-url"] == f"{PUBLIC}{STATUS}?m={texted['sent']}"
     assert redis_conn.llen("rq:queue:high") == 1  # one applier run asked for
+
+
+@pytest.fixture
+def database_down(db: Engine) -> Iterator[None]:
+    """The runtime pointed at a port where no PostgreSQL listens, then back at the test database."""
+    saved = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    runtime.reset_for_tests()
+    try:
+        yield
+    finally:
+        os.environ["DATABASE_URL"] = saved
+        runtime.reset_for_tests()
+
+
+def test_with_postgresql_unreachable_nothing_is_acknowledged(database_down: None) -> None:
+    """Twilio must see a failure (and retry, or use the fallback URL), never a 2xx for what was not stored."""
+    api = create_app()
+    config = settings()
+    api.dependency_overrides[webhook_settings] = lambda: config
+    api.dependency_overrides[clock] = lambda: AT
+    with TestClient(api, raise_server_exceptions=False) as client:
+        text = post(client, SMS, text_fields("SMstop1", "STOP", sender=LEAD_PHONE))
+        status = post(client, STATUS, status_fields("SM1", "delivered", to=LEAD_PHONE), query="m=1")
+    assert (text.status_code, status.status_code) == (500, 500)
