@@ -123,6 +123,7 @@ def test_statuses_only_move_forward_in_any_order(
     callback(client, db, sent["m2"], "SM2", "delivered")
     callback(client, db, sent["m3"], "SM3", "undelivered", "30003")
     callback(client, db, sent["m3"], "SM3", "delivered")  # a final status is final
+    callback(client, db, sent["m1"], "SM1", "delivered")  # a repeat of the first batch's callback
     run_worker(redis_conn)
 
     statuses = {r.id: (r.status, r.error_code) for r in sql(db, "SELECT id, status, error_code FROM outbound_messages")}
@@ -142,7 +143,10 @@ def test_statuses_only_move_forward_in_any_order(
             (sent["m3"], "delivered"),
         ]
     )
-    assert {d.result for d in deliveries(db)} == {"applied"}
+    assert [(d.result, d.applied_count, d.duplicate_count) for d in deliveries(db)] == [
+        *[("applied", 1, 0)] * 6,  # the first batch, then five new callbacks
+        ("applied", 0, 1),
+    ]
 
 
 def test_a_late_callback_resolves_a_held_row(db: Engine, client: TestClient, redis_conn: redis.Redis) -> None:

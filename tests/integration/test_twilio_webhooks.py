@@ -236,7 +236,7 @@ def test_start_after_stop_resubscribes(texted: dict[str, int], client: TestClien
 
 
 def test_a_reply_is_stored_once_resets_silence_and_stops_the_recovery(
-    texted: dict[str, int], client: TestClient, db: Engine
+    texted: dict[str, int], client: TestClient, db: Engine, redis_conn: redis.Redis
 ) -> None:
     text = text_fields("SMreply1", "Yes, can you call me Tuesday?", sender=LEAD_PHONE)
 
@@ -287,6 +287,7 @@ def test_a_reply_is_stored_once_resets_silence_and_stops_the_recovery(
     outbox = dict(sql(db, "SELECT id, status FROM outbound_messages"))
     assert outbox == {texted["sent"]: "sent", texted["pending"]: "canceled"}
     assert [(d.applied_count, d.duplicate_count) for d in deliveries(db)] == [(1, 0), (0, 1)]
+    assert redis_conn.smembers(f"lre:scores:pending:{texted['tenant']}") == {str(texted["lead"]).encode()}
 
 
 def test_a_text_goes_to_the_tenant_that_texted_that_number_last(db: Engine, client: TestClient) -> None:
