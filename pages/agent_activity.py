@@ -23,7 +23,7 @@ from components import badges, tables
 from components import format as fmt
 from components.metrics import Card, metric_cards
 from db.models import MESSAGE_STATUSES
-from pages import data, session
+from pages import data, session, sms_deliverability
 
 HEARTBEAT_STALE = dt.timedelta(minutes=10)
 FAILED_LIMIT = 50
@@ -367,6 +367,8 @@ def render() -> None:
     st.title("Agents")
     modes(settings)
     live_runs(tenant.id)
+    st.subheader("Deliverability")
+    sms_deliverability.section(tenant.id)
     queues_tab, failed_tab, cron_tab, outbox_tab = st.tabs(["Queues & workers", "Failed jobs", "Scheduler", "Outbox"])
     with queues_tab:
         live_queues()

@@ -4,8 +4,9 @@ Twilio has no batch send, so a batch is many `Messages.create` calls over one ke
 session, a few at a time on threads (the calls wait on the network, not the CPU). The API
 host comes from TWILIO_API_BASE_URL (`client.api.base_url`), which is how tests and staging
 point the real SDK at a local fake. Every message asks for status callbacks at
-`{PUBLIC_BASE_URL}/webhooks/twilio/status`; the returned SID is the provider message id
-those callbacks carry.
+`{PUBLIC_BASE_URL}/webhooks/twilio/status?m=<our message id>`: the id in the URL lets a
+callback find its outbox row even when the send's own answer never came back (a `held` row
+has no SID yet). The returned SID is the provider message id the callbacks also carry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -25,6 +27,8 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from app.channels.base import OutgoingMessage, SendResult, parse_retry_after
 
+MESSAGE_ID_PARAM = "m"
+"""The status callback URL's query parameter naming our `outbound_messages.id`."""
 SEGMENT_COST_USD = Decimal("0.0079")  # US long-code price per segment, an estimate
 GSM7 = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
@@ -84,7 +88,10 @@ class TwilioProvider:
             return SendResult.rejected(message.message_id, "no SMS sender number (tenant or TWILIO_FROM_NUMBER)")
         try:
             created = self._client.messages.create(
-                to=message.to_address, from_=sender, body=message.body, status_callback=self._status_callback
+                to=message.to_address,
+                from_=sender,
+                body=message.body,
+                status_callback=status_callback_url(self._status_callback, message.message_id),
             )
         except TwilioRestException as error:
             return self._from_rest_error(message.message_id, error)
@@ -104,6 +111,12 @@ class TwilioProvider:
         if status == 429 or status >= 500:
             return SendResult.retry(message_id, detail, parse_retry_after(self._http.last_header("Retry-After")))
         return SendResult.rejected(message_id, detail)
+
+
+def status_callback_url(base: str, message_id: int) -> str:
+    """The callback URL of one message: the webhook's URL with our message id in its query."""
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({MESSAGE_ID_PARAM: message_id})}"
 
 
 def _never_connected(error: requests.exceptions.ConnectionError) -> bool:

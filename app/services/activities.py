@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app import runtime
 from app.services import score_requests
@@ -62,6 +63,34 @@ def record_activity(
 
     True when it reset the lead's silence ladder.
     """
+    with runtime.session_scope() as session, session.begin():
+        reset = add_activity(
+            session,
+            tenant_id=tenant_id,
+            lead_id=lead_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            channel=channel,
+            summary=summary,
+            details=details,
+        )
+    score_requests.request_rescore(runtime.redis_client(), tenant_id=tenant_id, lead_ids=[lead_id])
+    return reset
+
+
+def add_activity(
+    session: Session,
+    *,
+    tenant_id: int,
+    lead_id: int,
+    kind: str,
+    occurred_at: datetime,
+    channel: str | None = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """`record_activity` inside the caller's transaction (a webhook that stores more in the same
+    commit); the caller asks for the rescore once it has committed. True when silence was reset."""
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}; use one of {', '.join(ACTIVITY_KINDS)}")
     if occurred_at.tzinfo is None:
@@ -76,9 +105,7 @@ def record_activity(
         "details": json.dumps(details or {}),
         "breaks_silence": kind in SILENCE_BREAKING,
     }
-    with runtime.session_scope() as session, session.begin():
-        row = session.execute(_RECORD, params).one()
+    row = session.execute(_RECORD, params).one()
     if not row.added:
         raise LookupError(f"no lead {lead_id} in tenant {tenant_id}")
-    score_requests.request_rescore(runtime.redis_client(), tenant_id=tenant_id, lead_ids=[lead_id])
     return bool(row.reset)

@@ -19,6 +19,10 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+SIGNED_URL = "x-lre-signed-url"
+"""Not a request header: the URL as the provider called it, which a route that verified it adds
+to the stored headers. Twilio signs the URL, and a status callback's query names our message."""
+
 KEPT_HEADERS = frozenset(
     {
         "content-type",
@@ -28,6 +32,7 @@ KEPT_HEADERS = frozenset(
         "x-twilio-email-event-webhook-timestamp",
         "x-twilio-signature",
         "i-twilio-idempotency-token",
+        SIGNED_URL,
     }
 )
 """Headers worth keeping with a delivery (what verified it, what sent it); cookies and the rest are dropped."""

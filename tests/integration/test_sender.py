@@ -160,7 +160,7 @@ def test_twilio_request_has_from_body_and_status_callback(db: Engine, twilio: Fa
         form = forms[row["to_address"]]
         assert form["From"] == FROM_NUMBER
         assert form["Body"] == row["body"]
-        assert form["StatusCallback"] == f"{PUBLIC}/webhooks/twilio/status"
+        assert form["StatusCallback"] == f"{PUBLIC}/webhooks/twilio/status?m={row['id']}"
         assert row["status"] == "sent"
         assert row["provider"] == "twilio"
         assert row["provider_message_id"].startswith("SM")
