@@ -28,7 +28,14 @@ T = TypeVar("T")
 
 _RECORD = sa.text("""
 UPDATE outbound_messages AS m
-SET status = r.status,
+SET status = CASE WHEN r.status = 'sent' THEN coalesce((
+        -- A webhook may beat this write (the provider reported the message before the batch was
+        -- recorded): keep the furthest status its events already prove.
+        SELECT CASE WHEN bool_or(e.event_type IN ('bounce', 'dropped', 'failed', 'undelivered')) THEN 'failed'
+                    WHEN bool_or(e.event_type = 'delivered') THEN 'delivered' END
+        FROM message_events AS e WHERE e.message_id = m.id), 'sent') ELSE r.status END,
+    delivered_at = coalesce(m.delivered_at, (SELECT min(e.occurred_at) FROM message_events AS e
+                                             WHERE e.message_id = m.id AND e.event_type = 'delivered')),
     provider_message_id = coalesce(r.provider_id, m.provider_message_id),
     sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE m.sent_at END,
     cost_usd = m.cost_usd + r.cost,
@@ -41,7 +48,7 @@ FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[]), CAST(:statuses AS 
             CAST(:delays AS float8[]))
      AS r(id, attempts, status, provider_id, cost, error, delay)
 WHERE m.id = r.id AND m.attempts = r.attempts AND m.status IN ('sending', 'held')
-RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, m.status
+RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, r.status AS outcome
 """)
 
 _TOUCH_LEADS = sa.text("""
@@ -79,7 +86,7 @@ def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counte
         "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
     }
     written = _with_db_retries(lambda session: session.execute(_RECORD, params).mappings().all())
-    sent = [row for row in written if row["status"] == "sent"]
+    sent = [row for row in written if row["outcome"] == "sent"]
     if sent:
         _with_db_retries(lambda session: _touch_leads(session, sent))
     return Counter(_COUNTER[status] for status, _ in statuses)
