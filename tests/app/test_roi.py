@@ -17,7 +17,9 @@ from streamlit.testing.v1 import AppTest
 from app.domain.pricing import SETTINGS_KEY
 from app.services import pricing as pricing_service
 from db.models import AIGeneration, Campaign, Conversion, Enrollment, Lead, OutboundMessage, Tenant
-from pages import roi_report, session
+from pages import session
+from pages.roi import lift as roi_lift
+from pages.roi import prices as roi_prices
 from tests.app import factories
 from tests.app.driver import (
     before_after_figures,
@@ -78,9 +80,9 @@ def headline(at: AppTest) -> dict[str, str]:
 
 
 def save_prices(at: AppTest, tenant_id: int, email: str, sms: str) -> AppTest:
-    at.text_input(key=roi_report.price_key(tenant_id, "email")).input(email)
-    at.text_input(key=roi_report.price_key(tenant_id, "sms")).input(sms)
-    at.button(key=f"FormSubmitter:{roi_report.price_key(tenant_id, 'prices')}-Save prices").click().run()
+    at.text_input(key=roi_prices.price_key(tenant_id, "email")).input(email)
+    at.text_input(key=roi_prices.price_key(tenant_id, "sms")).input(sms)
+    at.button(key=f"FormSubmitter:{roi_prices.price_key(tenant_id, 'prices')}-Save prices").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -221,7 +223,7 @@ def test_naive_before_after_around_the_first_enrollment(world: factories.World, 
     assert before_after_figures(engine, tenant, 30) == expected
     shown = metrics(at)
     assert {label: shown[label] for label in expected} == expected
-    assert any(w.value == roi_report.TRUST_SENTENCE for w in at.warning)
+    assert any(w.value == roi_lift.TRUST_SENTENCE for w in at.warning)
 
     at.segmented_control(key="roi.days").set_value(7).run()  # before: [start − 7 d, start): lead 1 only
     shown = metrics(at)
@@ -282,7 +284,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
         "Hold-out recovery rate": "0.0%",  # 0 / 8
     }
     assert metrics(at) == expected
-    assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
+    assert any(roi_lift.TRUST_SENTENCE in m.value for m in at.markdown)
     assert not [m.value for m in at.markdown if "$" in m.value.replace("\\$", "")], "dollars are escaped"
 
     html = downloaded(at, "roi.summary.html", downloads).decode()
@@ -292,7 +294,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     assert "Acme Dental" in html
     assert "<td>acme win-back ladder</td>" in html
     assert at.dataframe[0].value["campaign"].tolist() == ["acme win-back ladder"]
-    assert roi_report.TRUST_SENTENCE in html
+    assert roi_lift.TRUST_SENTENCE in html
     assert "@media print" in html
 
 
