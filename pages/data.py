@@ -17,6 +17,7 @@ from app import runtime
 from app.ai import insight
 from app.domain import priority
 from app.services import agent_status as machinery
+from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from app.services import operators
 from db import dashboard, lead_detail, queries
@@ -160,6 +161,17 @@ def forget_rules() -> None:
     period_figures.clear()
     filtered_silent_leads.clear()
     leads_page.clear()
+
+
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def api_keys(tenant_id: int) -> list[api_keys_service.KeyInfo]:
+    """The tenant's API keys as a list shows them (prefixes, never the keys)."""
+    return api_keys_service.list_keys(tenant_id=tenant_id)
+
+
+def forget_api_keys() -> None:
+    """After a key was made or revoked: the list must show it at once."""
+    api_keys.clear()
 
 
 # --- Leads page: the call list and the lead drawer (db/lead_detail.py, app/services/insight.py) ---
