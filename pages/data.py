@@ -203,6 +203,12 @@ def stored_insight(tenant_id: int, lead_id: int) -> insight.Insight | None:
     return insight_service.stored_insight(tenant_id=tenant_id, lead_id=lead_id)
 
 
+def forget_lead_detail() -> None:
+    """After a sale was recorded in the drawer: its header and timeline must show it at once."""
+    lead_header.clear()
+    lead_timeline.clear()
+
+
 def forget_insight() -> None:
     """After an insight was written: the drawer must show it, not the cached 'none yet'."""
     stored_insight.clear()

@@ -18,6 +18,7 @@ from components import tables
 from db.lead_detail import LeadHeader
 from pages import data
 from pages.leads.finder import breakdown_table, score_breakdown
+from pages.leads.mark_recovered import mark_recovered
 from pages.leads.picks import DRAWER, close_drawer
 from pages.leads.shared import DAYS_HELP, SCORE_HELP, VALUE_HELP, may_act
 
@@ -43,6 +44,7 @@ def drawer(tenant_id: int) -> None:
         with left:
             timeline(tenant_id, header)
         with right:
+            mark_recovered(tenant_id, header)
             st.markdown("**Score breakdown**")
             breakdown_table(score_breakdown(tenant_id, header.id), key="leads.drawer.breakdown")
             insight_panel(tenant_id, header.id)
