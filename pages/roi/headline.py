@@ -19,11 +19,27 @@ def fmt_price(price: Decimal) -> str:
     return f"${price:f}"
 
 
+def fixed_note(monthly: Decimal) -> str:
+    return f"fixed cost {fmt.money(monthly, cents=True)} a month" if monthly else "no fixed cost set"
+
+
+def fixed_part(totals: roi.PricedTotals, monthly: Decimal) -> str:
+    """How the fixed cost entered the figure, or that none did (and where to set it)."""
+    if not monthly:
+        return "no fixed cost (none set: enter what the platform and its seats cost a month under Prices)"
+    return (
+        f"the fixed cost of the platform and its seats ({fmt.money(monthly, cents=True)} a month, prorated: "
+        f"{fmt.money(totals.fixed_cost, cents=True)} for these {totals.days} days)"
+    )
+
+
 def cost_per_recovered(totals: roi.PricedTotals, recovered: int) -> float | None:
     return totals.cost / recovered if recovered else None
 
 
-def headline_figures(totals: roi.PricedTotals, recovered: int, prices: UnitPrices) -> list[doc.Figure]:
+def headline_figures(
+    totals: roi.PricedTotals, recovered: int, prices: UnitPrices, monthly: Decimal
+) -> list[doc.Figure]:
     """The figures shown on the page and printed in the client summary, with their definitions."""
     days = totals.days
     return [
@@ -37,7 +53,7 @@ def headline_figures(totals: roi.PricedTotals, recovered: int, prices: UnitPrice
             "Cost",
             fmt.money(totals.cost, cents=True),
             f"Messages sent × unit price ({price_note(prices)}) + AI token cost "
-            f"({fmt.money(totals.ai_cost, cents=True)}), over the same days.",
+            f"({fmt.money(totals.ai_cost, cents=True)}) + {fixed_part(totals, monthly)}, over the same days.",
         ),
         doc.Figure(
             "ROI",

@@ -1,10 +1,11 @@
 """ROI: revenue recovered against what it cost at the tenant's unit prices, over time, the lift
 against the hold-out beside the naive before/after, attribution, and a printable client summary.
 
-Cost is priced here (messages sent × the tenant's unit price per channel + AI token cost, see
-`db/roi.py`) rather than read from what each send recorded: a sandbox send records $0, and the
-figure a manager shows a client must use the rates the client actually pays. The prices are
-edited in a form on this page and saved through `app.services.pricing`.
+Cost is priced here (messages sent × the tenant's unit price per channel + AI token cost + the
+tenant's fixed monthly cost prorated to the days, see `db/roi.py`) rather than read from what
+each send recorded: a sandbox send records $0, and the figure a manager shows a client must use
+the rates the client actually pays and count the platform it pays for. The prices are edited
+in a form on this page and saved through `app.services.pricing`.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ def render() -> None:
     tenant = session.current_tenant()
     st.title("ROI")
     days, grain, view = controls()
-    prices = readers.unit_prices(tenant.id)
-    prices_section(tenant.id, prices)
-    frame = readers.priced(tenant.id, days, grain, prices)
+    prices, monthly = readers.unit_prices(tenant.id), readers.fixed_monthly(tenant.id)
+    prices_section(tenant.id, prices, monthly)
+    frame = readers.priced(tenant.id, days, grain, prices, monthly)
     totals = roi.totals(frame, days)
-    figures = headline_figures(totals, readers.recovered_leads(tenant.id, days), prices)
+    figures = headline_figures(totals, readers.recovered_leads(tenant.id, days), prices, monthly)
     comparison = data.holdout_comparison(tenant.id, LIFT_DAYS, session.pinned_clock())
     ba = readers.before_after(tenant.id, days)
     if view == "summary":

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.domain import pricing
 from app.domain.pricing import UnitPrices
 from db import attribution as attr
 from db import roi
@@ -29,8 +30,22 @@ def unit_prices(tenant_id: int) -> UnitPrices:
     return UnitPrices.from_settings(roi.unit_price_settings(runtime.engine(), tenant_id))
 
 
+@st.cache_data(ttl=data.SLOW, show_spinner=False)
+def fixed_monthly(tenant_id: int) -> Decimal:
+    """The tenant's fixed monthly cost (platform and seats), 0 when never set."""
+    return pricing.fixed_monthly_from_settings(roi.unit_price_settings(runtime.engine(), tenant_id))
+
+
+def forget_prices() -> None:
+    """After a save on the price form: the figures must use the new prices at once."""
+    unit_prices.clear()
+    fixed_monthly.clear()
+
+
 @st.cache_data(ttl=data.SLOW, show_spinner=False, max_entries=data.MANY)
-def over_time(tenant_id: int, days: int, grain: roi.Grain, email_price: str, sms_price: str) -> pd.DataFrame:
+def over_time(
+    tenant_id: int, days: int, grain: roi.Grain, email_price: str, sms_price: str, fixed_daily: str
+) -> pd.DataFrame:
     """Prices come as strings: exact, and hashed alike however the Decimal was written."""
     return roi.roi_over_time(
         runtime.engine(),
@@ -39,6 +54,7 @@ def over_time(tenant_id: int, days: int, grain: roi.Grain, email_price: str, sms
         grain=grain,
         email_price=Decimal(email_price),
         sms_price=Decimal(sms_price),
+        fixed_daily=Decimal(fixed_daily),
     )
 
 
@@ -64,5 +80,8 @@ def before_after(tenant_id: int, days: int) -> roi.BeforeAfter:
     return roi.before_after(runtime.engine(), tenant_id, days=days)
 
 
-def priced(tenant_id: int, days: int, grain: roi.Grain, prices: UnitPrices) -> pd.DataFrame:
-    return over_time(tenant_id, days, grain, *prices.to_settings().values())
+def priced(tenant_id: int, days: int, grain: roi.Grain, prices: UnitPrices, monthly: Decimal) -> pd.DataFrame:
+    """The window at these prices, each day carrying its share of the fixed monthly cost."""
+    daily = pricing.prorated_fixed_cost(monthly, 1)
+    stored = prices.to_settings()
+    return over_time(tenant_id, days, grain, stored["email"], stored["sms"], format(daily, "f"))

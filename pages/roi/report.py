@@ -18,7 +18,10 @@ PERIOD_COLUMNS = {
     "revenue": tables.money_column("Revenue", help="Value of those conversions."),
     "message_cost": tables.money_column("Message cost", help="Emails × email price + SMS × SMS price."),
     "ai_cost": tables.money_column("AI cost", help="Token cost of every AI generation made in the period."),
-    "cost": tables.money_column("Cost", help="Message cost + AI cost."),
+    "fixed_cost": tables.money_column(
+        "Fixed cost", help="The fixed monthly cost (platform and seats) prorated: monthly × days ÷ (365.25 ÷ 12)."
+    ),
+    "cost": tables.money_column("Cost", help="Message cost + AI cost + fixed cost."),
     "net": tables.money_column("Net", help="Revenue − cost."),
     "roi": tables.number_column("ROI", format="percent", help="(Revenue − cost) ÷ cost; blank when nothing was spent."),
 }
@@ -28,7 +31,9 @@ CHANNEL_COLUMNS = {
     "replied": tables.number_column("Replied", help="Replies to them."),
     "conversions": tables.number_column("Conversions", help="Conversions credited to this channel's messages."),
     "revenue": tables.money_column("Revenue", help="Value of those conversions."),
-    "cost": tables.money_column("Cost", help="Sent × this channel's unit price (AI cost is not split by channel)."),
+    "cost": tables.money_column(
+        "Cost", help="Sent × this channel's unit price (neither AI cost nor the fixed cost is split by channel)."
+    ),
     "roi": tables.number_column("ROI", format="percent", help="(Revenue − cost) ÷ cost."),
 }
 
