@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from redis import RedisError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,7 @@ from app.services.reactions import StopEvent
 from db.models import CONVERSION_METHODS, Operator
 
 VIEWER_ROLE = "viewer"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,16 +125,24 @@ def record_batch(
 
 
 def follow_up(tenant_id: int, recorded: Sequence[Recorded], *, now: dt.datetime) -> None:
-    """After the commit: rescore the leads that converted; roll up again days the agent no longer rewrites."""
+    """After the commit: rescore the leads that converted; roll up again days the agent no longer rewrites.
+
+    Best effort: the conversions are committed, so a Redis outage here is logged, not raised (an
+    error would make a client retry, and a retry without ids would count twice); the scorer's
+    sweep rescores everyone, and the next late conversion's rollup covers the days again.
+    """
     created = [r for r in recorded if r.created]
     if not created:
         return
-    connection = runtime.redis_client()
-    score_requests.request_rescore(connection, tenant_id=tenant_id, lead_ids=sorted({r.lead_id for r in created}))
     oldest = min(r.converted_at for r in created)
     days_back = (now - oldest).days + 1  # +1: the conversion's local day may start before `now` minus whole days
-    if days_back > rollup.DAYS_BACK:
-        queue.enqueue(connection, "refresh_rollups", tenant_id=tenant_id, days_back=days_back)
+    try:
+        connection = runtime.redis_client()
+        score_requests.request_rescore(connection, tenant_id=tenant_id, lead_ids=sorted({r.lead_id for r in created}))
+        if days_back > rollup.DAYS_BACK:
+            queue.enqueue(connection, "refresh_rollups", tenant_id=tenant_id, days_back=days_back)
+    except RedisError as error:
+        log.warning("conversions of tenant %s recorded; rescore/rollup not requested: %s", tenant_id, error)
 
 
 # --- one conversion, in one transaction -------------------------------------------------------

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from rq import Queue
 from sqlalchemy import Engine
 
+from app import runtime
 from app.domain.conversions import ConversionError
 from app.services import conversions
 from app.services import rollup as rollup_service
 from tests.integration.outbox import make_leads, make_tenant
+from tests.support import free_port
 
 AT = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 
@@ -322,3 +324,21 @@ def test_a_batch_keeps_the_good_rows_asks_one_rescore_and_rolls_up_old_days(
     jobs = [j for j in Queue("low", connection=redis_conn).get_jobs() if j.func_name == "agents.rollup.refresh_tenant"]
     # The oldest is 10 days 2 hours old: 10 whole days, plus the day it started on = 11 days back.
     assert [j.kwargs for j in jobs] == [{"tenant_id": tenant, "days_back": 11}]
+
+
+def test_a_redis_outage_after_the_commit_keeps_the_conversion(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The follow-ups are best effort: an error after the commit would make a client retry."""
+    tenant = make_tenant(db)
+    (lead,) = make_leads(db, tenant, 1)
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    runtime.reset_for_tests()
+    try:
+        done = conversions.record_conversion(
+            tenant_id=tenant, lead_id=lead, value=80, converted_at=AT - dt.timedelta(days=9), now=AT
+        )
+    finally:
+        monkeypatch.undo()
+        runtime.reset_for_tests()
+    assert done.created
+    assert sql(db, "SELECT id, value FROM conversions") == [(done.id, Decimal("80.00"))]
+    assert sql(db, "SELECT recovery_state FROM leads")[0].recovery_state == "recovered"
