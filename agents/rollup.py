@@ -14,10 +14,11 @@ from app.services import agent_runs, rollup, scan
 
 
 @one_line
-def refresh_tenant(tenant_id: int) -> dict[str, Any]:
-    """Rewrite this tenant's rollups of the last few local days."""
+def refresh_tenant(tenant_id: int, days_back: int = rollup.DAYS_BACK) -> dict[str, Any]:
+    """Rewrite this tenant's rollups of the last few local days (more when a late fact asks: a
+    conversion reported days after it happened)."""
     with agent_runs.tracked_run(agent="rollup", tenant_id=tenant_id) as counts:
-        counts["rows"] = rollup.refresh_tenant(tenant_id=tenant_id)
+        counts["rows"] = rollup.refresh_tenant(tenant_id=tenant_id, days_back=days_back)
     return counts
 
 

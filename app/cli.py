@@ -66,6 +66,57 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_key_create(args: argparse.Namespace) -> int:
+    from app.services import api_keys
+
+    tenant_id = api_keys.tenant_id_of(args.tenant)
+    key_id, key = api_keys.create_key(tenant_id=tenant_id, name=args.name, created_by=None)
+    print(f"API key {key_id} ({args.name}) of {args.tenant}:")
+    print(key)
+    print("shown once: store it now; only its hash is kept. Use it as: Authorization: Bearer <key>")
+    return 0
+
+
+def cmd_api_key_revoke(args: argparse.Namespace) -> int:
+    from app.services import api_keys
+
+    try:
+        revoked = api_keys.revoke_key(key_id=args.id)
+    except LookupError as error:
+        raise ValueError(str(error)) from None
+    print(f"API key {args.id} revoked" if revoked else f"API key {args.id} was already revoked")
+    return 0
+
+
+def cmd_api_key_list(args: argparse.Namespace) -> int:
+    from app.services import api_keys
+
+    keys = api_keys.list_keys(tenant_id=api_keys.tenant_id_of(args.tenant))
+    if not keys:
+        print(f"{args.tenant} has no API key")
+    for k in keys:
+        used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never"
+        state = f"revoked {k.revoked_at.isoformat(timespec='seconds')}" if k.revoked_at else "active"
+        created = k.created_at.isoformat(timespec="seconds")
+        print(f"{k.id}\t{k.prefix}…\t{k.name}\tcreated {created}\tused {used}\t{state}")
+    return 0
+
+
+def add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = sub.add_parser("api-key", help="make, list and revoke a tenant's bearer keys of the intake API")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key and print it once")
+    create.add_argument("--tenant", required=True, metavar="SLUG")
+    create.add_argument("--name", default="API", help="what the key is for, shown in lists")
+    create.set_defaults(func=cmd_api_key_create)
+    revoke = actions.add_parser("revoke", help="revoke a key for good")
+    revoke.add_argument("--id", required=True, type=_positive)
+    revoke.set_defaults(func=cmd_api_key_revoke)
+    listing = actions.add_parser("list", help="a tenant's keys, by prefix (the keys themselves are not kept)")
+    listing.add_argument("--tenant", required=True, metavar="SLUG")
+    listing.set_defaults(func=cmd_api_key_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Lead Recovery Engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Admin")
     admin.set_defaults(func=cmd_create_admin)
+
+    add_api_key_commands(sub)
     return parser
 
 

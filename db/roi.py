@@ -12,8 +12,12 @@ Definitions:
   as arguments: the tenant's, see `app.domain.pricing`).
 - *AI cost*: `ai_generations.cost_usd` of every generation made in the window, whatever its
   purpose (writing, insights) and whether or not its message was sent: tokens are paid when spent.
-- *cost* = message cost + AI cost; *revenue*, *conversions*: `metrics_daily` (conversions
-  credited to a message); *ROI* = (revenue − cost) ÷ cost, NaN/None when nothing was spent.
+- *fixed cost*: the tenant's fixed monthly cost (platform and seats) prorated per day, the
+  daily share coming in as an argument (`app.domain.pricing.prorated_fixed_cost` of one day),
+  on every day of the window.
+- *cost* = message cost + AI cost + fixed cost; *revenue*, *conversions*: `metrics_daily`
+  (conversions credited to a message); *ROI* = (revenue − cost) ÷ cost, NaN/None when nothing
+  was spent.
 
 Speed at 1M leads / 10M events: the money comes from the rollup (a window is at most a few
 thousand `metrics_daily` rows, read on ix_metrics_daily_tenant_day) and from an index-only range
@@ -78,7 +82,7 @@ WITH m AS (
 ), d AS (
     SELECT d::date AS day, coalesce(m.email_sent, 0) AS email_sent, coalesce(m.sms_sent, 0) AS sms_sent,
            coalesce(m.conversions, 0) AS conversions, coalesce(m.revenue, 0) AS revenue,
-           coalesce(g.ai_cost, 0) AS ai_cost
+           coalesce(g.ai_cost, 0) AS ai_cost, CAST(:fixed_daily AS numeric) AS fixed_cost
     FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') d
     LEFT JOIN m ON m.day = d::date
     LEFT JOIN g ON g.day = d::date
@@ -87,16 +91,16 @@ WITH m AS (
            sum(conversions) AS conversions, sum(revenue) AS revenue,
            sum(email_sent) * CAST(:email_price AS numeric) + sum(sms_sent) * CAST(:sms_price AS numeric)
                AS message_cost,
-           sum(ai_cost) AS ai_cost
+           sum(ai_cost) AS ai_cost, sum(fixed_cost) AS fixed_cost
     FROM d GROUP BY 1
+), c AS (
+    SELECT p.*, message_cost + ai_cost + fixed_cost AS cost FROM p
 )
 SELECT period, email_sent::bigint, sms_sent::bigint, (email_sent + sms_sent)::bigint AS sent,
-       conversions::bigint, revenue::float8, message_cost::float8, ai_cost::float8,
-       (message_cost + ai_cost)::float8 AS cost, (revenue - message_cost - ai_cost)::float8 AS net,
-       ((revenue - message_cost - ai_cost) / nullif(message_cost + ai_cost, 0))::float8 AS roi,
-       (sum(revenue - message_cost - ai_cost) OVER w / nullif(sum(message_cost + ai_cost) OVER w, 0))::float8
-           AS cumulative_roi
-FROM p WINDOW w AS (ORDER BY period) ORDER BY period
+       conversions::bigint, revenue::float8, message_cost::float8, ai_cost::float8, fixed_cost::float8,
+       cost::float8, (revenue - cost)::float8 AS net, ((revenue - cost) / nullif(cost, 0))::float8 AS roi,
+       (sum(revenue - cost) OVER w / nullif(sum(cost) OVER w, 0))::float8 AS cumulative_roi
+FROM c WINDOW w AS (ORDER BY period) ORDER BY period
 """
 
 
@@ -108,14 +112,16 @@ def roi_over_time(
     grain: Grain = "day",
     email_price: Decimal,
     sms_price: Decimal,
+    fixed_daily: Decimal = Decimal(0),
     now: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """One row per day (or per Monday-started week) of the window, empty days as zeros.
 
     Columns: period (the day, or the Monday of the week; the first and last weeks may be
-    partial), email_sent, sms_sent, sent, conversions, revenue, message_cost, ai_cost, cost,
-    net (revenue − cost), roi (NaN when nothing was spent), cumulative_roi (the ROI of the
-    window's start up to and including this period). See the module's definitions.
+    partial), email_sent, sms_sent, sent, conversions, revenue, message_cost, ai_cost,
+    fixed_cost (`fixed_daily` × the period's days), cost, net (revenue − cost), roi (NaN when
+    nothing was spent), cumulative_roi (the ROI of the window's start up to and including this
+    period). See the module's definitions.
     """
     if grain not in GRAINS:
         raise ValueError(f"grain must be 'day' or 'week', got {grain!r}")
@@ -129,6 +135,7 @@ def roi_over_time(
             "grain": grain,
             "email_price": email_price,
             "sms_price": sms_price,
+            "fixed_daily": fixed_daily,
         }
         return _frame(conn.execute(text(_OVER_TIME_SQL), params))
 
@@ -145,7 +152,7 @@ def roi_by_channel(
     """The window's figures per channel at these prices, from metrics_daily (ix_metrics_daily_tenant_day).
 
     Columns: channel, sent, replied, conversions, revenue, cost (sent × the channel's unit
-    price; AI cost is not split by channel), roi (NaN when the channel cost nothing).
+    price; neither AI cost nor the fixed cost is split by channel), roi (NaN when the channel cost nothing).
     """
     sql = text(
         """
@@ -185,6 +192,7 @@ class PricedTotals:
     revenue: float
     message_cost: float
     ai_cost: float
+    fixed_cost: float
     cost: float
     roi: float | None
     cost_per_conversion: float | None
@@ -201,6 +209,7 @@ def totals(frame: pd.DataFrame, days: int) -> PricedTotals:
         revenue=revenue,
         message_cost=float(frame["message_cost"].sum()),
         ai_cost=float(frame["ai_cost"].sum()),
+        fixed_cost=float(frame["fixed_cost"].sum()),
         cost=cost,
         roi=(revenue - cost) / cost if cost > 0 else None,
         cost_per_conversion=cost / conversions if conversions else None,

@@ -17,6 +17,7 @@ from app import runtime
 from app.ai import insight
 from app.domain import priority
 from app.services import agent_status as machinery
+from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from app.services import operators
 from db import dashboard, lead_detail, queries, sms_deliverability
@@ -168,6 +169,17 @@ def forget_rules() -> None:
     leads_page.clear()
 
 
+@st.cache_data(ttl=FRESH, show_spinner=False)
+def api_keys(tenant_id: int) -> list[api_keys_service.KeyInfo]:
+    """The tenant's API keys as a list shows them (prefixes, never the keys)."""
+    return api_keys_service.list_keys(tenant_id=tenant_id)
+
+
+def forget_api_keys() -> None:
+    """After a key was made or revoked: the list must show it at once."""
+    api_keys.clear()
+
+
 # --- Leads page: the call list and the lead drawer (db/lead_detail.py, app/services/insight.py) ---
 
 
@@ -195,6 +207,12 @@ def lead_timeline(tenant_id: int, lead_id: int, zone: str) -> pd.DataFrame:
 @st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
 def stored_insight(tenant_id: int, lead_id: int) -> insight.Insight | None:
     return insight_service.stored_insight(tenant_id=tenant_id, lead_id=lead_id)
+
+
+def forget_lead_detail() -> None:
+    """After a sale was recorded in the drawer: its header and timeline must show it at once."""
+    lead_header.clear()
+    lead_timeline.clear()
 
 
 def forget_insight() -> None:

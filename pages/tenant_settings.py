@@ -14,6 +14,7 @@ from components import format as fmt
 from components import tables
 from db.queries import TenantSettings
 from pages import data, session
+from pages.settings.api_keys import api_keys_section
 
 FLASH = "settings.flash"  # (kind, message) of the last save, shown once
 
@@ -176,6 +177,7 @@ def render() -> None:
     else:
         role = who.role if who is not None else "signed out"
         st.caption(f"Only an admin or a manager of this tenant can change these rules (you are: {role}).")
+    api_keys_section(s.id)
 
 
 if __name__ == "__main__":

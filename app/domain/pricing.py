@@ -1,9 +1,16 @@
-"""What a message costs: per-channel unit prices a tenant sets, checked before anything is saved.
+"""What recovery costs: per-channel unit prices and a fixed monthly cost a tenant sets, checked
+before anything is saved.
 
 The ROI page prices the messages it counts (sent × unit price per channel) instead of trusting
 the provider cost each outbox row recorded: a sandbox send records $0, and a tenant on a
 negotiated rate wants its own figure. The prices live in `tenants.settings` under
 `unit_prices`, as decimal strings (JSON numbers would turn $0.0079 into a binary float).
+
+Messages and tokens are not all a business pays: the platform and its seats cost a fixed sum
+a month whether one message goes out or a million. Left out, a month of recovered deals over a
+few dollars of sends reads "157,516× cost", which convinces nobody. That sum lives under
+`fixed_monthly_cost` (a decimal string too) and is prorated to the days a figure covers
+(`prorated_fixed_cost`).
 """
 
 from __future__ import annotations
@@ -94,6 +101,64 @@ def parse_price(channel: str, text: str) -> Decimal:
         raise ValueError(f"{name} price: enter a number of dollars, e.g. 0.001 (got {text.strip()!r})") from None
     check_price(channel, price)
     return Decimal(format(price.normalize(), "f")) if price != 0 else Decimal(0)
+
+
+FIXED_COST_KEY = "fixed_monthly_cost"
+MAX_FIXED_MONTHLY = Decimal(1_000_000)  # dollars a month: anything above is a typo
+DAYS_PER_MONTH = Decimal("365.25") / 12  # 30.4375: the average month, leap years included
+FIXED_COST_NAME = "Fixed cost"
+
+
+def check_fixed_monthly(amount: Decimal) -> None:
+    if not amount.is_finite():
+        raise ValueError(f"{FIXED_COST_NAME}: enter dollars a month, e.g. 2500")
+    if amount < 0:
+        raise ValueError(f"{FIXED_COST_NAME}: cannot be negative")
+    if amount > MAX_FIXED_MONTHLY:
+        raise ValueError(f"{FIXED_COST_NAME}: at most ${MAX_FIXED_MONTHLY:,} a month")
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError(f"{FIXED_COST_NAME}: at most 2 decimal places (dollars and cents)")
+
+
+def parse_fixed_monthly(text: str) -> Decimal:
+    """Dollars a month as typed (`"2500"`, `"$2,500.00"`); empty is 0; raises `ValueError` naming the field."""
+    cleaned = text.strip().removeprefix("$").strip().replace(",", "")
+    if not cleaned:
+        return Decimal(0)
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{FIXED_COST_NAME}: enter dollars a month, e.g. 2500 (got {text.strip()!r})") from None
+    check_fixed_monthly(amount)
+    return Decimal(format(amount.normalize(), "f")) if amount != 0 else Decimal(0)
+
+
+def fixed_monthly_from_settings(settings: Mapping[str, Any] | None) -> Decimal:
+    """The tenant's saved fixed monthly cost; 0 when never set or stored unreadable (a bad row
+    shows the figures without it rather than stopping the page)."""
+    try:
+        return parse_fixed_monthly(str((settings or {})[FIXED_COST_KEY]))
+    except (KeyError, ValueError):
+        return Decimal(0)
+
+
+def fixed_monthly_to_settings(amount: Decimal) -> str:
+    """The jsonb value stored under `FIXED_COST_KEY`: a decimal string."""
+    return format(amount, "f")
+
+
+def prorated_fixed_cost(monthly: Decimal, days: int | Decimal) -> Decimal:
+    """The part of a fixed monthly cost that falls on `days` days.
+
+    The rule: monthly × days ÷ (365.25 ÷ 12). A month is the average Gregorian month, 30.4375
+    days, so every day of the year carries the same share: twelve months of days sum to twelve
+    monthly payments over a year (leap years included), and a 30-day period carries slightly
+    less than one month's cost, a 31-day one slightly more. Not rounded: callers sum days and
+    round once, when they show the figure. E.g. $3,043.75 a month is $100 a day; $2,500 a month
+    over 30 days is 75,000 ÷ 30.4375 = $2,464.07.
+    """
+    return monthly * Decimal(days) / DAYS_PER_MONTH
 
 
 def message_cost(prices: UnitPrices, sent: Mapping[str, int]) -> Decimal:

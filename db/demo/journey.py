@@ -51,8 +51,8 @@ VARIANT_B_LIFT = 0.2
 CONVERT_AFTER_REPLY = {"interested": 0.5, "question": 0.3, "not_now": 0.08}
 CONVERT_AFTER_CLICK = 0.09
 CONVERT_AFTER_DELIVERY = 0.008
-CONVERT_CONTROL = 0.03  # the same leads, left alone: what lift is measured against
-CONVERT_ON_THEIR_OWN = 0.015  # per 30 days of a lead's life: the baseline before any engine ran
+CONVERT_ON_THEIR_OWN = 0.015  # per 30 days: the base rate at which a quiet lead buys with no one writing to it
+ATTRIBUTION_WINDOW = 30 * DAY  # app/domain/conversions.ATTRIBUTION_WINDOW: a sale credits the last touch this recent
 BACKLOG_SHARE = 0.05  # crossed a rung but not scanned yet (scan cap), so the demo scanner has work
 FIRST_SCAN_REACH_DAYS = 28  # the first campaign also took on the leads gone quiet this long before it
 
@@ -108,7 +108,7 @@ class Journey:
     last_activity_s: np.ndarray
     last_contacted_s: np.ndarray
     conversion_s: np.ndarray
-    conversion_message: np.ndarray  # message index, -1 for organic conversions (control group, or no campaign)
+    conversion_message: np.ndarray  # credited message index, -1 for organic ones (no message in the window)
     messages: Messages
     campaign_running: np.ndarray
     gap_s: np.ndarray  # (leads, rungs): each rung's no-reply wait
@@ -181,7 +181,9 @@ def play(
         run.play_rung(rung)
     messages = run.messages()
     level, rung_due = _control_climbs(rng, leads, ctx, control, run)
-    conversion_s, conversion_message = _conversions(rng, leads, messages, run, control, rung_due[:, 0], anchor_s)
+    conversion_s, conversion_message = _conversions(rng, leads, messages, run, anchor_s)
+    organic_s = _organic(np.random.default_rng([seed, 15]), leads, enrolled, control, rung_due[:, 0], anchor_s)
+    _add_organic(conversion_s, conversion_message, organic_s, control, messages)
     conversion_s[bought_s >= 0] = bought_s[bought_s >= 0]
     return _settle(leads, ctx, run, messages, enrolled, control, level, rung_due, conversion_s, conversion_message)
 
@@ -349,15 +351,9 @@ def _intents(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
 
 
 def _conversions(
-    rng: np.random.Generator,
-    leads: Leads,
-    m: Messages,
-    run: _Run,
-    control: np.ndarray,
-    first_due: np.ndarray,
-    anchor_s: int,
+    rng: np.random.Generator, leads: Leads, m: Messages, run: _Run, anchor_s: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each treated lead converts after its first touch that works; control leads on their own."""
+    """Each treated lead converts after its first touch that works (organic buying is added by `_add_organic`)."""
     size = m.size
     refused = np.zeros(leads.size, dtype=bool)
     refused[m.lead[(m.intent >= 0) & ~np.isin(m.intent, (*OPEN_ENDED, OOO))]] = True
@@ -383,11 +379,67 @@ def _conversions(
     first = order[np.r_[True, m.lead[order][1:] != m.lead[order][:-1]]] if order.size else order
     conversion_s[m.lead[first]] = best[first]
     conversion_message[m.lead[first]] = first
-    organic_s = first_due + _lognormal(rng, 4 * DAY, 0.8, leads.size)
-    organic = control & chance(rng, CONVERT_CONTROL * (0.5 + leads.warmth), leads.size) & (organic_s <= anchor_s)
-    organic &= first_due >= 0
-    conversion_s[organic] = organic_s[organic]
     return conversion_s, conversion_message
+
+
+def _organic(
+    rng: np.random.Generator,
+    leads: Leads,
+    enrolled: np.ndarray,
+    control: np.ndarray,
+    first_due: np.ndarray,
+    anchor_s: int,
+) -> np.ndarray:
+    """When each enrolled lead buys on its own, -1 if not before the anchor.
+
+    Held out or contacted alike: CONVERT_ON_THEIR_OWN per 30 days from the first rung the scan
+    took it on at, at any moment up to the anchor. This is the base rate the hold-out measures:
+    the hold-out converts at it, the treated leads at it plus what the messages add, so the
+    lift against the hold-out is an estimate of what recovery added, not treated vs zero.
+    Drawn by systematic sampling within each tenant's hold-out and treated group: every lead
+    keeps its own chance, and a group's count of buyers is its expectation rounded up or down,
+    so a demo's hold-out of a few hundred leads shows its base rate rather than the luck of a
+    few coin flips (a plain draw of an expected 3 gives 0 or 1 a fifth of the time). Own random
+    stream, so the loop's draws stay the loop's.
+    """
+    n = enrolled.size
+    span = np.where(enrolled & (first_due >= 0), np.maximum(anchor_s - first_due, 0), 0)
+    chances = np.minimum(CONVERT_ON_THEIR_OWN * span / (30 * DAY), 1.0)
+    buys = _systematic(rng, chances, leads.tenant * 2 + control) & (span > 0)
+    at = first_due + (rng.random(n) * span).astype(np.int64)
+    return np.where(buys, at, -1)
+
+
+def _systematic(rng: np.random.Generator, chances: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """One draw per row with P(row) = chances[row], the rows of each group taken in a random order
+    along a line of their chances with a single random start: a row is picked when the line
+    crosses a whole number within its stretch (systematic sampling)."""
+    picked = np.zeros(chances.size, dtype=bool)
+    order = rng.permutation(chances.size)
+    for group in np.unique(groups):
+        rows = order[groups[order] == group]
+        line = rng.random() + np.cumsum(chances[rows])
+        before = np.concatenate(([line[0] - chances[rows[0]]], line[:-1]))  # np.unique: never empty
+        picked[rows] = np.floor(line) > np.floor(before)
+    return picked
+
+
+def _add_organic(
+    conversion_s: np.ndarray, conversion_message: np.ndarray, organic_s: np.ndarray, control: np.ndarray, m: Messages
+) -> None:
+    """Organic purchases that come before any message-driven one take its place. A treated lead's
+    is recorded as the product records any reported sale (app/services/conversions): credited to
+    the last message sent in the attribution window before it, if any (last touch cannot tell a
+    sale the message caused from one it merely preceded: that is what the hold-out is for)."""
+    first = (organic_s >= 0) & ((conversion_s < 0) | (organic_s < conversion_s))
+    conversion_s[first] = organic_s[first]
+    conversion_message[first] = -1
+    treated = first & ~control
+    at = organic_s[m.lead]
+    sent = (m.status != PENDING) & (m.send_s <= at) & (m.send_s > at - ATTRIBUTION_WINDOW) & treated[m.lead]
+    latest = np.full(conversion_s.size, -1, dtype=np.int64)
+    np.maximum.at(latest, m.lead[sent], np.flatnonzero(sent))  # messages run in (lead, rung) order: latest = largest
+    conversion_message[treated] = latest[treated]
 
 
 def _on_their_own(rng: np.random.Generator, leads: Leads, ctx: Context) -> np.ndarray:

@@ -281,8 +281,10 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
 
 
 def conversions_table(leads: Leads, journey: Journey, ids: Ids, message_source: np.ndarray, anchor_s: int) -> pa.Table:
-    """Treated conversions credit the touch before them; control ones are organic baselines, and
-    so are those of leads no campaign covered (no campaign, channel or message)."""
+    """Treated conversions credit the touch before them (the one that worked, or the last in the
+    attribution window before a purchase the lead made on its own); control ones are organic
+    baselines of their campaign's hold-out; the other organic ones (a treated lead with no message
+    in the window, a lead no campaign covered) have no campaign, channel or message."""
     rows = np.flatnonzero(journey.conversion_s >= 0)
     message = journey.conversion_message[rows]
     treated = message >= 0
@@ -304,9 +306,10 @@ def conversions_table(leads: Leads, journey: Journey, ids: Ids, message_source: 
         digits(np.maximum(days, 0), 1),
         "}",
     )
-    campaign = journey.campaign[rows]
+    held_out = journey.control[rows]
+    campaign = np.where(treated | held_out, journey.campaign[rows], -1)
     organic = pc.if_else(
-        pa.array(campaign >= 0), pa.scalar('{"model": "holdout", "group": "control"}'), pa.scalar('{"model": "none"}')
+        pa.array(held_out), pa.scalar('{"model": "holdout", "group": "control"}'), pa.scalar('{"model": "none"}')
     )
     attribution = pc.if_else(pa.array(treated), credited, organic)
     created = timestamps(np.minimum(converted + HOUR, anchor_s))

@@ -26,6 +26,13 @@ LADDER_HOURS = (24, 48, 72)
 HOLDOUT_PERCENT = 10
 SEND_WINDOW = (8, 20)
 AUDIENCE_PERCENTILE_Z = -0.524  # z of the 30th percentile: the cheapest 30 % of deals are not chased
+# What a demo business pays a month for the platform and its seats (the admin, the manager and
+# each rep), whatever it sends: $1,500 for the smallest team, at most $4,000. Stored where the
+# ROI page's price form keeps it (app/domain/pricing.FIXED_COST_KEY, restated: db/ imports no app/).
+FIXED_COST_KEY = "fixed_monthly_cost"
+PLATFORM_MONTHLY = 900
+SEAT_MONTHLY = 120
+FIXED_MONTHLY_CAP = 4000
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,12 @@ class TenantPlan:
         floor = industry.deal_median * math.exp(AUDIENCE_PERCENTILE_Z * industry.deal_sigma)
         step = industry.deal_step * 10
         return int(round(floor / step) * step)
+
+    @property
+    def fixed_monthly_cost(self) -> int:
+        """Platform plus seats (admin, manager, reps), capped: $1,500 for 3 reps up to $4,000."""
+        seats = len(self.reps) + 2
+        return min(FIXED_MONTHLY_CAP, PLATFORM_MONTHLY + SEAT_MONTHLY * seats)
 
     @property
     def sender_email(self) -> str:
@@ -190,7 +203,13 @@ def tenant_row(plan: TenantPlan) -> dict[str, Any]:
         "physical_address": plan.physical_address,
         "monthly_budget": 500 + 250 * (plan.leads // 10_000),
         "ai_monthly_budget": 150 + 50 * (plan.leads // 10_000),
-        "settings": {"industry": plan.industry, "industry_label": industry.label, "currency": "USD", "demo": True},
+        "settings": {
+            "industry": plan.industry,
+            "industry_label": industry.label,
+            "currency": "USD",
+            "demo": True,
+            FIXED_COST_KEY: str(plan.fixed_monthly_cost),
+        },
     }
 
 

@@ -65,6 +65,7 @@ class Conversion(TenantOwned, Base):
         CheckConstraint("value >= 0", name="value"),
         Index("ix_conversions_tenant_time", "tenant_id", "converted_at"),
         Index("ix_conversions_lead", "lead_id"),
+        UniqueConstraint("tenant_id", "external_id"),
     )
 
     lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="CASCADE"))
@@ -75,6 +76,8 @@ class Conversion(TenantOwned, Base):
     method: Mapped[str]
     attribution: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     converted_at: Mapped[dt.datetime]
+    external_id: Mapped[str | None]
+    """The client's own id of this conversion (the API's `id` or Idempotency-Key): a retry finds this row."""
 
 
 class MetricsDaily(TenantOwned, Base):

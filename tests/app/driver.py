@@ -121,11 +121,15 @@ _LOCAL_DAY = "(({col}) AT TIME ZONE (SELECT timezone FROM tenants WHERE id = :t)
 _LOCAL_TODAY = _LOCAL_DAY.format(col="now()")
 
 
+DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 ÷ 12: the fixed monthly cost falls evenly on every day of the year
+
+
 def roi_figures(
     engine: Engine, tenant_id: int, days: int, *, email: str = "0.001", sms: str = "0.0079"
 ) -> dict[str, str]:
     """The ROI page's headline cards at these unit prices: the window is the tenant's last `days`
-    local days, cost = emails × email price + SMS × SMS price + AI cost of those days."""
+    local days, cost = emails × email price + SMS × SMS price + AI cost of those days + the
+    fixed monthly cost saved on the tenant (none: 0) × days ÷ 30.4375."""
     in_window = f"BETWEEN {_LOCAL_TODAY} - :days + 1 AND {_LOCAL_TODAY}"
     emails, texts_sent, revenue = rows(
         engine,
@@ -149,7 +153,10 @@ def roi_figures(
         t=tenant_id,
         days=days,
     )
-    cost = emails * Decimal(email) + texts_sent * Decimal(sms) + ai
+    monthly = value(
+        engine, "SELECT coalesce(settings->>'fixed_monthly_cost', '0') FROM tenants WHERE id = :t", t=tenant_id
+    )
+    cost = emails * Decimal(email) + texts_sent * Decimal(sms) + ai + Decimal(monthly) * days / DAYS_PER_MONTH
     return {
         "Revenue recovered": fmt.money(revenue),
         "Cost": fmt.money(cost, cents=True),

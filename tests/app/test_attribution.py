@@ -177,6 +177,7 @@ DAILY_HEADER = [
     "revenue",
     "message_cost",
     "ai_cost",
+    "fixed_cost",
     "cost",
     "net",
     "roi",
@@ -190,8 +191,13 @@ _LOCAL_TODAY_SQL = "SELECT (now() AT TIME ZONE timezone)::date FROM tenants WHER
 def daily_rows(engine: Engine, tenant_id: int, last: dt.date, days: int = 30) -> list[list[Any]]:
     """The ROI table per local day of the `days` ending on `last`, at the default prices:
     sends, conversions and revenue from the rollup, AI cost from ai_generations by the tenant's
-    local day; cost = emails × email price + SMS × SMS price + AI cost, net = revenue − cost,
+    local day, fixed cost = the tenant's saved fixed monthly cost ÷ 30.4375 (365.25 ÷ 12) a day;
+    cost = emails × email price + SMS × SMS price + AI cost + fixed cost, net = revenue − cost,
     ROI = net ÷ cost (blank when nothing was spent)."""
+    monthly = value(
+        engine, "SELECT coalesce(settings->>'fixed_monthly_cost', '0') FROM tenants WHERE id = :t", t=tenant_id
+    )
+    fixed = float(monthly) / 30.4375
     found = rows(
         engine,
         """WITH z AS (SELECT timezone FROM tenants WHERE id = :t),
@@ -213,10 +219,10 @@ def daily_rows(engine: Engine, tenant_id: int, last: dt.date, days: int = 30) ->
     out = []
     for r in found:
         message_cost = int(r.email) * EMAIL_PRICE + int(r.sms) * SMS_PRICE
-        cost = message_cost + r.ai
+        cost = message_cost + r.ai + fixed
         net = r.revenue - cost
         roi = net / cost if cost else None
-        figures = [int(r.email), int(r.sms), int(r.conversions), r.revenue, message_cost, r.ai, cost, net, roi]
+        figures = [int(r.email), int(r.sms), int(r.conversions), r.revenue, message_cost, r.ai, fixed, cost, net, roi]
         out.append([r.day.isoformat(), *figures])
     return out
 

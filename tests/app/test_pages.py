@@ -194,7 +194,8 @@ EMPTY_STATES = {
         "**No cron scheduler registered**",
         "**No message yet**",
     ],
-    "pages/tenant_settings.py": [],  # a tenant's rules always exist: shown below
+    # A tenant's rules always exist (shown below); the admin sees the tenant has no API key yet.
+    "pages/tenant_settings.py": ["**No API key yet**"],
 }
 
 

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.domain.pricing import SETTINGS_KEY
+from app.domain.pricing import FIXED_COST_KEY, SETTINGS_KEY
 from app.services import pricing as pricing_service
 from db.models import AIGeneration, Campaign, Conversion, Enrollment, Lead, OutboundMessage, Tenant
-from pages import roi_report, session
+from pages import session
+from pages.roi import lift as roi_lift
+from pages.roi import prices as roi_prices
 from tests.app import factories
 from tests.app.driver import (
     before_after_figures,
@@ -77,10 +79,12 @@ def headline(at: AppTest) -> dict[str, str]:
     return {label: shown[label] for label in HEADLINE}
 
 
-def save_prices(at: AppTest, tenant_id: int, email: str, sms: str) -> AppTest:
-    at.text_input(key=roi_report.price_key(tenant_id, "email")).input(email)
-    at.text_input(key=roi_report.price_key(tenant_id, "sms")).input(sms)
-    at.button(key=f"FormSubmitter:{roi_report.price_key(tenant_id, 'prices')}-Save prices").click().run()
+def save_prices(at: AppTest, tenant_id: int, email: str, sms: str, fixed: str | None = None) -> AppTest:
+    at.text_input(key=roi_prices.price_key(tenant_id, "email")).input(email)
+    at.text_input(key=roi_prices.price_key(tenant_id, "sms")).input(sms)
+    if fixed is not None:
+        at.text_input(key=roi_prices.price_key(tenant_id, "fixed")).input(fixed)
+    at.button(key=f"FormSubmitter:{roi_prices.price_key(tenant_id, 'prices')}-Save prices").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -92,10 +96,16 @@ def test_cost_follows_the_prices_an_admin_saves(world: factories.World, engine: 
     assert roi_figures(engine, acme, 30)["Cost"] != roi_figures(engine, acme, 30, email="0.002", sms="0.05")["Cost"]
 
     save_prices(at, acme, "0.002", "$0.05")
-    assert [s.value for s in at.success] == ["Unit prices saved: email \\$0.002, SMS \\$0.05 per message."]
+    assert [s.value for s in at.success] == [
+        "Prices saved: email \\$0.002, SMS \\$0.05 per message; no fixed cost set."
+    ]
     assert headline(at) == roi_figures(engine, acme, 30, email="0.002", sms="0.05")
     stored = value(engine, SETTINGS_SQL, t=acme)
-    assert stored == {"unsubscribe_email": "stop@acme.example", SETTINGS_KEY: {"email": "0.002", "sms": "0.05"}}
+    assert stored == {
+        "unsubscribe_email": "stop@acme.example",
+        SETTINGS_KEY: {"email": "0.002", "sms": "0.05"},
+        FIXED_COST_KEY: "0",
+    }
 
     at.segmented_control(key="roi.days").set_value(7).run()
     assert headline(at) == roi_figures(engine, acme, 7, email="0.002", sms="0.05")
@@ -112,10 +122,71 @@ def test_weekly_steps_partition_the_same_window(world: factories.World, engine: 
     assert len(daily) == 90
     assert 13 <= len(weekly) <= 14
     assert all(dt.date.fromisoformat(str(p)[:10]).weekday() == 0 for p in weekly["period"])
-    for column in ("sent", "conversions", "revenue", "message_cost", "ai_cost", "cost"):
+    for column in ("sent", "conversions", "revenue", "message_cost", "ai_cost", "fixed_cost", "cost"):
         assert weekly[column].sum() == pytest.approx(daily[column].sum()), column
     assert daily["ai_cost"].sum() == pytest.approx(9.375)  # acme's three generations, not birch's
     assert headline(at) == roi_figures(engine, acme, 90)
+
+
+def cost_cents(at: AppTest) -> Decimal:
+    return Decimal(metrics(at)["Cost"].removeprefix("$").replace(",", ""))
+
+
+def test_the_fixed_monthly_cost_is_prorated_into_the_cost(world: factories.World, engine: Engine) -> None:
+    """$3,043.75 a month is $100 a day (3,043.75 ÷ 30.4375 days, a month being 365.25 ÷ 12): the
+    30-day cost grows by exactly $3,000.00 and the 7-day cost by $700.00."""
+    acme = world.tenants["acme"]
+    at = roi_as("boss@acme.example", factories.ADMIN_PASSWORD)
+    without = cost_cents(at)
+    at.segmented_control(key="roi.days").set_value(7).run()
+    without_7 = cost_cents(at)
+    at.segmented_control(key="roi.days").set_value(30).run()
+
+    save_prices(at, acme, "0.001", "0.0079", "$3,043.75")
+    assert [s.value for s in at.success] == [
+        "Prices saved: email \\$0.001, SMS \\$0.0079 per message; fixed cost \\$3,043.75 a month."
+    ]
+    assert value(engine, SETTINGS_SQL, t=acme)[FIXED_COST_KEY] == "3043.75"
+    assert cost_cents(at) - without == Decimal("3000.00")
+    assert headline(at) == roi_figures(engine, acme, 30)
+    cost_help = next(m.help for m in at.metric if m.label == "Cost")
+    assert "(\\$3,043.75 a month, prorated: \\$3,000.00 for these 30 days)" in cost_help
+    daily = at.dataframe[0].value
+    assert set(daily["fixed_cost"].round(6)) == {100.0}
+
+    at.segmented_control(key="roi.days").set_value(7).run()
+    assert cost_cents(at) - without_7 == Decimal("700.00")
+    assert headline(at) == roi_figures(engine, acme, 7)
+
+
+def test_a_realistic_fixed_cost_is_prorated_to_the_period(world: factories.World, engine: Engine) -> None:
+    """$2,500 a month over 30 days: 2,500 × 30 ÷ 30.4375 = 75,000 ÷ 30.4375 = $2,464.0657…, shown $2,464.07."""
+    acme = world.tenants["acme"]
+    at = save_prices(roi_as("boss@acme.example", factories.ADMIN_PASSWORD), acme, "0.001", "0.0079", "2500")
+    assert headline(at) == roi_figures(engine, acme, 30)
+    cost_help = next(m.help for m in at.metric if m.label == "Cost")
+    assert "(\\$2,500.00 a month, prorated: \\$2,464.07 for these 30 days)" in cost_help
+    assert at.dataframe[0].value["fixed_cost"].sum() == pytest.approx(2464.0657, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("fixed", "error"),
+    [
+        ("-1", "Fixed cost: cannot be negative"),
+        ("lots", "Fixed cost: enter dollars a month"),
+        ("2500.005", "Fixed cost: at most 2 decimal places"),
+        ("5000000", "Fixed cost: at most \\$1,000,000 a month"),
+    ],
+)
+def test_a_bad_fixed_cost_is_refused_and_nothing_is_saved(
+    world: factories.World, engine: Engine, fixed: str, error: str
+) -> None:
+    acme = world.tenants["acme"]
+    before = value(engine, SETTINGS_SQL, t=acme)
+    at = save_prices(roi_as("boss@acme.example", factories.ADMIN_PASSWORD), acme, "0.002", "0.05", fixed)
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(error)
+    assert value(engine, SETTINGS_SQL, t=acme) == before
 
 
 @pytest.mark.parametrize(
@@ -221,7 +292,7 @@ def test_naive_before_after_around_the_first_enrollment(world: factories.World, 
     assert before_after_figures(engine, tenant, 30) == expected
     shown = metrics(at)
     assert {label: shown[label] for label in expected} == expected
-    assert any(w.value == roi_report.TRUST_SENTENCE for w in at.warning)
+    assert any(w.value == roi_lift.TRUST_SENTENCE for w in at.warning)
 
     at.segmented_control(key="roi.days").set_value(7).run()  # before: [start − 7 d, start): lead 1 only
     shown = metrics(at)
@@ -282,7 +353,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
         "Hold-out recovery rate": "0.0%",  # 0 / 8
     }
     assert metrics(at) == expected
-    assert any(roi_report.TRUST_SENTENCE in m.value for m in at.markdown)
+    assert any(roi_lift.TRUST_SENTENCE in m.value for m in at.markdown)
     assert not [m.value for m in at.markdown if "$" in m.value.replace("\\$", "")], "dollars are escaped"
 
     html = downloaded(at, "roi.summary.html", downloads).decode()
@@ -292,7 +363,7 @@ def test_client_summary_shows_and_downloads_the_same_figures(
     assert "Acme Dental" in html
     assert "<td>acme win-back ladder</td>" in html
     assert at.dataframe[0].value["campaign"].tolist() == ["acme win-back ladder"]
-    assert roi_report.TRUST_SENTENCE in html
+    assert roi_lift.TRUST_SENTENCE in html
     assert "@media print" in html
 
 

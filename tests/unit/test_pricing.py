@@ -73,3 +73,62 @@ def test_message_cost_and_roi() -> None:
     assert pricing.roi(Decimal(30), Decimal(0)) is None
     with pytest.raises(ValueError, match="unknown channel"):
         pricing.message_cost(prices, {"fax": 1})
+
+
+# --- the fixed monthly cost ------------------------------------------------------------------
+# The rule: monthly × days ÷ (365.25 ÷ 12), a month being 30.4375 days.
+
+
+@pytest.mark.parametrize(
+    ("monthly", "days", "expected"),
+    [
+        ("3043.75", 1, "100"),  # 3,043.75 ÷ 30.4375 = 100 exactly: $100 a day
+        ("3043.75", 7, "700"),
+        ("3043.75", 30, "3000"),
+        ("2500", "365.25", "30000"),  # a whole year of days is twelve payments: 2,500 × 12
+        ("0", 30, "0"),
+    ],
+)
+def test_the_fixed_cost_is_prorated_by_days_of_an_average_month(monthly: str, days: int | str, expected: str) -> None:
+    found = pricing.prorated_fixed_cost(Decimal(monthly), Decimal(days))
+    assert found == Decimal(expected)
+
+
+def test_a_30_day_period_carries_a_little_less_than_a_month() -> None:
+    # 2,500 × 30 = 75,000; 30.4375 × 2,464 = 74,998, so 75,000 ÷ 30.4375 = 2,464 + 2 ÷ 30.4375 = 2,464.0657…
+    found = pricing.prorated_fixed_cost(Decimal(2500), 30)
+    assert found.quantize(Decimal("0.0001")) == Decimal("2464.0657")
+    # 31 days: 77,500 ÷ 30.4375 = 2,546.2012… (30.4375 × 2,546 = 77,493.875; 6.125 ÷ 30.4375 = 0.2012)
+    assert pricing.prorated_fixed_cost(Decimal(2500), 31).quantize(Decimal("0.0001")) == Decimal("2546.2012")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("2500", Decimal(2500)), (" $2,500.00 ", Decimal(2500)), ("1999.99", Decimal("1999.99")), ("", Decimal(0))],
+)
+def test_a_typed_fixed_cost_is_read_exactly(typed: str, expected: Decimal) -> None:
+    assert pricing.parse_fixed_monthly(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-1", "Fixed cost: cannot be negative"),
+        ("lots", "Fixed cost: enter dollars a month"),
+        ("NaN", "Fixed cost: enter dollars a month"),
+        ("10.001", "Fixed cost: at most 2 decimal places"),
+        ("1000000.01", "Fixed cost: at most $1,000,000 a month"),
+    ],
+)
+def test_a_bad_fixed_cost_is_refused_by_name(typed: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("$", r"\$")):
+        pricing.parse_fixed_monthly(typed)
+
+
+def test_the_stored_fixed_cost_reads_back_and_a_bad_one_counts_as_none() -> None:
+    stored = {pricing.FIXED_COST_KEY: pricing.fixed_monthly_to_settings(Decimal("2750.50"))}
+    assert stored == {"fixed_monthly_cost": "2750.50"}
+    assert pricing.fixed_monthly_from_settings(stored) == Decimal("2750.50")
+    assert pricing.fixed_monthly_from_settings(None) == 0
+    assert pricing.fixed_monthly_from_settings({pricing.FIXED_COST_KEY: "-3"}) == 0
+    assert pricing.fixed_monthly_from_settings({pricing.FIXED_COST_KEY: {"x": 1}}) == 0

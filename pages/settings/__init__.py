@@ -1,0 +1,1 @@
+"""Sections of the Settings page kept in modules of their own (`pages/tenant_settings.py` is the page)."""
