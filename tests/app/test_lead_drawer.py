@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.settings import get_settings
 from db.models import Activity, Conversion, InboundMessage, MessageEvent, OutboundMessage
-from pages import lead_scores
+from pages import lead_drawer, lead_map
 from tests.app import factories
 from tests.app.driver import open_page, rows, signed_in, truncate, value
 from tests.fakes.anthropic_server import FakeAnthropic, ok, server_error
@@ -279,7 +279,7 @@ def test_picking_a_queued_lead_opens_its_drawer(world: factories.World, engine: 
     assert lead_id == star
     add_history(engine, world, lead_id)
     at = open_from_queue(at, 0)
-    assert at.session_state[lead_scores.DRAWER] == lead_id
+    assert at.session_state[lead_drawer.DRAWER] == lead_id
 
     lead = rows(
         engine,
@@ -312,7 +312,7 @@ def test_picking_a_queued_lead_opens_its_drawer(world: factories.World, engine: 
     assert why["stage"] == f"at stage {facts.stage.replace('_', ' ')}"
 
     at.button(key="leads.drawer.close").click().run()
-    assert lead_scores.DRAWER not in at.session_state
+    assert lead_drawer.DRAWER not in at.session_state
     assert lead.name not in [h.value for h in at.subheader], (
         "closing hides the drawer; the same pick does not reopen it"
     )
@@ -323,7 +323,7 @@ def test_a_new_pick_in_the_table_moves_the_drawer(world: factories.World, engine
     table_lead = int(at.dataframe[0].value["id"].iloc[3])
     at.session_state["leads.table"] = {"selection": {"rows": [3], "columns": [], "cells": []}}
     at.run()
-    assert at.session_state[lead_scores.DRAWER] == table_lead
+    assert at.session_state[lead_drawer.DRAWER] == table_lead
     assert [t.value for t in at.toast] == ["Opened in the lead drawer, under the call list."]
 
 
@@ -340,7 +340,7 @@ def insight_rows(engine: Engine, lead_id: int) -> list[Any]:
 
 
 def drawer_on(at: AppTest, lead_id: int) -> AppTest:
-    at.session_state[lead_scores.DRAWER] = lead_id
+    at.session_state[lead_drawer.DRAWER] = lead_id
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -426,13 +426,13 @@ def test_claude_failing_falls_back_offline_and_says_why(
 def test_one_point_picked_on_the_map_opens_in_the_drawer(world: factories.World, engine: Engine) -> None:
     at = leads_page()
     lead_id = int(value(engine, "SELECT min(id) FROM leads WHERE tenant_id = :t", t=world.tenants["acme"]))
-    key = lead_scores.scatter_key(0)  # a fresh page: no recovery round yet
+    key = lead_map.scatter_key(0)  # a fresh page: no recovery round yet
     points = [{"curve_number": 0, "point_index": 0, "customdata": [lead_id, 0.0]}]
     at.session_state[key] = {"selection": {"points": points, "point_indices": [], "box": [], "lasso": []}}
     at.run()
     at.button(key="leads.open_selected").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.session_state[lead_scores.DRAWER] == lead_id
+    assert at.session_state[lead_drawer.DRAWER] == lead_id
     name = value(engine, "SELECT trim(first_name || ' ' || last_name) FROM leads WHERE id = :l", l=lead_id)
     assert name in [h.value for h in at.subheader]
 

@@ -22,7 +22,7 @@ from app.services.scan import RecoverOutcome
 from components import charts
 from db import queries
 from db.models import LEAD_STATES
-from pages import lead_scores, session
+from pages import lead_map, session
 from pages.recovery_actions import RecoverReport, RecoverRequest, should_submit
 from tests.app import factories
 from tests.app.driver import open_page, rows, signed_in, truncate, value
@@ -156,8 +156,8 @@ def test_marker_sizes_grow_with_value_within_bounds() -> None:
 
 
 def select_on_map(at: AppTest, ids: list[int]) -> AppTest:
-    round_ = at.session_state.get(lead_scores.SCATTER_ROUND, 0)
-    key = lead_scores.scatter_key(round_)
+    round_ = at.session_state.get(lead_map.SCATTER_ROUND, 0)
+    key = lead_map.scatter_key(round_)
     points = [{"curve_number": 0, "point_index": i, "customdata": [lead_id, 0.0]} for i, lead_id in enumerate(ids)]
     at.session_state[key] = {"selection": {"points": points, "point_indices": [], "box": [], "lasso": []}}
     at.run()
