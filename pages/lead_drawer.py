@@ -9,6 +9,9 @@ remembered, and only a *new* pick there moves the drawer.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -18,6 +21,7 @@ from app.services import insight as insight_service
 from components import format as fmt
 from components import tables
 from db.lead_detail import LeadHeader
+from db.suppressions import LeadSuppression
 from pages import data, session
 from pages.lead_breakdown import DAYS_HELP, SCORE_HELP, VALUE_HELP, breakdown_table, score_breakdown
 
@@ -25,6 +29,7 @@ VIEWER_ROLE = "viewer"
 DRAWER = "leads.drawer"  # the id of the lead the drawer shows
 PICKS = "leads.drawer.picks"  # {source: the lead id picked there at the last run}
 INSIGHT = "leads.drawer.insight"  # (lead id, Insight) just written by the button
+CHANNEL_NAMES = {"email": "email", "sms": "text message"}
 
 
 def may_act() -> bool:
@@ -71,6 +76,7 @@ def drawer(tenant_id: int) -> None:
         return
     with st.container(border=True, key="leads.drawer.panel"):
         drawer_header(header)
+        suppression_marks(data.lead_suppressions(tenant_id, header.id))
         left, right = st.columns([3, 2], gap="large")
         with left:
             timeline(tenant_id, header)
@@ -102,6 +108,21 @@ def drawer_header(header: LeadHeader) -> None:
         "Their local time",
         header.local_now.strftime("%a %H:%M"),
         help=f"The time now in the lead's zone ({header.zone}); the timeline's times are in it too.",
+    )
+
+
+def suppression_marks(marks: Sequence[LeadSuppression]) -> None:
+    """Say in the drawer, before anything else, on which channel the lead must never be written to
+    (they unsubscribed, texted STOP, bounced, complained): a rep about to call should know."""
+    for mark in marks:
+        st.warning(suppression_line(mark), icon=":material/block:")
+
+
+def suppression_line(mark: LeadSuppression) -> str:
+    channel = CHANNEL_NAMES.get(mark.channel, mark.channel)
+    return (
+        f"Suppressed ({mark.reason}): no {channel} is sent to this lead's address, "
+        f"since {mark.since.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC."
     )
 
 
