@@ -123,6 +123,21 @@ class Settings(BaseSettings):
             raise ValueError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER")
         return self
 
+    @model_validator(mode="after")
+    def _real_providers_need_https(self) -> Settings:
+        """Mail and texts that reach people carry unsubscribe links and name our callbacks: RFC 8058
+        one-click (which Gmail and Yahoo require of bulk senders) works only over https."""
+        real = [
+            *(["EMAIL_PROVIDER=sendgrid"] if self.email_provider == "sendgrid" else []),
+            *(["SMS_PROVIDER=twilio"] if self.sms_provider == "twilio" else []),
+        ]
+        if real and self.public_base_url.scheme != "https":
+            raise ValueError(
+                f"PUBLIC_BASE_URL must be an https:// URL with {' and '.join(real)} "
+                f"(RFC 8058 one-click unsubscribe links), got {str(self.public_base_url)[:60]!r}"
+            )
+        return self
+
     @property
     def ai_mode(self) -> Literal["claude", "offline"]:
         return "claude" if self.anthropic_api_key is not None else "offline"

@@ -156,6 +156,7 @@ def worker_env(database_url: str, redis_url: str, fake_url: str) -> dict[str, st
         EMAIL_PROVIDER="sendgrid",
         SENDGRID_API_KEY=API_KEY,
         SENDGRID_API_HOST=fake_url,
+        PUBLIC_BASE_URL="https://lre.example",  # a real provider needs https links; only links use it
         LRE_PROCESS="worker",
         PYTHONPATH=str(ROOT),
     )

@@ -20,7 +20,7 @@ from app.services import agent_status as machinery
 from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from app.services import operators
-from db import dashboard, lead_detail, queries, sms_deliverability
+from db import dashboard, lead_detail, queries, sms_deliverability, suppressions
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -202,6 +202,12 @@ def lead_header(tenant_id: int, lead_id: int) -> lead_detail.LeadHeader | None:
 @st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
 def lead_timeline(tenant_id: int, lead_id: int, zone: str) -> pd.DataFrame:
     return lead_detail.lead_timeline(runtime.engine(), tenant_id, lead_id, zone=zone)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def lead_suppressions(tenant_id: int, lead_id: int) -> list[suppressions.LeadSuppression]:
+    """Live: an unsubscribe or a STOP arrives through the api at any moment."""
+    return suppressions.lead_suppressions(runtime.engine(), tenant_id, lead_id)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)

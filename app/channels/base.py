@@ -52,7 +52,6 @@ class OutgoingMessage:
     from_name: str = ""
     physical_address: str = ""
     unsubscribe_url: str = ""
-    unsubscribe_mailto: str = ""
     category: str | None = None
 
 

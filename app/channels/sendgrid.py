@@ -149,11 +149,15 @@ def personalization(message: OutgoingMessage, *, batched: bool) -> Personalizati
 
 
 def list_unsubscribe_headers(message: OutgoingMessage) -> dict[str, str]:
-    """RFC 2369 links plus RFC 8058 one-click, which Gmail and Yahoo require of bulk senders."""
-    links = [f"<{message.unsubscribe_url}>"]
-    if message.unsubscribe_mailto:
-        links.append(f"<{message.unsubscribe_mailto}>")
-    return {"List-Unsubscribe": ", ".join(links), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    """RFC 8058 one-click, which Gmail and Yahoo require of bulk senders: the https link alone.
+
+    No `mailto:` beside it: no code reads a mailbox, so a request sent there would be lost
+    while the lead believed it honoured. A provider that finds the POST header uses the link.
+    """
+    return {
+        "List-Unsubscribe": f"<{message.unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def custom_args(message: OutgoingMessage) -> dict[str, str]:

@@ -69,6 +69,16 @@ def claim_covers(secret: str, claim: UnsubscribeClaim, address: str) -> bool:
     return hmac.compare_digest(claim.address_digest, address_digest(secret, claim.channel, address))
 
 
+def mask_address(channel: str, address: str) -> str:
+    """Enough of an address for its owner to recognise it, too little for anyone else to use:
+    `j***@example.com`, `***4567`. The unsubscribe page shows it to whoever holds the link."""
+    address = normalise_address(channel, address)
+    if channel == "email":
+        local, at, domain = address.rpartition("@")
+        return f"{local[:1]}***@{domain}" if at else "***"
+    return f"***{address[-4:]}" if len(address) > 4 else "***"
+
+
 def _sign(secret: str, payload: str) -> str:
     return _b64(_mac(secret, f"unsubscribe:{payload}")[:_SIGNATURE_BYTES])
 

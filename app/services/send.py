@@ -142,7 +142,6 @@ def outgoing(row: Claimed, settings: Settings) -> OutgoingMessage:
     token = make_token(
         secret, tenant_id=row.tenant_id, channel=row.channel, lead_id=row.lead_id, address=row.to_address
     )
-    mailbox = str(row.tenant_settings.get("unsubscribe_email") or row.sender_email)
     return OutgoingMessage(
         message_id=row.id,
         tenant_id=row.tenant_id,
@@ -156,7 +155,6 @@ def outgoing(row: Claimed, settings: Settings) -> OutgoingMessage:
         from_name=row.sender_name,
         physical_address=row.physical_address,
         unsubscribe_url=registry.public_url(settings, f"/unsubscribe/{token}"),
-        unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else "",
         category=row.node,
     )
 

@@ -21,6 +21,7 @@ from pages.leads.finder import breakdown_table, score_breakdown
 from pages.leads.mark_recovered import mark_recovered
 from pages.leads.picks import DRAWER, close_drawer
 from pages.leads.shared import DAYS_HELP, SCORE_HELP, VALUE_HELP, may_act
+from pages.leads.suppression import suppression_marks
 
 INSIGHT = "leads.drawer.insight"  # (lead id, Insight) just written by the button
 
@@ -40,6 +41,7 @@ def drawer(tenant_id: int) -> None:
         return
     with st.container(border=True, key="leads.drawer.panel"):
         drawer_header(header)
+        suppression_marks(data.lead_suppressions(tenant_id, header.id))
         left, right = st.columns([3, 2], gap="large")
         with left:
             timeline(tenant_id, header)

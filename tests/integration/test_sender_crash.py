@@ -53,6 +53,7 @@ def worker_env(database_url: str, redis_url: str, fake: FakeSendGrid) -> dict[st
         EMAIL_PROVIDER="sendgrid",
         SENDGRID_API_KEY=sendgrid_server.API_KEY,
         SENDGRID_API_HOST=fake.url,
+        PUBLIC_BASE_URL="https://lre.example",  # a real provider needs https links; only links use it
         LRE_PROCESS="worker",
         PYTHONPATH=str(ROOT),
     )

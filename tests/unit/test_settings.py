@@ -31,6 +31,21 @@ MALFORMED = [
     ({"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, "SMS_PROVIDER"),
     ({"EMAIL_PROVIDER": "sendgrid"}, "EMAIL_PROVIDER"),
     ({"SECRET_KEY": "   "}, "SECRET_KEY"),
+    ({"EMAIL_PROVIDER": "sendgrid", "SENDGRID_API_KEY": "SG.k"}, "PUBLIC_BASE_URL"),  # the http default
+    (
+        {"EMAIL_PROVIDER": "sendgrid", "SENDGRID_API_KEY": "SG.k", "PUBLIC_BASE_URL": "http://lre.example"},
+        "PUBLIC_BASE_URL",
+    ),
+    (
+        {
+            "SMS_PROVIDER": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC1",
+            "TWILIO_AUTH_TOKEN": "t",
+            "TWILIO_FROM_NUMBER": "+15551234567",
+            "PUBLIC_BASE_URL": "http://lre.example",
+        },
+        "PUBLIC_BASE_URL",
+    ),
     ({"DATA_DIR": ""}, "DATA_DIR"),
 ]
 
@@ -67,6 +82,64 @@ def test_secret_values_are_not_echoed() -> None:
         load_settings(secret_key="  ")
     assert "SECRET_KEY" in str(stopped.value)
     assert "'  '" not in str(stopped.value)
+
+
+SENDGRID = {"email_provider": "sendgrid", "sendgrid_api_key": "SG.k"}
+TWILIO = {
+    "sms_provider": "twilio",
+    "twilio_account_sid": "AC1",
+    "twilio_auth_token": "t",
+    "twilio_from_number": "+15551234567",
+}
+
+
+@pytest.mark.parametrize(
+    ("providers", "named"),
+    [
+        (SENDGRID, "EMAIL_PROVIDER=sendgrid"),
+        (TWILIO, "SMS_PROVIDER=twilio"),
+        ({**SENDGRID, **TWILIO}, "EMAIL_PROVIDER=sendgrid and SMS_PROVIDER=twilio"),
+    ],
+    ids=["sendgrid", "twilio", "both"],
+)
+def test_a_real_provider_refuses_an_http_public_base_url_in_one_line(providers: dict[str, str], named: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load_settings(public_base_url="http://lre.example", **providers)
+    assert str(stopped.value) == (
+        f"settings: PUBLIC_BASE_URL must be an https:// URL with {named} "
+        "(RFC 8058 one-click unsubscribe links), got 'http://lre.example/'"
+    )
+
+
+@pytest.mark.parametrize("providers", [SENDGRID, TWILIO, {**SENDGRID, **TWILIO}], ids=["sendgrid", "twilio", "both"])
+def test_a_real_provider_runs_with_an_https_public_base_url(providers: dict[str, str]) -> None:
+    settings = load_settings(public_base_url="https://lre.example", **providers)
+    assert str(settings.public_base_url) == "https://lre.example/"
+
+
+def test_the_api_process_refuses_to_start_with_sendgrid_and_an_http_public_base_url(tmp_path: Path) -> None:
+    environment = {"EMAIL_PROVIDER": "sendgrid", "SENDGRID_API_KEY": "SG.k", "PUBLIC_BASE_URL": "http://lre.example"}
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "app.api:app", "--host", "127.0.0.1", "--port", "0"],
+        cwd=ROOT,
+        env=_bare_environment(tmp_path, **environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode != 0, output
+    assert output.splitlines() == [
+        "settings: PUBLIC_BASE_URL must be an https:// URL with EMAIL_PROVIDER=sendgrid "
+        "(RFC 8058 one-click unsubscribe links), got 'http://lre.example/'"
+    ]
+
+
+def test_the_sandboxes_accept_an_http_public_base_url() -> None:
+    """Nothing reaches a person from the sandbox: the local demo keeps its http://localhost link."""
+    settings = load_settings(public_base_url="http://localhost:8000", email_provider="sandbox", sms_provider="sandbox")
+    assert str(settings.public_base_url) == "http://localhost:8000/"
 
 
 def test_defaults_are_the_embedded_demo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.unsubscribe import claim_covers, make_token, verify_token
+from app.domain.unsubscribe import claim_covers, make_token, mask_address, verify_token
 
 SECRET = "a-test-secret"
 
@@ -31,3 +32,20 @@ def test_a_forged_or_foreign_token_is_refused() -> None:
 @given(st.text(max_size=80))
 def test_no_text_crashes_the_verifier(text: str) -> None:
     assert verify_token(SECRET, text) is None
+
+
+@pytest.mark.parametrize(
+    ("channel", "address", "masked"),
+    [
+        ("email", "John.Smith@Example.com", "j***@example.com"),  # lower-cased, as it is stored
+        ("email", "a@b.co", "a***@b.co"),
+        ("email", "odd@local@example.com", "o***@example.com"),  # the last @ starts the domain
+        ("email", "no-at-sign", "***"),
+        ("sms", "+15551234567", "***4567"),
+        ("sms", "1234", "***"),
+    ],
+)
+def test_a_masked_address_shows_its_first_letter_and_domain_or_last_four_digits(
+    channel: str, address: str, masked: str
+) -> None:
+    assert mask_address(channel, address) == masked
