@@ -1,0 +1,427 @@
+"""`python -m bench.ingest`: signed SendGrid event batches over HTTP into the api, applied by the workers.
+
+Target (the webhooks issue): at least 20,000 events/s sustained over 60 s in signed batches of
+1,000 mixed events (10 % duplicates, half of them under a new `sg_event_id`), with p99 under
+50 ms per request, into `uvicorn app.api:app` started as the Procfile starts it, with 1 and
+with 2 uvicorn workers; meanwhile the applier (the Procfile's `rq worker`) keeps the apply lag
+(accepted → applied, `webhook_deliveries.applied_at - received_at`) bounded, p99 under 5 s.
+The ceiling is the same number of events loaded by plain COPY into a table shaped like
+`message_events`, in the same run; the JSON reports the ratio.
+
+The load comes from client threads in this process on the same 2-core machine as uvicorn, the
+workers and PostgreSQL, so the figure includes the cost of generating, signing and posting the
+batches. Each run uses a scratch database and Redis db, dropped afterwards. After the load, the
+bench waits for the applier to drain and checks that every distinct event landed exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import io
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from rq import Worker
+
+from app import runtime, webhook_keys
+from app.settings import load_settings
+from bench.scratch import scratch_database, scratch_redis
+from db.engine import make_engine
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "ingest.json"
+TARGET_EVENTS_PER_S = 20_000
+TARGET_P99_MS = 50.0
+TARGET_LAG_P99_S = 5.0
+BATCH = 1000
+DUPLICATE_SHARE = 0.10
+MESSAGES = 60_000
+TENANTS = 3
+BENCH_REDIS_DB = 12
+RQ_ARGS = ("--config", "agents.rq_settings", "high", "default", "low")  # as the Procfile's worker
+KINDS = (  # a realistic mix of what SendGrid reports for re-engagement mail
+    ("processed", 0.24),
+    ("delivered", 0.30),
+    ("open", 0.25),
+    ("click", 0.10),
+    ("deferred", 0.03),
+    ("bounce", 0.02),
+    ("dropped", 0.01),
+    ("unsubscribe", 0.01),
+    ("spamreport", 0.005),
+    ("group_resubscribe", 0.035),  # a type we store and ignore
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    tenant_id: int
+    lead_id: int
+    to_address: str
+    provider_message_id: str
+
+
+@dataclass
+class Generator:
+    """Makes batches of events for the seeded messages: unique ones, plus duplicates of recent ones."""
+
+    messages: list[Message]
+    rng: random.Random
+    counter: int = 0
+    recent: list[dict[str, Any]] = field(default_factory=list)
+    unique_known: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def batch(self) -> bytes:
+        with self.lock:
+            events = [self._one() for _ in range(BATCH)]
+        return json.dumps(events, separators=(",", ":")).encode()
+
+    def _one(self) -> dict[str, Any]:
+        if self.recent and self.rng.random() < DUPLICATE_SHARE:
+            copy = dict(self.rng.choice(self.recent))
+            if self.rng.random() < 0.5:  # SendGrid sometimes redelivers under a new id
+                copy["sg_event_id"] = f"re-{self.counter}-{copy['sg_event_id']}"
+                self.counter += 1
+            return copy
+        self.counter += 1
+        message = self.messages[self.rng.randrange(len(self.messages))]
+        kind = self.rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
+        event: dict[str, Any] = {
+            "email": message.to_address,
+            "timestamp": 1_764_000_000 + self.counter,  # distinct natural keys for distinct events
+            "event": kind,
+            "sg_event_id": f"ev-{self.counter}",
+            "sg_message_id": f"{message.provider_message_id}.filter0001.{message.id}.0",
+            "tenant_id": str(message.tenant_id),
+            "message_id": str(message.id),
+            "lead_id": str(message.lead_id),
+            "category": ["lead-recovery", "rung-1"],
+        }
+        if kind == "click":
+            event["url"] = "https://www.example.com/offer"
+        if kind == "bounce":
+            event.update({"type": "bounce", "status": "5.1.1", "reason": "550 5.1.1 unknown user"})
+        if kind == "dropped":
+            event["reason"] = "Bounced Address"
+        if kind != "group_resubscribe":
+            self.unique_known += 1
+        self.recent.append(event)
+        if len(self.recent) > 5_000:
+            del self.recent[:1_000]
+        return event
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent posting threads")
+    parser.add_argument("--api-workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    urls = runtime.resolve_urls(load_settings())
+    runs = []
+    try:
+        for api_workers in args.api_workers:
+            runs.append(
+                run(
+                    urls.database_url,
+                    urls.redis_url,
+                    seconds=args.seconds,
+                    clients=args.clients,
+                    api_workers=api_workers,
+                    rq_workers=args.rq_workers,
+                )
+            )
+    finally:
+        urls.stop_embedded()
+    result = {
+        "target": {
+            "events_per_s": TARGET_EVENTS_PER_S,
+            "p99_ms_per_request": TARGET_P99_MS,
+            "apply_lag_p99_s": TARGET_LAG_P99_S,
+        },
+        "runs": runs,
+        "met": any(r["met"] for r in runs),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if result["met"] else 1
+
+
+def run(
+    database_url: str, redis_url: str, *, seconds: float, clients: int, api_workers: int, rq_workers: int
+) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
+    key = ec.generate_private_key(ec.SECP256R1())
+    with scratch_database(database_url, "ingest") as db_url, scratch_redis(redis_url, BENCH_REDIS_DB) as rd_url:
+        engine = make_engine(db_url, null_pool=True)
+        messages = seed(engine)
+        env = process_env(db_url, rd_url, webhook_keys.public_key_b64(key.public_key()))
+        generator = Generator(messages, random.Random(7))
+        port = free_port()
+        connection = redis.Redis.from_url(rd_url)
+        with api_process(env, port, api_workers), worker_processes(env, rq_workers, connection):
+            timings = load(port, key, generator, seconds=seconds, clients=clients)
+            drained_in = wait_for_drain(engine, timeout=300)
+        lag = apply_lag(engine)
+        landed = count(engine, "SELECT count(*) FROM message_events")
+        accepted = sum(t.events for t in timings if t.status == 200)
+        copy_per_s = copy_ceiling(engine, max(accepted, 100_000))
+        engine.dispose()
+    latencies = sorted(t.ms for t in timings if t.status == 200)
+    per_s = accepted / seconds
+    p99 = percentile(latencies, 0.99)
+    unique_expected = generator.unique_known
+    return {
+        "api_workers": api_workers,
+        "rq_workers": rq_workers,
+        "clients": clients,
+        "seconds": seconds,
+        "requests": len(timings),
+        "non_2xx": sum(1 for t in timings if t.status != 200),
+        "events_accepted": accepted,
+        "events_per_s": round(per_s, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p99_ms": round(p99, 2),
+        "max_ms": round(latencies[-1], 2) if latencies else None,
+        "apply_lag_p50_s": lag[0],
+        "apply_lag_p99_s": lag[1],
+        "drain_after_load_s": round(drained_in, 2),
+        "distinct_events_sent": unique_expected,
+        "message_events_landed": landed,
+        "each_event_once": landed == unique_expected,
+        "copy_ceiling_rows_per_s": round(copy_per_s, 1),
+        "ratio_to_copy": round(per_s / copy_per_s, 3),
+        "load_avg_1m_before": round(load_before, 2),
+        "met": per_s >= TARGET_EVENTS_PER_S
+        and p99 < TARGET_P99_MS
+        and lag[1] is not None
+        and lag[1] < TARGET_LAG_P99_S
+        and landed == unique_expected,
+    }
+
+
+def seed(engine: sa.Engine) -> list[Message]:
+    """Three tenants, a lead and one sent email each for `MESSAGES` leads; SendGrid ids shared per thousand."""
+    with engine.begin() as conn:
+        tenants = [
+            conn.execute(
+                sa.text("INSERT INTO tenants (slug, name) VALUES (:s, :s) RETURNING id"), {"s": f"bench-{i}"}
+            ).scalar_one()
+            for i in range(TENANTS)
+        ]
+        conn.execute(
+            sa.text("""
+                INSERT INTO leads (tenant_id, external_id, first_name, email, last_activity_at)
+                SELECT (CAST(:tenants AS bigint[]))[1 + n % :k], 'bench-' || n, 'Lead' || n,
+                       'lead' || n || '@example.com', now() - interval '3 days'
+                FROM generate_series(1, :n) AS n
+            """),
+            {"tenants": tenants, "k": TENANTS, "n": MESSAGES},
+        )
+        conn.execute(
+            sa.text("""
+                INSERT INTO outbound_messages (tenant_id, lead_id, node, channel, to_address, subject, body, status,
+                                               provider, provider_message_id, sent_at, dedupe_key)
+                SELECT tenant_id, id, 'rung-1', 'email', email, 'Hello', 'Hi', 'sent', 'sendgrid',
+                       'sgbench' || (id / 1000), now() - interval '1 hour', 'bench:' || id
+                FROM leads
+            """)
+        )
+        conn.execute(sa.text("ANALYZE"))
+        rows = conn.execute(
+            sa.text("SELECT id, tenant_id, lead_id, to_address, provider_message_id FROM outbound_messages")
+        ).all()
+    return [Message(*row) for row in rows]
+
+
+def process_env(database_url: str, redis_url: str, public_key: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SENDGRID_WEBHOOK_PUBLIC_KEY=public_key,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+@contextlib.contextmanager
+def api_process(env: dict[str, str], port: int, workers: int) -> Iterator[None]:
+    """`uvicorn app.api:app` as the Procfile runs it, with `workers` processes."""
+    uvicorn = Path(sys.executable).with_name("uvicorn")
+    command = [str(uvicorn), "app.api:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        wait_until(lambda: healthy(port), timeout=60, what="the api to answer /healthz")
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def worker_processes(env: dict[str, str], count: int, connection: redis.Redis) -> Iterator[None]:
+    rq = Path(sys.executable).with_name("rq")
+    processes = [
+        subprocess.Popen(
+            [str(rq), "worker", "--url", env["REDIS_URL"], "--path", str(ROOT), "--name", f"ingest-{i}", *RQ_ARGS],
+            env={**env, "LRE_PROCESS": "worker"},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for i in range(count)
+    ]
+    try:
+        wait_until(lambda: len(Worker.all(connection=connection)) >= count, timeout=30, what="workers to register")
+        yield
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Timing:
+    ms: float
+    status: int
+    events: int
+
+
+def load(
+    port: int, key: ec.EllipticCurvePrivateKey, generator: Generator, *, seconds: float, clients: int
+) -> list[Timing]:
+    """`clients` threads post signed batches on kept-alive connections until `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    timings: list[Timing] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[Timing] = []
+        while time.monotonic() < deadline:
+            body = generator.batch()
+            stamp = str(int(time.time()))
+            signature = base64.b64encode(key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Twilio-Email-Event-Webhook-Signature": signature,
+                "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
+            }
+            started = time.perf_counter()
+            conn.request("POST", "/webhooks/sendgrid/events", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(Timing((time.perf_counter() - started) * 1000, response.status, BATCH))
+        conn.close()
+        with lock:
+            timings.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def wait_for_drain(engine: sa.Engine, *, timeout: float) -> float:
+    started = time.perf_counter()
+    wait_until(
+        lambda: count(engine, "SELECT count(*) FROM webhook_deliveries WHERE result = 'received'") == 0,
+        timeout=timeout,
+        what="the applier to drain",
+        poll=0.1,
+    )
+    return time.perf_counter() - started
+
+
+def apply_lag(engine: sa.Engine) -> tuple[float | None, float | None]:
+    sql = """
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - received_at)),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - received_at))
+        FROM webhook_deliveries WHERE result = 'applied'
+    """
+    with engine.connect() as conn:
+        p50, p99 = conn.execute(sa.text(sql)).one()
+    return (round(float(p50), 3) if p50 is not None else None, round(float(p99), 3) if p99 is not None else None)
+
+
+def copy_ceiling(engine: sa.Engine, rows: int) -> float:
+    """Rows/s of plain COPY of `rows` events into a table shaped like message_events (no dedupe, no rules)."""
+    buffer = io.StringIO()
+    for i in range(rows):
+        buffer.write(
+            f"1\t{1 + i % MESSAGES}\t{1 + i % MESSAGES}\temail\tdelivered\t2026-12-01 00:00:00+00\tev-{i}\tnk-{i}\n"
+        )
+    data = buffer.getvalue()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TEMP TABLE copy_ceiling (LIKE message_events INCLUDING DEFAULTS INCLUDING INDEXES)")
+        )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        started = time.perf_counter()
+        columns = "tenant_id, message_id, lead_id, channel, event_type, occurred_at, provider_event_id, natural_key"
+        with cursor.copy(f"COPY copy_ceiling ({columns}) FROM STDIN") as copy:
+            copy.write(data)
+        seconds = time.perf_counter() - started
+    return rows / seconds
+
+
+def count(engine: sa.Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[min(998, int(q * 1000) - 1)]
+
+
+def wait_until(condition: Any, *, timeout: float, what: str, poll: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+        time.sleep(poll)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
