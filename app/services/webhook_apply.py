@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import queue, runtime
+from app.services import sendgrid_apply
 from app.services.deliveries import Applied, Delivery
 
 FLAG_KEY = "lre:webhooks:apply-queued"
@@ -37,7 +38,9 @@ BATCH = 50
 
 Applier = Callable[[Session, Sequence[Delivery]], Mapping[int, Applied]]
 
-APPLIERS: dict[str, Applier] = {}
+APPLIERS: dict[str, Applier] = {
+    sendgrid_apply.ENDPOINT: sendgrid_apply.apply,
+}
 """endpoint (as stored in `webhook_deliveries.endpoint`) → its applier."""
 
 _CLAIM = text(
