@@ -2,8 +2,9 @@
 
 Top to bottom: which providers and AI are live; what each agent did last (the `agent_runs`
 ledger, PostgreSQL); then the machinery from Redis (`pages/agent_machinery.py`): queue depths
-and workers, failed jobs with a Retry, the cron schedulers; and the outbox, where sandbox
-messages (stored, never sent) can be read. Each part refreshes on its own fragment timer, so a
+and workers, failed jobs with a Retry, the cron schedulers; the outbox, where sandbox
+messages (stored, never sent) can be read; and deliverability, what the providers' webhooks
+brought in the last 24 hours as the applier recorded it. Each part refreshes on its own fragment timer, so a
 failing worker or a growing queue shows without touching the page.
 """
 
@@ -152,13 +153,63 @@ def live_outbox(tenant_id: int) -> None:
     )
 
 
+# --- deliverability --------------------------------------------------------------------------
+
+DELIVERABILITY_COLUMNS = {
+    "provider": tables.text_column("Provider"),
+    "endpoint": tables.text_column("Endpoint"),
+    "deliveries": tables.number_column("Deliveries", help="POSTs accepted (signature and body good)."),
+    "waiting": tables.number_column("Waiting", help="Accepted, not applied yet: the listener applies them."),
+    "rejected": tables.number_column("Rejected", help="POSTs refused: bad or missing signature, bad body."),
+    "events": tables.number_column("Events", help="Events in the applied deliveries."),
+    "applied": tables.number_column("Applied", help="New events acted on (statuses, timeline, opt-outs)."),
+    "duplicates": tables.number_column("Duplicates", help="Events the provider sent again: applied once."),
+    "unmatched": tables.number_column("Unmatched", help="Events naming no message of ours: kept, not applied."),
+    "ignored": tables.number_column("Ignored", help="Events of kinds we do not act on: kept, not applied."),
+    "last_received_at": tables.time_column("Last received"),
+}
+
+
+def deliverability_cards(frame: pd.DataFrame) -> list[Card]:
+    def total(column: str) -> str:
+        return fmt.count(int(frame[column].sum()) if not frame.empty else 0)
+
+    return [
+        Card("Deliveries", total("deliveries"), "Webhook POSTs accepted in the last 24 h (all tenants)."),
+        Card("Events", total("events"), "Events in the deliveries applied in the last 24 h."),
+        Card("Duplicates", total("duplicates"), "Events redelivered by the provider, applied only once."),
+        Card("Unmatched", total("unmatched"), "Events naming no message of ours: kept raw, never applied."),
+        Card("Ignored", total("ignored"), "Events of kinds we do not act on: kept raw, never applied."),
+        Card("Rejected", total("rejected"), "POSTs refused (signature or body): logged, never applied."),
+    ]
+
+
+@st.fragment(run_every="10s")
+def deliverability_section() -> None:
+    """What the providers' webhooks brought in the last 24 hours, as the applier recorded it."""
+    frame = data.webhook_deliverability(session.pinned_clock())
+    metric_cards(deliverability_cards(frame))
+    st.caption("All tenants: a provider posts every tenant's events together. Last 24 hours.")
+    tables.data_table(
+        frame,
+        DELIVERABILITY_COLUMNS,
+        empty=(
+            "No webhook delivery in the last 24 hours",
+            "Providers post events here once their webhooks point at this api (see the README's api table).",
+        ),
+        key="agents.deliverability",
+    )
+
+
 def render() -> None:
     tenant = session.current_tenant()
     settings = get_settings()
     st.title("Agents")
     modes(settings)
     live_runs(tenant.id)
-    queues_tab, failed_tab, cron_tab, outbox_tab = st.tabs(["Queues & workers", "Failed jobs", "Scheduler", "Outbox"])
+    queues_tab, failed_tab, cron_tab, outbox_tab, webhooks_tab = st.tabs(
+        ["Queues & workers", "Failed jobs", "Scheduler", "Outbox", "Deliverability"]
+    )
     with queues_tab:
         machinery.live_queues()
     with failed_tab:
@@ -168,6 +219,8 @@ def render() -> None:
     with outbox_tab:
         sandbox_note(settings)
         live_outbox(tenant.id)
+    with webhooks_tab:
+        deliverability_section()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from app.domain import priority
 from app.services import agent_status as machinery
 from app.services import insight as insight_service
 from app.services import operators
-from db import dashboard, lead_detail, queries
+from db import dashboard, deliverability, lead_detail, queries
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -107,6 +107,12 @@ def recovery_progress(tenant_id: int, lead_ids: tuple[int, ...]) -> pd.DataFrame
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
 def outbox(tenant_id: int, status: str | None) -> queries.Outbox:
     return queries.outbox(runtime.engine(), tenant_id, status=status)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def webhook_deliverability(now: dt.datetime | None = None) -> pd.DataFrame:
+    """The last 24 h of provider webhooks, per endpoint (all tenants: a delivery mixes them)."""
+    return deliverability.webhook_deliverability(runtime.engine(), now=now)
 
 
 # Redis, through app/services/machinery.py (pages never import rq or redis).
