@@ -193,6 +193,7 @@ EMPTY_STATES = {
         "**No failed job**",
         "**No cron scheduler registered**",
         "**No message yet**",
+        "**No webhook delivery in the last 24 hours**",
     ],
     "pages/tenant_settings.py": [],  # a tenant's rules always exist: shown below
 }
