@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.services.health import app_version
 from app.settings import get_settings
-from app.web import conversions, health, twilio, unsubscribe
+from app.web import conversions, health, sendgrid_events, twilio, unsubscribe
 
 
 def create_app() -> FastAPI:
@@ -20,6 +20,7 @@ def create_app() -> FastAPI:
     get_settings()  # a malformed environment stops the process at start, with one line
     api = FastAPI(title="Lead Recovery Engine", version=app_version())
     api.include_router(health.router)
+    api.include_router(sendgrid_events.router)
     api.include_router(twilio.router)
     api.include_router(unsubscribe.router)
     api.include_router(conversions.router)

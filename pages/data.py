@@ -20,7 +20,7 @@ from app.services import agent_status as machinery
 from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from app.services import operators
-from db import dashboard, lead_detail, queries, sms_deliverability, suppressions
+from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -114,6 +114,12 @@ def outbox(tenant_id: int, status: str | None) -> queries.Outbox:
 def carrier_filtered(tenant_id: int, now: dt.datetime | None = None) -> int:
     """Texts a carrier filtered (Twilio 30007) in the last 24 h; `now` is the console's pinned clock."""
     return sms_deliverability.carrier_filtered(runtime.engine(), tenant_id, now=now)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def webhook_deliverability(now: dt.datetime | None = None) -> pd.DataFrame:
+    """The last 24 h of provider webhooks, per endpoint (all tenants: a delivery mixes them)."""
+    return deliverability.webhook_deliverability(runtime.engine(), now=now)
 
 
 # Redis, through app/services/machinery.py (pages never import rq or redis).

@@ -84,11 +84,16 @@ def redis_url(server_urls: runtime.ServiceUrls) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def app_runtime(database_url: str, redis_url: str) -> Iterator[None]:
-    """Point every `app.runtime` user (services, agents, pages) at the test servers."""
-    saved = {key: os.environ.get(key) for key in ("DATABASE_URL", "REDIS_URL")}
+def app_runtime(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point every `app.runtime` user (services, agents, pages) at the test servers.
+
+    DATA_DIR moves to a folder of the suite's own once the servers are running: what a
+    `make run` left under `.data/` (the demo's webhook keys) must not change what a test sees.
+    """
+    saved = {key: os.environ.get(key) for key in ("DATABASE_URL", "REDIS_URL", "DATA_DIR")}
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
+    os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     runtime.reset_for_tests()
     yield
     runtime.engine().dispose()

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import queue, runtime
-from app.services import twilio_status
+from app.services import sendgrid_apply, twilio_status
 from app.services.deliveries import Applied, Delivery
 
 FLAG_KEY = "lre:webhooks:apply-queued"
@@ -39,6 +39,7 @@ BATCH = 50
 Applier = Callable[[Session, Sequence[Delivery]], Mapping[int, Applied]]
 
 APPLIERS: dict[str, Applier] = {
+    sendgrid_apply.ENDPOINT: sendgrid_apply.apply,
     twilio_status.ENDPOINT: twilio_status.apply_status,
 }
 """endpoint (as stored in `webhook_deliveries.endpoint`) → its applier."""

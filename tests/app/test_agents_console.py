@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from app import queue
-from pages import agent_activity
+from pages import agent_machinery
 from tests.app import factories
 from tests.app.driver import metrics, open_page, signed_in, truncate, value
 from tests.integration import jobs
@@ -85,7 +85,7 @@ def test_a_failed_job_is_listed_and_the_button_puts_it_back(world: factories.Wor
         "tests.integration.jobs.explode",
         jobs.FAILURE,
     ), "acme's failed job only: birch's is not acme's business"
-    assert at.selectbox(key=agent_activity.RETRY_PICK).value == job_id
+    assert at.selectbox(key=agent_machinery.RETRY_PICK).value == job_id
 
     at.button(key="agents.retry").click().run()
 

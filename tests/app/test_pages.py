@@ -193,6 +193,7 @@ EMPTY_STATES = {
         "**No failed job**",
         "**No cron scheduler registered**",
         "**No message yet**",
+        "**No webhook delivery in the last 24 hours**",
     ],
     # A tenant's rules always exist (shown below); the admin sees the tenant has no API key yet.
     "pages/tenant_settings.py": ["**No API key yet**"],
