@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=4, help="concurrent posting threads")
+    parser.add_argument(
+        "--rate", type=float, default=TARGET_EVENTS_PER_S, help="events/s offered (0: as fast as possible)"
+    )
     parser.add_argument("--api-workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                     urls.redis_url,
                     seconds=args.seconds,
                     clients=args.clients,
+                    rate=args.rate,
                     api_workers=api_workers,
                     rq_workers=args.rq_workers,
                 )
@@ -172,7 +176,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(
-    database_url: str, redis_url: str, *, seconds: float, clients: int, api_workers: int, rq_workers: int
+    database_url: str,
+    redis_url: str,
+    *,
+    seconds: float,
+    clients: int,
+    rate: float,
+    api_workers: int,
+    rq_workers: int,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     key = ec.generate_private_key(ec.SECP256R1())
@@ -184,7 +195,7 @@ def run(
         port = free_port()
         connection = redis.Redis.from_url(rd_url)
         with api_process(env, port, api_workers), worker_processes(env, rq_workers, connection):
-            timings = load(port, key, generator, seconds=seconds, clients=clients)
+            timings = load(port, key, generator, seconds=seconds, clients=clients, rate=rate)
             drained_in = wait_for_drain(engine, timeout=300)
         lag = apply_lag(engine)
         landed = count(engine, "SELECT count(*) FROM message_events")
@@ -199,6 +210,7 @@ def run(
         "api_workers": api_workers,
         "rq_workers": rq_workers,
         "clients": clients,
+        "offered_events_per_s": rate or "as fast as possible",
         "seconds": seconds,
         "requests": len(timings),
         "non_2xx": sum(1 for t in timings if t.status != 200),
@@ -323,17 +335,29 @@ class Timing:
 
 
 def load(
-    port: int, key: ec.EllipticCurvePrivateKey, generator: Generator, *, seconds: float, clients: int
+    port: int, key: ec.EllipticCurvePrivateKey, generator: Generator, *, seconds: float, clients: int, rate: float
 ) -> list[Timing]:
-    """`clients` threads post signed batches on kept-alive connections until `seconds` have passed."""
+    """`clients` threads post signed batches on kept-alive connections until `seconds` have passed.
+
+    With a `rate`, the load is open-loop: each client has its schedule of send times (together
+    `rate` events a second) and sends as soon as it falls behind, so a slow answer shows as
+    latency rather than as a politely lower offered load.
+    """
     deadline = time.monotonic() + seconds
     timings: list[Timing] = []
     lock = threading.Lock()
 
-    def client() -> None:
+    interval = clients * BATCH / rate if rate else 0.0
+
+    def client(index: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[Timing] = []
+        due = time.monotonic() + index * interval / clients
         while time.monotonic() < deadline:
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # pacing the offered load, not synchronisation
+            due += interval
             body = generator.batch()
             stamp = str(int(time.time()))
             signature = base64.b64encode(key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
@@ -351,7 +375,7 @@ def load(
         with lock:
             timings.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -391,7 +415,10 @@ def copy_ceiling(engine: sa.Engine, rows: int) -> float:
     data = buffer.getvalue()
     with engine.begin() as conn:
         conn.execute(
-            sa.text("CREATE TEMP TABLE copy_ceiling (LIKE message_events INCLUDING DEFAULTS INCLUDING INDEXES)")
+            sa.text(
+                "CREATE TEMP TABLE copy_ceiling "
+                "(LIKE message_events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+            )
         )
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         started = time.perf_counter()

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -61,7 +59,6 @@ content, an invalid SMTPAPI header, a quota) are about the message, not the addr
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: beyond it PostgreSQL has no timestamp
 MAX_ID = 2**63 - 1  # bigint
 MAX_EVENT_ID_CHARS = 128  # a unique index's key stays far under btree's ~2.7 kB limit
-_UNSAFE_ESCAPE = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
 
 
 class EventFacts(NamedTuple):
@@ -195,26 +192,6 @@ def clean_text(value: object) -> str | None:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value.replace("\x00", "")
-
-
-def jsonb_safe(text: str, events: list[dict[str, Any]]) -> str:
-    """The body as text PostgreSQL's jsonb accepts: itself, unless it escapes a NUL or a lone
-    surrogate (jsonb refuses both), then the events re-encoded without them."""
-    if _UNSAFE_ESCAPE.search(text) is None:
-        return text
-    return json.dumps(_scrubbed(events), separators=(",", ":"), ensure_ascii=False)
-
-
-def _scrubbed(value: object) -> object:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {clean_text(str(k)): _scrubbed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v) for v in value]
-    return value
 
 
 class MalformedBatch(ValueError):

@@ -4,8 +4,7 @@ The applier (`apply`, registered in app/services/webhook_apply.APPLIERS) gets up
 deliveries of up to 1,000 events each. Python parses the bodies and flattens the events we act
 on (app/domain/sendgrid_events.py); one JSON parameter, expanded by `jsonb_array_elements`,
 loads them into a temporary table, matched to our messages as it loads; then a few
-statements, each over the whole batch (about 5 s for 50,000 events on a busy 2-core machine,
-most of it PostgreSQL maintaining the indexes of `message_events`):
+statements, each over the whole batch (see bench/results/ingest.json for what it sustains):
 
 1. Match: by the custom args at the event's top level (`message_id` with its `tenant_id`,
    and `lead_id` when present), so an event can only touch the tenant's own row; an event
@@ -39,7 +38,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app import runtime
-from app.domain.sendgrid_events import STATUS_OF_RANK, EventFacts, MalformedBatch, interpret, jsonb_safe, parse_batch
+from app.domain.sendgrid_events import STATUS_OF_RANK, EventFacts, MalformedBatch, interpret, parse_batch
 from app.services import reactions, score_requests
 from app.services.deliveries import Applied, Delivery
 from app.services.reactions import StopEvent
@@ -115,17 +114,12 @@ _STAGE = text(
 
 _INSERT_NEW = text(
     """
-    WITH payloads AS (
-        SELECT d.delivery_id, CAST(e.position - 1 AS int) AS ordinal, e.payload
-        FROM unnest(CAST(:delivery_ids AS bigint[])) WITH ORDINALITY AS d(delivery_id, n)
-        JOIN jsonb_array_elements(CAST(:bodies AS jsonb)) WITH ORDINALITY AS b(body, n) USING (n)
-        CROSS JOIN LATERAL jsonb_array_elements(b.body) WITH ORDINALITY AS e(payload, position)
-    ), added AS (
+    WITH added AS (
         INSERT INTO message_events (tenant_id, message_id, lead_id, channel, event_type, occurred_at,
                                     provider_event_id, natural_key, url, payload)
         SELECT s.tenant_id, s.message_id, s.lead_id, 'email', s.kind, s.occurred_at, s.sg_event_id, s.natural_key,
-               s.url, p.payload
-        FROM sg_batch AS s JOIN payloads AS p USING (delivery_id, ordinal)
+               s.url, jsonb_build_object('delivery_id', s.delivery_id, 'index', s.ordinal)
+        FROM sg_batch AS s
         WHERE s.candidate
         ORDER BY s.natural_key
         ON CONFLICT DO NOTHING
@@ -134,6 +128,9 @@ _INSERT_NEW = text(
     UPDATE sg_batch AS b SET inserted = true FROM added AS a WHERE b.natural_key = a.natural_key AND b.candidate
     """
 )
+"""The event's payload is a pointer to it (`webhook_deliveries.id` and its index in that body), not
+a copy: the raw delivery keeps every byte SendGrid sent, and a second copy of 45,000 events cost
+the applier a third of its time (parsing each body again, and the WAL to write it)."""
 
 _COUNTS = text(
     """
@@ -232,7 +229,7 @@ def apply(session: Session, deliveries: Sequence[Delivery]) -> dict[int, Applied
     session.execute(text("SET LOCAL work_mem = '64MB'"))  # the batch's sorts and hashes stay in memory
     session.execute(text("DROP TABLE IF EXISTS pg_temp.sg_batch"))
     session.execute(_STAGE, {"rows": batch.staged_rows()})
-    session.execute(_INSERT_NEW, {"delivery_ids": list(batch.bodies), "bodies": batch.bodies_array()})
+    session.execute(_INSERT_NEW)
     for row in session.execute(_COUNTS):
         done = batch.results[row.delivery_id]
         done.applied, done.duplicates, done.unmatched = row.applied, row.duplicates, row.unmatched
@@ -246,17 +243,11 @@ def apply(session: Session, deliveries: Sequence[Delivery]) -> dict[int, Applied
 
 @dataclass
 class Batch:
-    """The deliveries as Python read them: what each did so far, the events we act on, the bodies."""
+    """The deliveries as Python read them: what each did so far, and the events we act on."""
 
     results: dict[int, Applied] = field(default_factory=dict)
     facts: list[tuple[int, int, EventFacts]] = field(default_factory=list)
     """(delivery id, position in its body, facts) of every event we act on."""
-    bodies: dict[int, str] = field(default_factory=dict)
-    """Each delivery's body as jsonb accepts it, from which PostgreSQL takes each new event's payload."""
-
-    def bodies_array(self) -> str:
-        """The bodies as one JSON array, in the order of `bodies` (one text parameter, parsed in C)."""
-        return "[" + ",".join(self.bodies.values()) + "]"
 
     def staged_rows(self) -> str:
         """One JSON array of rows for `jsonb_array_elements`: PostgreSQL parses it in C, where adapting
@@ -274,7 +265,6 @@ def read_deliveries(deliveries: Sequence[Delivery]) -> Batch:
             batch.results[delivery.id] = Applied(notes=[f"not applied: {error}"])
             continue
         done = batch.results[delivery.id] = Applied(events=len(events))
-        batch.bodies[delivery.id] = jsonb_safe(delivery.body, events)
         for position, raw in enumerate(events):
             facts = interpret(raw)
             if facts is None:
