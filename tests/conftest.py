@@ -112,10 +112,13 @@ def engine(app_runtime: None) -> Engine:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """An empty database for tests that count rows."""
-    truncate_all(engine)
-    yield engine
-    truncate_all(engine)
+    """An empty database for tests that count rows: the runtime's engine as it is now (a test that
+    pointed the runtime elsewhere and back leaves a new engine, and a test that listens to the
+    engine's statements must listen to the one the code uses)."""
+    current = runtime.engine()
+    truncate_all(current)
+    yield current
+    truncate_all(current)
 
 
 @pytest.fixture

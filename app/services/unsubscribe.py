@@ -7,8 +7,9 @@ may have changed since the message left). A token whose tenant or lead no longer
 that covers none of those addresses, names nobody: the api answers it like a forged one.
 
 Reading (`recipient`) changes nothing, for the confirmation page that link scanners fetch;
-`unsubscribe` suppresses the address and stops the lead's recovery in one transaction,
-through `app/services/reactions.py`, and is idempotent: a second call adds no row.
+`unsubscribe` suppresses the address, stops the lead's recovery and records an `unsubscribe`
+event (the dashboard's feed and the rollups count it like one SendGrid reports) in one
+transaction, through `app/services/reactions.py`, and is idempotent: a second call adds no row.
 """
 
 from __future__ import annotations
@@ -61,6 +62,23 @@ _SENT_TO = text(
     """
 )
 
+# The unsubscribe as an event of the last message to the address, once per address: the
+# dashboard's feed and funnel, and the rollups' unsubscribed count, see a link unsubscribe like
+# one SendGrid reports.
+_EVENT = text(
+    """
+    INSERT INTO message_events (tenant_id, message_id, lead_id, channel, event_type, occurred_at, natural_key, payload)
+    SELECT :tenant_id, (SELECT m.id FROM outbound_messages m
+                        WHERE m.lead_id = :lead_id AND m.tenant_id = :tenant_id AND m.channel = :channel
+                          AND lower(m.to_address) = lower(:address) AND m.sent_at IS NOT NULL
+                        ORDER BY m.id DESC LIMIT 1),
+           :lead_id, :channel, 'unsubscribe', :at,
+           'unsubscribe-link:' || :tenant_id || ':' || :channel || ':' || lower(:address),
+           jsonb_build_object('source', 'unsubscribe link')
+    ON CONFLICT DO NOTHING
+    """
+)
+
 _SUPPRESSED = text(
     "SELECT EXISTS (SELECT 1 FROM suppressions "
     "WHERE tenant_id = :tenant_id AND channel = :channel AND address = :address)"
@@ -105,6 +123,16 @@ def unsubscribe(token: str, *, secret: str, at: datetime) -> Recipient | None:
             event=StopEvent.UNSUBSCRIBED,
             reason=f"the lead unsubscribed from {found.channel} by link",
             at=at,
+        )
+        session.execute(
+            _EVENT,
+            {
+                "tenant_id": found.tenant_id,
+                "lead_id": found.lead_id,
+                "channel": found.channel,
+                "address": found.address,
+                "at": at,
+            },
         )
     return replace(found, unsubscribed=True)
 

@@ -158,7 +158,7 @@ def masked(email: str) -> str:
 
 def open_lead_in_drawer(page: Page, email: str) -> None:
     """Leads & scores: search the lead's email, tick its row (the only one), and the drawer opens."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text="Leads & scores").first.click()
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Leads & scores", exact=True).click()
     expect(page.get_by_role("heading", name="Leads & scores", exact=True)).to_be_visible()
     search = page.get_by_role("textbox", name="Search")
     search.fill(email)
@@ -169,7 +169,7 @@ def open_lead_in_drawer(page: Page, email: str) -> None:
     expect(page.get_by_text("Opened in the lead drawer")).to_be_visible()
 
 
-def test_the_unsubscribe_link_confirms_then_suppresses_and_the_drawer_shows_it(
+def test_the_unsubscribe_link_confirms_then_suppresses_and_the_dashboard_and_drawer_show_it(
     page: Page, console: Console, api: Api, engine: Engine
 ) -> None:
     tenant = console.tenants[0]
@@ -195,6 +195,12 @@ def test_the_unsubscribe_link_confirms_then_suppresses_and_the_drawer_shows_it(
         "stopped",
         [*transitions, "unsubscribed"],
     )
+
+    # The dashboard (where the rep starts) shows it in its live feed: "Email unsubscribed", the lead.
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Recovery dashboard", exact=True).click()
+    feed_row = page.get_by_test_id("stTable").get_by_role("row").filter(has_text="Email unsubscribed")
+    expect(feed_row.filter(has_text=lead.name).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-feed-unsubscribed.png"))
 
     open_lead_in_drawer(page, lead.email)
     drawer = page.locator(".st-key-leads-drawer-panel")  # Streamlit's class for the key leads.drawer.panel

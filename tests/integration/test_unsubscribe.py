@@ -64,6 +64,7 @@ def snapshot(engine: Engine) -> tuple[Any, ...]:
             "SELECT id, status FROM scheduled_actions ORDER BY id",
             "SELECT id, status, last_error FROM outbound_messages ORDER BY id",
             "SELECT id, recovery_state, email, phone FROM leads ORDER BY id",
+            "SELECT id, message_id, lead_id, event_type FROM message_events ORDER BY id",
         )
     )
 
@@ -186,6 +187,14 @@ def assert_unsubscribed_once(db: Engine, world: World, started: datetime) -> Non
     }
     states = {r.id: r.recovery_state for r in sql(db, "SELECT id, recovery_state FROM leads")}
     assert states[world.lead] == "in_recovery"  # an opt-out leaves the state; the scan skips suppressed
+    # One unsubscribe event, on the last email sent to the address, for the feed and the rollups.
+    last_sent = sql(
+        db,
+        "SELECT max(id) AS id FROM outbound_messages WHERE lead_id = :l AND channel = 'email' AND sent_at IS NOT NULL",
+        l=world.lead,
+    )[0].id
+    events = sql(db, "SELECT tenant_id, message_id, lead_id, channel, event_type FROM message_events")
+    assert [tuple(e) for e in events] == [(world.acme, last_sent, world.lead, "email", "unsubscribe")]
 
 
 def test_the_pages_button_unsubscribes_that_tenants_address_and_stops_the_recovery(
