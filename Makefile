@@ -39,6 +39,7 @@ bench: setup
 	$(PY) -m bench.seed
 	$(PY) -m bench.pages
 	$(PY) -m bench.send
+	$(PY) -m bench.first_paint
 
 clean-data:
 	rm -rf .data
