@@ -112,9 +112,9 @@ def mode_strip(settings: Settings) -> None:
         badges.mode_badge(
             "AI: Claude" if ai_live else "AI: offline writer",
             live=ai_live,
-            help="Claude writes and triages messages."
+            help="Claude writes the messages and the lead insights."
             if ai_live
-            else "No ANTHROPIC_API_KEY: templates and rule-based triage, no model calls.",
+            else "No ANTHROPIC_API_KEY: the offline writer and rule-based insights, no model calls.",
         )
     with cols[1]:
         badges.mode_badge(
