@@ -40,6 +40,7 @@ bench: setup
 	$(PY) -m bench.pages
 	$(PY) -m bench.send
 	$(PY) -m bench.ingest
+	$(PY) -m bench.first_paint
 
 clean-data:
 	rm -rf .data

@@ -1,30 +1,48 @@
-"""The operator console: page config, sign-in, tenant picker, mode strip, and the router.
+"""The operator console: page config, sign-in, the sidebar (page links, tenant picker, account
+box), the mode strip, and the router.
 
 Signed out, the navigation holds only the sign-in page. Signed in, the sidebar offers the
-tenants this operator may see (admins: all; everyone else: their own) and the pages below.
+pages, then the tenants this operator may see (admins: all; everyone else: their own).
 
 Pages are registered by file (`st.Page("pages/recovery.py")`), each file a `render()` run
 under `if __name__ == "__main__"`, rather than by passing `render` itself: Streamlit's
 AppTest can switch only to pages that have a script path (`AppTest.switch_page` matches
 registered script paths; callable pages have none), and every page is tested that way.
 
-No URL path equals the name of a file in `pages/`. Streamlit still knows the legacy
-"pages folder": the first run of a server process (and every AppTest run) starts in that
-mode, which maps `/<file name>` straight to `pages/<file name>.py` and skips this script,
-sign-in included. With distinct names every URL comes through here; and each page checks the
-session itself (`pages/session.current_tenant`), so even that path shows nothing unsigned.
+The sidebar's page links are drawn here, one `st.page_link` per page (titles and icons from
+`PAGES`; the current page is highlighted), under `st.navigation(..., position="hidden")`,
+because of Streamlit's legacy "pages folder". A `pages/` folder beside this script makes the
+first script run of each server process start in that mode (`PagesManager.uses_pages_directory`
+in `streamlit/runtime/pages_manager.py`, `_mpa_v1` in its script runner): it sends a navigation
+listing every file of `pages/` ("streamlit app, agent activity, campaign list, data, …") before
+this script even starts, and it stayed on screen until our `st.navigation` replaced it. The one
+switch Streamlit has is `client.showSidebarNavigation = false` (`.streamlit/config.toml`): that
+list is then sent hidden, but so is any `st.navigation(position="sidebar")`, hence our own links.
+That first run still maps a URL `/<file name>` to `pages/<file name>.py`, skipping this script:
+so no URL path equals a file name (no link leads there), and each page checks the session
+itself (`pages/session.current_tenant`), so even that path shows nothing unsigned.
+
+The first run also pays for every module it imports before anything is drawn. This script and
+the sign-in page import only Streamlit and light modules; the database layer and the readers
+come in once the sign-in form is on screen (`pages/sign_in.py`), so a fresh server paints the
+form about as fast as a warm one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app.services.operators import OperatorIdentity
+from app.domain.identity import OperatorIdentity
 from app.settings import Settings, get_settings
 from components import badges
 from pages import session
+
+if TYPE_CHECKING:
+    from db.queries import TenantRow  # a type only: importing db.queries at run time costs pandas
 
 
 @dataclass(frozen=True)
@@ -51,11 +69,17 @@ def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
     return st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=default)
 
 
-def tenant_picker(who: OperatorIdentity) -> bool:
-    """The sidebar's tenant choice, corrected to one this operator may see; False when there is none."""
-    tenants = session.visible_tenants(who)
-    if not tenants:
-        return False
+def sidebar_links(pages: Sequence[st.Page]) -> None:
+    """The page links at the top of the sidebar, in place of Streamlit's (see the module docstring),
+    ruled off from the rest of the sidebar as Streamlit's own navigation is."""
+    with st.sidebar:
+        for page in pages:
+            st.page_link(page)
+        st.divider()
+
+
+def tenant_picker(tenants: Sequence[TenantRow]) -> None:
+    """The sidebar's tenant choice, corrected to one of `tenants` (those this operator may see)."""
     ids = [t.id for t in tenants]
     if st.session_state.get(session.TENANT) not in ids:
         st.session_state[session.TENANT] = ids[0]
@@ -68,7 +92,6 @@ def tenant_picker(who: OperatorIdentity) -> bool:
         disabled=len(ids) == 1,
         help="Admins see every tenant; everyone else works in their own.",
     )
-    return True
 
 
 def account_box(who: OperatorIdentity) -> None:
@@ -89,9 +112,9 @@ def mode_strip(settings: Settings) -> None:
         badges.mode_badge(
             "AI: Claude" if ai_live else "AI: offline writer",
             live=ai_live,
-            help="Claude writes and triages messages."
+            help="Claude writes the messages and the lead insights."
             if ai_live
-            else "No ANTHROPIC_API_KEY: templates and rule-based triage, no model calls.",
+            else "No ANTHROPIC_API_KEY: the offline writer and rule-based insights, no model calls.",
         )
     with cols[1]:
         badges.mode_badge(
@@ -127,12 +150,16 @@ def main() -> None:
     if who is None:
         st.navigation([_page(SIGN_IN, default=True)], position="hidden").run()
         return
-    has_tenant = tenant_picker(who)
-    account_box(who)
-    if not has_tenant:
+    tenants = session.visible_tenants(who)
+    if not tenants:
+        account_box(who)
         no_tenant()
         return
-    navigation = st.navigation([_page(spec, default=i == 0) for i, spec in enumerate(PAGES)])
+    pages = [_page(spec, default=i == 0) for i, spec in enumerate(PAGES)]
+    navigation = st.navigation(pages, position="hidden")
+    sidebar_links(pages)
+    tenant_picker(tenants)
+    account_box(who)
     mode_strip(get_settings())
     navigation.run()
 

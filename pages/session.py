@@ -3,17 +3,23 @@
 The router (`streamlit_app.py`) writes these keys; pages only read them. Keys are prefixed
 `shell.` like every page prefixes its own. The tenant is checked against the identity on
 every read, so a tampered session value shows nothing rather than another tenant's data.
+
+The sign-in screen imports this module, so it imports only Streamlit and the identity type at
+the top; the tenant list comes through `pages.data` (pandas, the database layer), imported by
+the functions that need it, once someone is signed in (see `streamlit_app.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app.services.operators import OperatorIdentity
-from db.queries import TenantRow
-from pages import data
+from app.domain.identity import OperatorIdentity
+
+if TYPE_CHECKING:
+    from db.queries import TenantRow
 
 ENTRYPOINT = "streamlit_app.py"
 IDENTITY = "shell.identity"
@@ -36,9 +42,17 @@ def sign_out() -> None:
         del st.session_state[key]
 
 
+def all_tenants() -> list[TenantRow]:
+    """Every tenant, through the cached reader; `pages.data` is imported here, not at the top,
+    so that signing in never waits for it (see the module docstring)."""
+    from pages import data
+
+    return data.tenants()
+
+
 def visible_tenants(who: OperatorIdentity) -> list[TenantRow]:
     """The tenants this operator may pick, theirs first."""
-    rows = [t for t in data.tenants() if who.can_see(t.id)]
+    rows = [t for t in all_tenants() if who.can_see(t.id)]
     return sorted(rows, key=lambda t: (t.id != who.tenant_id, t.name))
 
 
@@ -60,7 +74,7 @@ def current_tenant() -> TenantRow:
     who = identity()
     tenant_id = st.session_state.get(TENANT)
     allowed = who is not None and isinstance(tenant_id, int) and who.can_see(tenant_id)
-    tenant = next((t for t in data.tenants() if t.id == tenant_id), None) if allowed else None
+    tenant = next((t for t in all_tenants() if t.id == tenant_id), None) if allowed else None
     if tenant is None:
         st.warning("Sign in and pick a tenant in the sidebar.")
         st.stop()

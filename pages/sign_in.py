@@ -3,18 +3,25 @@
 When the database holds the seeded demo (a `demo@<tenant>.example` operator whose password is
 still `demo`) the form says so, so a demo audience can walk straight in. Repeated failures
 lock the email out for a while (`app/services/sign_in_guard.py`).
+
+This is the first screen of every visit, and the first script run of a fresh server process
+pays for every module it imports before anything is drawn. So the form needs nothing but
+Streamlit: the hint below it (a database read) and the check of a submitted password (scrypt,
+Redis) import the service layer inside the functions that use them, once the form is on
+screen; on a fresh process that import (pandas, SQLAlchemy, the readers) takes about a second.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import runtime
-from app.services import operators, sign_in_guard
-from pages import data, session
+from pages import session
 
 
 def _hint() -> None:
+    from app.services import operators
+    from pages import data
+
     if not data.tenants():
         st.info(
             "The database is empty. `make run` seeds a demo on first start; `python -m app seed` loads one by hand.",
@@ -47,6 +54,9 @@ def render() -> None:
 
 def attempt(email: str, password: str) -> None:
     """Check the password unless this email is locked out; sign in or say what went wrong."""
+    from app import runtime
+    from app.services import operators, sign_in_guard
+
     redis = runtime.redis_client()
     locked = sign_in_guard.seconds_locked(redis, email=email)
     if locked:

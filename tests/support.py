@@ -8,6 +8,20 @@ import sqlalchemy as sa
 
 from db.models import Base
 
+# Debian's Chromium, as the end-to-end tests and the first-paint bench drive it (Playwright
+# cannot download its own browser here); no sandbox, GPU or background traffic in a container.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
 
 def truncate_all(engine: sa.Engine) -> None:
     """Empty every table of ours and restart the ids, for tests that count rows."""

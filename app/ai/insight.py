@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from anthropic import Anthropic, APIError
-
 from app.ai.cost import Usage, cost_usd
 from app.settings import Settings
 
@@ -223,7 +221,13 @@ class ClaudeAnswer:
 
 
 def ask_claude(settings: Settings, facts: InsightFacts) -> ClaudeAnswer:
-    """One Messages API call, no SDK retries (a rep is waiting); any failure is reported, never raised."""
+    """One Messages API call, no SDK retries (a rep is waiting); any failure is reported, never raised.
+
+    The SDK is imported here, on the first call: importing it takes over a second, and the
+    console imports this module for every page's readers, keyed or not.
+    """
+    from anthropic import Anthropic, APIError
+
     if settings.anthropic_api_key is None:
         raise ValueError("ask_claude needs ANTHROPIC_API_KEY; use offline_insight without one")
     model = settings.anthropic_model

@@ -5,8 +5,8 @@ salt; the parameters travel inside the stored hash, so they can be raised later 
 invalidating existing operators. Sign-in spends the same scrypt work whether or not the
 email exists, so response time does not reveal which addresses are operators.
 
-An operator belongs to one tenant. The rule of who sees what: an admin sees every tenant
-(they run the installation); managers, reps and viewers see only their own.
+An operator belongs to one tenant; who sees what is `app/domain/identity.py`
+(`OperatorIdentity.can_see`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from app import runtime
+from app.domain.identity import ADMIN_ROLE, OperatorIdentity
 from db.models import Operator, Tenant
 
 SCRYPT_N = 2**14  # 16 MiB of memory per hash with r=8: about 50 ms here, costly to brute-force
@@ -30,26 +30,6 @@ KEY_BYTES = 32
 SCHEME = "scrypt"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the labelled password of the seeded demo operators
 DEMO_EMAIL_PATTERN = "demo@%.example"
-ADMIN_ROLE = "admin"
-
-
-@dataclass(frozen=True)
-class OperatorIdentity:
-    """Who is signed in: kept in the console session, never holding the password hash."""
-
-    operator_id: int
-    tenant_id: int
-    email: str
-    name: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ADMIN_ROLE
-
-    def can_see(self, tenant_id: int) -> bool:
-        """An admin sees every tenant; everyone else only their own."""
-        return self.is_admin or tenant_id == self.tenant_id
 
 
 def _b64(raw: bytes) -> str:

@@ -99,6 +99,16 @@ def test_sign_in_lands_on_the_dashboard_and_sign_out_returns(world: factories.Wo
     assert at.title[0].value == "Lead Recovery Engine"
 
 
+def test_the_sidebar_links_every_page_signed_in_and_none_signed_out(world: factories.World) -> None:
+    """The console draws its own page links (Streamlit's sidebar navigation is switched off)."""
+    assert not AppTest.from_file(APP, default_timeout=TIMEOUT).run().page_link
+    at = signed_in("demo@acme.example", "demo")
+    links = at.sidebar.page_link
+    assert [link.value for link in links] == list(PAGES.values())
+    assert [link.proto.page for link in links] == ["", "leads", "campaigns", "replies", "roi", "agents", "settings"]
+    assert len(at.page_link) == len(PAGES), "no link outside the sidebar"
+
+
 def test_a_rep_cannot_pick_another_tenant(world: factories.World, engine: Engine) -> None:
     at = signed_in("demo@acme.example", "demo")
     assert at.sidebar.selectbox(key=session.TENANT).options == ["Acme Dental"]

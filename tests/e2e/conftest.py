@@ -2,7 +2,8 @@
 
 One session: the test database is emptied and a small demo seeded into it, the console runs
 as a subprocess (its own process group, the test servers in its environment) until the
-session ends, and every test gets a fresh browser context signed in as the demo admin.
+session ends, and every test gets a fresh browser context signed in as the demo admin. A test
+of what a new server shows first gets a console process of its own (`fresh_console`).
 Readiness is polled against a deadline; the server and the browser are stopped in
 `finally`, so a failing test leaves nothing running.
 """
@@ -28,21 +29,10 @@ from sqlalchemy import Engine
 
 from app.services import demo, operators
 from db.models import Tenant
-from tests.support import free_port, truncate_all
+from tests.support import CHROMIUM, CHROMIUM_FLAGS, free_port, truncate_all
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_TENANTS = 2
 DEMO_LEADS = 400
 UP_DEADLINE_S = 60.0
@@ -89,46 +79,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def console(
-    engine: Engine, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Console]:
-    """A seeded demo and `streamlit run streamlit_app.py` serving it; the base URL and the demo."""
-    truncate_all(engine)
-    demo.seed(tenants=DEMO_TENANTS, leads=DEMO_LEADS, seed=11, replace=True)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name).order_by(Tenant.id)).all()
-    tenants = tuple(DemoTenant(r.id, r.slug, r.name) for r in rows)
-    assert len(tenants) == DEMO_TENANTS
-
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` as a process of its own (its own group), healthy; its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    log = tmp_path_factory.mktemp("e2e") / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
+    command += ["--browser.gatherUsageStats", "false"]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "streamlit_app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--server.fileWatcherType",
-                "none",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + UP_DEADLINE_S
@@ -138,16 +99,45 @@ def console(
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit not healthy in {UP_DEADLINE_S} s:\n{log.read_text(errors='replace')[-4000:]}")
             time.sleep(POLL_S)
-        yield Console(url, f"demo@{tenants[0].slug}.example", operators.DEMO_PASSWORD, tenants)
+        yield url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def console_env(database_url: str, redis_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def console(engine: Engine, console_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A seeded demo and `streamlit run streamlit_app.py` serving it; the base URL and the demo."""
+    truncate_all(engine)
+    demo.seed(tenants=DEMO_TENANTS, leads=DEMO_LEADS, seed=11, replace=True)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Tenant.id, Tenant.slug, Tenant.name).order_by(Tenant.id)).all()
+    tenants = tuple(DemoTenant(r.id, r.slug, r.name) for r in rows)
+    assert len(tenants) == DEMO_TENANTS
+    with streamlit_server(console_env, tmp_path_factory.mktemp("e2e") / "streamlit.log") as url:
+        yield Console(url, f"demo@{tenants[0].slug}.example", operators.DEMO_PASSWORD, tenants)
+
+
+@pytest.fixture
+def fresh_console(console: Console, console_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """The URL of a console process of its own, on the same demo, that has served nobody yet.
+
+    Streamlit's legacy pages-folder mode affects only the first script run of a process, so a
+    test of what a fresh server shows first needs a process whose first run is the test's.
+    """
+    with streamlit_server(console_env, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True)
         try:
             yield chromium
         finally:

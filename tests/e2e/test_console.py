@@ -2,7 +2,8 @@
 
 Synchronisation is Playwright's own waiting on text and roles (`expect(...)`), never sleeps:
 Streamlit draws over a websocket, so a page is ready when its heading is there. Every page
-leaves a full-page screenshot in `tests/e2e/artifacts/<url path>.png`.
+leaves a full-page screenshot in `tests/e2e/artifacts/<url path>.png`, and the first screen
+of a fresh server `first-paint.png`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine
 
 from app.domain.holdout import is_control
@@ -21,15 +21,14 @@ from db import dashboard
 from db.models import Tenant
 from pages.recovery import SILENT_LIMIT
 from streamlit_app import PAGES
-from tests.e2e.conftest import ARTIFACTS, Console
+from tests.e2e.conftest import ARTIFACTS, ROOT, UI_TIMEOUT_MS, Console
 
 pytestmark = pytest.mark.e2e
-OPEN_ATTEMPTS = 4
 
 
 def open_page(page: Page, title: str) -> None:
     """Click the sidebar link of a page and wait for its heading, then for the whole page."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link").filter(has_text=title).first.click()
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
     settled(page)
 
@@ -50,21 +49,17 @@ def settings_caption(page: Page, slug: str) -> Locator:
 
 
 def open_list(page: Page, label: str) -> None:
-    """Open a selectbox's list of options.
+    """Open a selectbox's list of options, with one click.
 
-    A rerun that lands while the list is open (the run after sign-in, or after a Recover,
-    redrawing the box) closes it again; then it is opened again, a few times at most.
+    Streamlit's selectbox (react-aria's ComboBox) closes its list when a page that holds it
+    scrolls. Playwright's click scrolls an element into view itself, and the browser may
+    deliver that scroll event only after the click has opened the list, which then closes.
+    So the box is scrolled into view first; the click waits for it to be still.
     """
     box = page.get_by_role("combobox", name=label)
-    for attempt in range(OPEN_ATTEMPTS):
-        box.click()
-        try:
-            expect(page.get_by_role("option").first).to_be_visible(timeout=3_000)
-            return
-        except AssertionError:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise
-            page.keyboard.press("Escape")
+    box.scroll_into_view_if_needed()
+    box.click()
+    expect(page.get_by_role("option").first).to_be_visible()
 
 
 def offered(page: Page, label: str) -> list[str]:
@@ -77,15 +72,63 @@ def offered(page: Page, label: str) -> list[str]:
 
 
 def pick(page: Page, label: str, option: str) -> None:
-    for attempt in range(OPEN_ATTEMPTS):
-        open_list(page, label)
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=3_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise
+    open_list(page, label)
+    page.get_by_role("option", name=option, exact=True).click()
     expect(page.get_by_role("combobox", name=label)).to_have_value(option)
+
+
+# Runs in the page before its own scripts: every link Streamlit's sidebar navigation ever showed,
+# every link text anywhere, and the texts of the elements drawn in the main area, in the order
+# they came.
+WATCH_FIRST_SCREEN = """
+window.firstScreen = {navLinks: [], links: [], mainTexts: []};
+new MutationObserver(() => {
+  const seen = window.firstScreen;
+  for (const link of document.querySelectorAll('[data-testid="stSidebarNav"] a')) {
+    const text = link.textContent.trim();
+    if (!seen.navLinks.includes(text)) seen.navLinks.push(text);
+  }
+  for (const link of document.querySelectorAll('a')) {
+    const text = link.textContent.trim();
+    if (text && !seen.links.includes(text)) seen.links.push(text);
+  }
+  for (const element of document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')) {
+    const text = element.innerText.trim();
+    if (text && !seen.mainTexts.includes(text)) seen.mainTexts.push(text);
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def page_file_labels() -> set[str]:
+    """What Streamlit's legacy list calls the files beside and under the entry script:
+    `pages/agent_activity.py` is "agent activity", `streamlit_app.py` "streamlit app"."""
+    files = [ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py")]
+    return {f.stem.replace("_", " ") for f in files if f.name != "__init__.py"}
+
+
+def test_a_fresh_server_first_paints_the_sign_in_form(browser: Browser, fresh_console: str) -> None:
+    """The first visit of a new server process (the run Streamlit's legacy pages-folder mode
+    takes over) shows the sign-in form first, and at no moment a list of the files in pages/."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        context.add_init_script(WATCH_FIRST_SCREEN)
+        tab = context.new_page()
+        tab.goto(fresh_console, wait_until="commit")
+        expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+        tab.screenshot(path=str(ARTIFACTS / "first-paint.png"))
+        expect(tab.get_by_role("heading", name="Lead Recovery Engine")).to_be_visible()
+        expect(tab.get_by_role("textbox", name="Email")).to_be_visible()
+        expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+        expect(tab.get_by_test_id("stSidebar").get_by_role("link")).to_have_count(0)
+        seen = tab.evaluate("window.firstScreen")
+    finally:
+        context.close()
+    assert seen["navLinks"] == []
+    assert "agent activity" in page_file_labels()  # the labels the legacy list would show
+    assert not page_file_labels() & {text.lower() for text in seen["links"]}
+    assert seen["mainTexts"][0] == "Lead Recovery Engine", "the first thing drawn is the sign-in screen"
 
 
 def test_sign_in_lands_on_the_dashboard(page: Page, console: Console) -> None:
@@ -135,6 +178,7 @@ def _lead_to_recover(engine: Engine, tenant_id: int) -> str:
 def test_recover_one_lead_from_the_dashboard(page: Page, console: Console, engine: Engine) -> None:
     tenant = console.tenants[0]
     name = _lead_to_recover(engine, tenant.id)
+    settled(page)  # the dashboard's first run is over: nothing above the picker grows any more
     assert name in offered(page, "One lead")
 
     pick(page, "One lead", name)

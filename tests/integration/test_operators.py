@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app import cli
+from app.domain.identity import OperatorIdentity
 from app.services import operators
-from app.services.operators import OperatorIdentity
 from db.models import Operator, Tenant
 
 
