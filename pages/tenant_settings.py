@@ -14,6 +14,8 @@ from components import format as fmt
 from components import tables
 from db.queries import TenantSettings
 from pages import data, session
+from pages.roi import readers as roi_readers
+from pages.roi.prices import prices_section
 from pages.settings.api_keys import api_keys_section
 
 FLASH = "settings.flash"  # (kind, message) of the last save, shown once
@@ -177,6 +179,9 @@ def render() -> None:
     else:
         role = who.role if who is not None else "signed out"
         st.caption(f"Only an admin or a manager of this tenant can change these rules (you are: {role}).")
+    # The prices ROI is costed at, the fixed monthly cost (platform and seats) among them: the same
+    # form as on the ROI page, so a manager finds it among the settings too.
+    prices_section(s.id, roi_readers.unit_prices(s.id), roi_readers.fixed_monthly(s.id))
     api_keys_section(s.id)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from pages import tenant_settings
+from pages.roi.prices import price_key
 from tests.app import factories
 from tests.app.driver import open_page, signed_in, texts, truncate, value
 
@@ -66,3 +67,23 @@ def test_a_rep_sees_the_rules_without_a_save(world: factories.World) -> None:
     assert "Save" not in [b.label for b in at.button]
     assert not at.text_input
     assert any("Only an admin or a manager" in c.value for c in at.caption)
+
+
+def test_an_admin_sets_the_fixed_monthly_cost_on_settings(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = settings_as_admin()
+    at.text_input(key=price_key(acme, "fixed")).input("2500")
+    at.button(key=f"FormSubmitter:{price_key(acme, 'prices')}-Save prices").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert value(engine, "SELECT settings->>'fixed_monthly_cost' FROM tenants WHERE id = :t", t=acme) == "2500"
+
+
+def test_a_bad_fixed_cost_is_refused_by_name_and_nothing_changes(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = settings_as_admin()
+    at.text_input(key=price_key(acme, "fixed")).input("lots")
+    at.button(key=f"FormSubmitter:{price_key(acme, 'prices')}-Save prices").click().run()
+    assert len(at.error) == 1
+    assert "fixed" in at.error[0].value.lower()
+    assert value(engine, "SELECT settings ? 'fixed_monthly_cost' FROM tenants WHERE id = :t", t=acme) is False
