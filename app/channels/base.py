@@ -63,6 +63,8 @@ class SendResult:
     retry_after: float | None = None
     error: str | None = None
     cost_usd: Decimal = Decimal(0)
+    error_code: str | None = None
+    """The provider's own code for a refusal (Twilio's 21610, 21211, …), kept on the row."""
 
     @classmethod
     def accepted(cls, message_id: int, provider_message_id: str, cost_usd: Decimal = Decimal(0)) -> SendResult:
@@ -73,8 +75,8 @@ class SendResult:
         return cls(message_id, Outcome.RETRY, retry_after=retry_after, error=error)
 
     @classmethod
-    def rejected(cls, message_id: int, error: str) -> SendResult:
-        return cls(message_id, Outcome.REJECTED, error=error)
+    def rejected(cls, message_id: int, error: str, error_code: str | None = None) -> SendResult:
+        return cls(message_id, Outcome.REJECTED, error=error, error_code=error_code)
 
     @classmethod
     def unknown(cls, message_id: int, error: str) -> SendResult:

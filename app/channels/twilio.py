@@ -110,7 +110,7 @@ class TwilioProvider:
         detail = f"Twilio {status}" + (f" ({error.code})" if error.code else "") + f": {error.msg}"
         if status == 429 or status >= 500:
             return SendResult.retry(message_id, detail, parse_retry_after(self._http.last_header("Retry-After")))
-        return SendResult.rejected(message_id, detail)
+        return SendResult.rejected(message_id, detail, str(error.code) if error.code else None)
 
 
 def status_callback_url(base: str, message_id: int) -> str:

@@ -13,6 +13,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from app import runtime
 from app.channels.base import Outcome, SendResult
 from app.domain import send_rules
+from app.services.carrier_refusals import OPTED_OUT, UNREACHABLE, Refusal, apply_refusals
 
 T = TypeVar("T")
 
@@ -40,15 +42,16 @@ SET status = CASE WHEN r.status = 'sent' THEN coalesce((
     sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE m.sent_at END,
     cost_usd = m.cost_usd + r.cost,
     last_error = r.error,
+    error_code = coalesce(r.error_code, m.error_code),
     scheduled_for = CASE WHEN r.status = 'pending' THEN now() + make_interval(secs => r.delay)
                          ELSE m.scheduled_for END,
     updated_at = now()
 FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
             CAST(:provider_ids AS text[]), CAST(:costs AS numeric[]), CAST(:errors AS text[]),
-            CAST(:delays AS float8[]))
-     AS r(id, attempts, status, provider_id, cost, error, delay)
+            CAST(:delays AS float8[]), CAST(:error_codes AS text[]))
+     AS r(id, attempts, status, provider_id, cost, error, delay, error_code)
 WHERE m.id = r.id AND m.attempts = r.attempts AND m.status IN ('sending', 'held')
-RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, r.status AS outcome
+RETURNING m.id, m.tenant_id, m.lead_id, m.channel, m.subject, m.to_address, r.status AS outcome, r.error_code
 """)
 
 _TOUCH_LEADS = sa.text("""
@@ -84,11 +87,15 @@ def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counte
         "costs": [r.cost_usd for r in results],
         "errors": [error for _, error in statuses],
         "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
+        "error_codes": [r.error_code for r in results],
     }
     written = _with_db_retries(lambda session: session.execute(_RECORD, params).mappings().all())
     sent = [row for row in written if row["outcome"] == "sent"]
     if sent:
         _with_db_retries(lambda session: _touch_leads(session, sent))
+    refusals = carrier_refusals_of(written)
+    if refusals:
+        _with_db_retries(lambda session: apply_refusals(session, refusals))
     return Counter(_COUNTER[status] for status, _ in statuses)
 
 
@@ -111,6 +118,18 @@ def _retry_delay(result: SendResult, attempt: int) -> float | None:
     if result.outcome is not Outcome.RETRY:
         return None
     return send_rules.retry_delay(attempt, result.retry_after, random.random())
+
+
+def carrier_refusals_of(written: Sequence[RowMapping]) -> list[Refusal]:
+    """Texts the carrier refused at once with a code that says something about the lead (21610 opted
+    out, 21211/21614 cannot take texts): acted on as a status callback would be."""
+    codes = {OPTED_OUT, *UNREACHABLE}
+    now = datetime.now(UTC)
+    return [
+        Refusal(row["tenant_id"], row["lead_id"], row["to_address"], row["error_code"], now)
+        for row in written
+        if row["outcome"] == "failed" and row["channel"] == "sms" and row["error_code"] in codes
+    ]
 
 
 def _touch_leads(session: Session, sent: Sequence[RowMapping]) -> None:

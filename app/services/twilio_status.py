@@ -23,7 +23,6 @@ repeated 21610 after the lead texted START does not opt them out again.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,9 +32,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.channels.twilio import MESSAGE_ID_PARAM
-from app.services import reactions
+from app.services.carrier_refusals import OPTED_OUT, UNREACHABLE, Refusal, apply_refusals
 from app.services.deliveries import SIGNED_URL, Applied, Delivery
-from app.services.reactions import StopEvent
 
 ENDPOINT = "twilio/status"
 
@@ -53,9 +51,6 @@ ROW_STATUS = {
 EVENT_TYPE = {"sent": "sent", "delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
 """The statuses stored as `message_events`."""
 RANK = {"sent": 1, "delivered": 2, "failed": 2}
-
-OPTED_OUT = "21610"
-UNREACHABLE = {"21211": "invalid number (Twilio 21211)", "21614": "not a mobile number (Twilio 21614)"}
 
 
 @dataclass(frozen=True)
@@ -116,8 +111,7 @@ def apply_status(session: Session, deliveries: Sequence[Delivery]) -> dict[int, 
         is_new = callback.delivery_id in new
         done[callback.delivery_id] = Applied(events=1, applied=int(is_new), duplicates=int(not is_new))
     _move_rows(session, fresh)
-    _opt_outs(session, fresh)
-    _unreachable_phones(session, fresh)
+    apply_refusals(session, _refusals(fresh))
     return done
 
 
@@ -274,50 +268,7 @@ def _failed_with(fresh: Sequence[tuple[Callback, Row]], codes: set[str]) -> list
     return [(c, r) for c, r in fresh if c.row_status == "failed" and c.error_code in codes]
 
 
-def _opt_outs(session: Session, fresh: Sequence[tuple[Callback, Row]]) -> None:
-    """21610: the carrier says the recipient opted out (they texted STOP): we stop too."""
-    by_tenant: dict[int, list[tuple[Callback, Row]]] = defaultdict(list)
-    for callback, row in _failed_with(fresh, {OPTED_OUT}):
-        by_tenant[row.tenant_id].append((callback, row))
-    for tenant_id, pairs in sorted(by_tenant.items()):
-        reason = "Twilio 21610: the recipient opted out of texts"
-        reactions.suppress(
-            session,
-            tenant_id=tenant_id,
-            channel="sms",
-            addresses=[r.to_address for _, r in pairs],
-            reason="stop",
-            note=reason,
-        )
-        reactions.stop_enrollments(
-            session,
-            tenant_id=tenant_id,
-            lead_ids=[r.lead_id for _, r in pairs],
-            event=StopEvent.STOPPED,
-            reason=reason,
-            at=max(c.at for c, _ in pairs),
-        )
-
-
-_UNREACHABLE = text(
-    """
-    UPDATE leads AS l SET phone_unreachable = u.reason, updated_at = now()
-    FROM unnest(CAST(:leads AS bigint[]), CAST(:phones AS text[]), CAST(:reasons AS text[]))
-         AS u(lead_id, phone, reason)
-    WHERE l.id = u.lead_id AND l.phone = u.phone AND l.phone_unreachable IS DISTINCT FROM u.reason
-    """
-)
-
-
-def _unreachable_phones(session: Session, fresh: Sequence[tuple[Callback, Row]]) -> None:
-    """21211, 21614: the number cannot take texts; marked on the lead while it still has that number."""
-    marks = {
-        r.lead_id: (r.to_address, UNREACHABLE[c.error_code or ""]) for c, r in _failed_with(fresh, set(UNREACHABLE))
-    }
-    if not marks:
-        return
-    leads = sorted(marks)
-    session.execute(
-        _UNREACHABLE,
-        {"leads": leads, "phones": [marks[i][0] for i in leads], "reasons": [marks[i][1] for i in leads]},
-    )
+def _refusals(fresh: Sequence[tuple[Callback, Row]]) -> list[Refusal]:
+    """The failed texts whose code says something about the lead (app/services/carrier_refusals.py)."""
+    codes = {OPTED_OUT, *UNREACHABLE}
+    return [Refusal(r.tenant_id, r.lead_id, r.to_address, c.error_code, c.at) for c, r in _failed_with(fresh, codes)]
