@@ -7,8 +7,8 @@ checks on every status column. Every row carries `tenant_id`, `created_at` and `
 
 from __future__ import annotations
 
-from db.models.base import CHANNELS, NAMING, Base, TenantOwned, Timestamped, one_of
-from db.models.campaigns import (
+from .base import CHANNELS, NAMING, Base, TenantOwned, Timestamped, one_of
+from .campaigns import (
     ACTION_KINDS,
     ACTION_STATUSES,
     CAMPAIGN_KINDS,
@@ -21,9 +21,9 @@ from db.models.campaigns import (
     Template,
     TemplateVersion,
 )
-from db.models.leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
-from db.models.ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
-from db.models.messaging import (
+from .leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
+from .ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
+from .messaging import (
     DELIVERY_RESULTS,
     EVENT_TYPES,
     INTENTS,
@@ -38,7 +38,7 @@ from db.models.messaging import (
     Suppression,
     WebhookDelivery,
 )
-from db.models.tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
+from .tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
 
 TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
 

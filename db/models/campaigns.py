@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import CHANNELS, Base, TenantOwned, one_of
+from .base import CHANNELS, Base, TenantOwned, one_of
 
 CAMPAIGN_KINDS = ("recovery", "sequence")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, TenantOwned, Timestamped, one_of
+from .base import Base, TenantOwned, Timestamped, one_of
 
 CONVERSION_METHODS = ("ai", "template", "manual", "organic")
 AGENT_RUN_STATUSES = ("queued", "running", "succeeded", "failed")

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import CHANNELS, Base, TenantOwned, Timestamped, one_of
+from .base import CHANNELS, Base, TenantOwned, Timestamped, one_of
 
 MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "canceled", "suppressed", "held")
 MESSAGE_SOURCES = ("ai", "ai_cache", "template", "offline", "manual")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, TenantOwned, Timestamped, one_of
+from .base import Base, TenantOwned, Timestamped, one_of
 
 OPERATOR_ROLES = ("admin", "manager", "rep", "viewer")
 
