@@ -5,11 +5,13 @@
 - `durations.py`: ISO-8601 durations (`PT24H`, `P2DT6H`, `P1W`) to `timedelta`;
 - `conditions.py`: the branch conditions and the lead facts they read;
 - `ladder.py`: the tenant's silence ladder as a plan, and version 1 plans upgraded;
+- `state.py`, `machine.py`: `step(plan, state, event, now) -> (state, actions)`.
 """
 
 from app.domain.plan.conditions import FIELDS, Condition, LeadFacts
 from app.domain.plan.durations import DurationError, format_duration, parse_duration
 from app.domain.plan.ladder import default_recovery_plan, default_recovery_plan_json, load_plan, upgrade_v1
+from app.domain.plan.machine import step
 from app.domain.plan.model import (
     CHANNELS,
     EVENTS,
@@ -28,6 +30,23 @@ from app.domain.plan.model import (
     WaitNode,
 )
 from app.domain.plan.parse import parse_plan, validate_plan
+from app.domain.plan.state import (
+    Action,
+    CancelTimers,
+    Complete,
+    Enrolled,
+    EnrollmentState,
+    Event,
+    LeadEvent,
+    Moved,
+    Reenrolled,
+    Schedule,
+    Send,
+    Stop,
+    Timer,
+    TimerFired,
+    variant_draw,
+)
 
 __all__ = [
     "CHANNELS",
@@ -35,17 +54,31 @@ __all__ = [
     "FIELDS",
     "PLAN_VERSION",
     "TIMERS",
+    "Action",
     "BranchNode",
+    "CancelTimers",
     "Case",
+    "Complete",
     "Condition",
     "DurationError",
+    "Enrolled",
+    "EnrollmentState",
+    "Event",
     "HourRange",
+    "LeadEvent",
     "LeadFacts",
+    "Moved",
     "Node",
     "Plan",
     "Problem",
+    "Reenrolled",
+    "Schedule",
+    "Send",
     "SendNode",
+    "Stop",
     "StopNode",
+    "Timer",
+    "TimerFired",
     "Transition",
     "Variant",
     "WaitNode",
@@ -55,6 +88,8 @@ __all__ = [
     "load_plan",
     "parse_duration",
     "parse_plan",
+    "step",
     "upgrade_v1",
     "validate_plan",
+    "variant_draw",
 ]
