@@ -360,3 +360,7 @@ JSON = st.recursive(
 def test_any_json_is_answered_with_a_plan_or_problems(data: dict[str, Any]) -> None:
     result = parse_plan({**PLAN, **data})
     assert isinstance(result, Plan) or all(problem.path.startswith("$") for problem in result)
+
+
+def test_a_start_that_is_not_text_is_one_problem() -> None:
+    assert problems_of(edited(start=3)) == ["$.start: must be a non-empty text, got 3"]

@@ -28,14 +28,16 @@ class Edge:
 
 
 def graph_problems(start: str | None, node_paths: Mapping[str, str], edges: list[Edge]) -> list[Problem]:
-    """Unknown targets, a missing or unknown start, unreachable nodes and loops without a wait."""
+    """Unknown targets, an unknown start, nodes it cannot reach, and loops without a wait.
+
+    `start` is None when the plan has no usable one (its reader reported that): then nothing
+    can be said about reachability.
+    """
     problems = [Problem(e.path, f"unknown node '{e.target}'") for e in edges if e.target not in node_paths]
     known = [e for e in edges if e.target in node_paths]
-    if start is None:
-        problems.append(Problem("$.start", "missing: the id of the node every enrollment begins at"))
-    elif start not in node_paths:
+    if start is not None and start not in node_paths:
         problems.append(Problem("$.start", f"unknown node '{start}'"))
-    else:
+    elif start is not None:
         problems += _unreachable(start, node_paths, known)
     problems += _loops_without_wait(node_paths, [e for e in known if not e.waits])
     return problems

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.plan.graph import graph_problems
-from app.domain.plan.model import CHANNELS, PLAN_VERSION, HourRange, Node, Plan, Problem
+from app.domain.plan.model import CHANNELS, NODE_KINDS, PLAN_VERSION, HourRange, Node, Plan, Problem
 from app.domain.plan.nodes import NodeReading, read_node
 from app.domain.plan.reader import Reader
 from app.domain.sending_window import QuietHours, Window, allowed_hours
@@ -34,8 +34,10 @@ def parse_plan(data: Any) -> Plan | list[Problem]:
     window = _send_window(reader, raw)
     reading = NodeReading(reader, _channel_open(reader, window, quiet))
     nodes, node_paths, kinds = _nodes(reading, raw)
+    if "start" not in raw:
+        reader.add("$.start", "missing: the id of the node every enrollment begins at")
     start = reader.text(raw, "start", "$")
-    reader.problems += graph_problems(start if "start" in raw else None, node_paths, reading.edges)
+    reader.problems += graph_problems(start, node_paths, reading.edges)
     for path, target in reading.unsubscribe_targets:
         if kinds.get(target, "stop") != "stop":
             reader.add(path, f"an unsubscribe may only lead to a stop node, not the {kinds[target]} '{target}'")
@@ -127,7 +129,7 @@ def _nodes(reading: NodeReading, raw: dict[str, Any]) -> tuple[list[Node], dict[
             reader.add(f"{path}.id", f"duplicate node id '{node_id}' (first at {paths[node_id]})")
         elif isinstance(node_id, str) and node_id.strip():
             paths[node_id] = path
-            kinds[node_id] = str(item.get("kind"))
+            kinds[node_id] = item.get("kind") if item.get("kind") in NODE_KINDS else "node"
         node = read_node(reading, item, path)
         if node is not None:
             nodes.append(node)
