@@ -1,5 +1,6 @@
 """The interpreter on hand-made plans: timers, routed and unrouted events, branches, variants, loops."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -274,3 +275,19 @@ def test_the_clock_must_be_aware_and_events_known() -> None:
         LeadEvent("liked", T)
     with pytest.raises(ValueError, match="episode"):
         Enrolled(LEAD, episode=0)
+
+
+def test_an_enrollment_whose_node_left_the_plan_is_stopped() -> None:
+    state = enrolled()  # at 'a', its no_click timer due T + 1 day
+    edited = plan_of([email("b", next="done"), DONE], start="b")
+    assert step(edited, state, LeadEvent("opened", T + H), T + H) == (
+        replace(state, status="stopped", timer=None),
+        (CancelTimers(), Stop("the plan has no node 'a' any more")),
+    )
+    without_timer = plan_of([email("a", transitions=[{"on": "no_open", "to": "done", "after": "P1D"}]), DONE])
+    due = T + timedelta(days=1)
+    stopped, actions = step(without_timer, state, TimerFired("no_click", "a"), due)
+    assert (stopped.status, actions) == (
+        "stopped",
+        (CancelTimers(), Stop("the plan has no 'no_click' timer at 'a' any more")),
+    )

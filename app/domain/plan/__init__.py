@@ -5,7 +5,8 @@
 - `durations.py`: ISO-8601 durations (`PT24H`, `P2DT6H`, `P1W`) to `timedelta`;
 - `conditions.py`: the branch conditions and the lead facts they read;
 - `ladder.py`: the tenant's silence ladder as a plan, and version 1 plans upgraded;
-- `state.py`, `machine.py`: `step(plan, state, event, now) -> (state, actions)`.
+- `state.py`, `machine.py`: `step(plan, state, event, now) -> (state, actions)`;
+- `persist.py`: an enrollment's state as JSON (`enrollments.state`) and back.
 """
 
 from app.domain.plan.conditions import FIELDS, Condition, LeadFacts
@@ -30,6 +31,7 @@ from app.domain.plan.model import (
     WaitNode,
 )
 from app.domain.plan.parse import parse_plan, validate_plan
+from app.domain.plan.persist import state_from_json, state_to_json
 from app.domain.plan.state import (
     Action,
     CancelTimers,
@@ -88,6 +90,8 @@ __all__ = [
     "load_plan",
     "parse_duration",
     "parse_plan",
+    "state_from_json",
+    "state_to_json",
     "step",
     "upgrade_v1",
     "validate_plan",

@@ -13,7 +13,9 @@ with timers) or a stop, and returns the actions for the caller to carry out. The
   enrollment; other unrouted events are noted (they answer the node's timers) and ignored;
 - after every step the enrollment has ended or has exactly one pending timer;
 - an event for an ended enrollment, a stale timer (not the pending one, or before it is due),
-  a repeated enrollment and a message event of an older episode change nothing.
+  a repeated enrollment and a message event of an older episode change nothing;
+- an enrollment whose node or timer the plan no longer has (edited since) is stopped; the
+  caller should keep an enrollment on the plan version it started with.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def step(plan: Plan, state: EnrollmentState, event: Event, now: datetime) -> Ste
         return _enroll(plan, state, event, now)
     if state.status != ACTIVE:
         return state, ()
+    if state.node not in plan.by_id:
+        return _stop_lost(state, f"the plan has no node '{state.node}' any more")
     if isinstance(event, TimerFired):
         return _fire(plan, state, event, now)
     return _hear(plan, state, event, now)
@@ -84,16 +88,24 @@ def _fire(plan: Plan, state: EnrollmentState, event: TimerFired, now: datetime) 
     timer = state.timer
     if timer is None or (timer.kind, timer.node) != (event.kind, event.node) or now < timer.due_at:
         return state, ()
+    target = _timer_target(plan.node(timer.node), timer.kind)
+    if target is None:
+        return _stop_lost(state, f"the plan has no '{timer.kind}' timer at '{timer.node}' any more")
     state = replace(state, timer=None, facts=event.facts or state.facts)
     actions: list[Action] = []
-    target = _timer_target(plan.node(timer.node), timer.kind)
     return _enter(plan, state, target, timer.kind, now, actions), tuple(actions)
 
 
-def _timer_target(node: Node, kind: str) -> str:
+def _timer_target(node: Node, kind: str) -> str | None:
     if isinstance(node, WaitNode) and kind == WAIT_TIMER:
         return node.next
-    return next(t.to for t in node.transitions if t.on == kind)
+    return next((t.to for t in node.transitions if t.on == kind), None)
+
+
+def _stop_lost(state: EnrollmentState, reason: str) -> Step:
+    """A plan edited under a running enrollment no longer has where it stands: stop rather than guess."""
+    actions: list[Action] = [CancelTimers()] if state.timer else []
+    return _end(state, STOPPED, reason, actions), tuple(actions)
 
 
 def _hear(plan: Plan, state: EnrollmentState, event: LeadEvent, now: datetime) -> Step:
