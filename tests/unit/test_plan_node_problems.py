@@ -52,6 +52,10 @@ def test_a_bad_duration() -> None:
         ([{"name": "A", "weight": -2}], "$.nodes[0].variants[0].weight: a weight must be a positive number, got -2"),
         ([{"name": "A", "weight": "1"}], "$.nodes[0].variants[0].weight: a weight must be a positive number, got '1'"),
         (
+            [{"name": "A", "weight": float("inf")}],
+            "$.nodes[0].variants[0].weight: a weight must be a positive number, got inf",
+        ),
+        (
             [{"name": "A", "weight": 1}, {"name": "A", "weight": 1}],
             "$.nodes[0].variants[1].name: variant 'A' listed twice",
         ),

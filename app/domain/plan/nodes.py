@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,7 +124,7 @@ def _variants(reader: Reader, raw: dict[str, Any], path: str, *, has_content: bo
         if name and name in (v.name for v in variants):
             reader.add(f"{where}.name", f"variant '{name}' listed twice")
         weight = variant.get("weight")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < math.inf:
             reader.add(f"{where}.weight", f"a weight must be a positive number, got {weight!r}")
             weight = 0
         template, brief = reader.text(variant, "template", where), reader.text(variant, "brief", where)
