@@ -41,6 +41,7 @@ bench: setup
 	$(PY) -m bench.send
 	$(PY) -m bench.ingest
 	$(PY) -m bench.first_paint
+	$(PY) -m bench.plan_validation
 
 clean-data:
 	rm -rf .data
