@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from . import vocab
 from .columns import digits, join, masked, pick, shares, timestamps, words
-from .journey import CHANNELS, INTENTS, OOO, Journey
 from .leads import SOURCE_NAMES, Leads
+from .story import CHANNELS, INTENTS, OOO, Journey
 from .tables import Ids, lead_ids
 
 EXTRA_TOUCHES = 0.5  # Poisson mean of touches between the first and the last

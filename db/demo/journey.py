@@ -21,118 +21,45 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import vocab
+from . import purchases, vocab
 from .columns import DAY, HOUR, LocalClock, chance, pick, shares
 from .leads import Leads
+from .story import (
+    BACKLOG_SHARE,
+    BOUNCE,
+    CLICK_GIVEN_OPEN,
+    DELIVERED,
+    EMAIL,
+    ENROLLMENT_STATUSES,
+    FAILED,
+    FIRST_SCAN_REACH_DAYS,
+    LEAD_STATES,
+    NEVER,
+    OOO,
+    OPEN,
+    OPEN_ENDED,
+    PENDING,
+    RECENT,
+    REPLIED_STAYS_OPEN,
+    REPLY,
+    REPLY_BY_RUNG,
+    SCAN_EVERY,
+    SENT,
+    SMS,
+    SMS_FAILED,
+    SMS_RUNG,
+    SPAM_REPORT,
+    STOP_EVENTS,
+    STOPPED_BY_LEAD,
+    UNSUBSCRIBE,
+    UNSUBSCRIBE_LINK,
+    VARIANT_B_LIFT,
+    Context,
+    Journey,
+    Messages,
+    lognormal,
+)
 from .world import HOLDOUT_PERCENT, SEND_WINDOW, TenantPlan
-
-EMAIL, SMS = 0, 1
-CHANNELS = ("email", "sms")
-SMS_RUNG = 2
-SCAN_EVERY = 300
-RECENT = 60  # a message sent less than a minute before the anchor has no delivery report yet
-REPLIED_STAYS_OPEN = 21 * DAY  # a reply older than this without a deal has gone cold: lost
-
-INTENTS = tuple(vocab.REPLIES)
-OOO = INTENTS.index("out_of_office")
-UNSUBSCRIBE = INTENTS.index("unsubscribe")
-OPEN_ENDED = tuple(INTENTS.index(name) for name in ("interested", "question", "not_now"))
-
-# Rates chosen from typical re-engagement benchmarks (a cold-ish audience, plain-text email).
-BOUNCE = 0.022
-SMS_FAILED = 0.03
-OPEN = {1: 0.42, 2: 0.36, 3: 0.33}
-CLICK_GIVEN_OPEN = 0.24
-UNSUBSCRIBE_LINK = 0.009
-SPAM_REPORT = 0.0015
-REPLY = {EMAIL: 0.055, SMS: 0.085}
-REPLY_BY_RUNG = {1: 1.0, 2: 0.85, 3: 1.2}  # the "should I close your file?" bump
-VARIANT_B_LIFT = 0.2
-CONVERT_AFTER_REPLY = {"interested": 0.5, "question": 0.3, "not_now": 0.08}
-CONVERT_AFTER_CLICK = 0.09
-CONVERT_AFTER_DELIVERY = 0.008
-CONVERT_ON_THEIR_OWN = 0.015  # per 30 days: the base rate at which a quiet lead buys with no one writing to it
-ATTRIBUTION_WINDOW = 30 * DAY  # app/domain/conversions.ATTRIBUTION_WINDOW: a sale credits the last touch this recent
-BACKLOG_SHARE = 0.05  # crossed a rung but not scanned yet (scan cap), so the demo scanner has work
-FIRST_SCAN_REACH_DAYS = 28  # the first campaign also took on the leads gone quiet this long before it
-
-STATUSES = ("pending", "sent", "delivered", "failed")
-PENDING, SENT, DELIVERED, FAILED = range(4)
-STOP_EVENTS = ("replied", "unsubscribed", "spamreport", "converted", "exhausted", "campaign_completed")
-STOPPED_BY_LEAD = (0, 1, 2)
-LEAD_STATES = ("active", "silent", "in_recovery", "replied", "recovered", "lost", "control")
-ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control")
-
-
-@dataclass
-class Messages:
-    """One entry per outbound message; times are epoch seconds, -1 when it did not happen."""
-
-    lead: np.ndarray
-    rung: np.ndarray
-    channel: np.ndarray
-    variant: np.ndarray
-    due_s: np.ndarray
-    send_s: np.ndarray  # when it went (or, when pending, when it may go)
-    status: np.ndarray
-    delivered_s: np.ndarray
-    failed_s: np.ndarray
-    open_s: np.ndarray
-    click_s: np.ndarray
-    unsubscribe_s: np.ndarray
-    spam_s: np.ndarray
-    reply_s: np.ndarray
-    intent: np.ndarray  # index into INTENTS, -1 without a reply
-
-    @property
-    def size(self) -> int:
-        return len(self.lead)
-
-
-@dataclass
-class Journey:
-    """Per-lead outcome of the loop, plus every message it produced."""
-
-    campaign: np.ndarray  # global campaign index of the episode, -1 when never eligible
-    enrolled: np.ndarray
-    control: np.ndarray
-    variant: np.ndarray
-    level: np.ndarray  # the rung the lead last climbed to in its enrollment
-    silence_level: np.ndarray  # leads.silence_level: the level, or 0 once the lead showed life again
-    rung_due_s: np.ndarray  # (leads, rungs): when each climbed rung was scanned, -1 otherwise
-    enrollment_status: np.ndarray  # index into ENROLLMENT_STATUSES, -1 when not enrolled
-    next_action_s: np.ndarray
-    ended_s: np.ndarray  # when the enrollment completed or stopped, -1 while open
-    stop_event: np.ndarray  # index into STOP_EVENTS, -1 while open
-    state: np.ndarray  # index into LEAD_STATES
-    last_activity_s: np.ndarray
-    last_contacted_s: np.ndarray
-    conversion_s: np.ndarray
-    conversion_message: np.ndarray  # credited message index, -1 for organic ones (no message in the window)
-    messages: Messages
-    campaign_running: np.ndarray
-    gap_s: np.ndarray  # (leads, rungs): each rung's no-reply wait
-
-
-@dataclass
-class Context:
-    """Tenants and campaigns as per-lead columns."""
-
-    ladder_s: np.ndarray  # (leads, rungs) seconds of silence per rung
-    gap_s: np.ndarray  # (leads, rungs) no-reply wait after each rung's message
-    campaign: np.ndarray  # global campaign index per lead (-1: no campaign covered its first rung)
-    campaign_end_s: np.ndarray
-    campaign_running: np.ndarray
-    min_deal: np.ndarray  # the campaigns' audience floor
-    opens_s: np.ndarray  # when the campaign started: no scan of it comes earlier (0 without one)
-    anchor_s: int
-
-    @property
-    def rungs(self) -> int:
-        return int(self.ladder_s.shape[1])
-
-
-NEVER = np.iinfo(np.int64).max
 
 
 def campaign_context(leads: Leads, plans: list[TenantPlan], anchor_s: int) -> Context:
@@ -174,16 +101,16 @@ def play(
     """Run the loop for every lead at once, rung by rung; `buckets(rows)` are their holdout buckets."""
     rng = np.random.default_rng([seed, 3])
     ctx = campaign_context(leads, plans, anchor_s)
-    bought_s = _on_their_own(np.random.default_rng([seed, 14]), leads, ctx)
+    bought_s = purchases.on_their_own(np.random.default_rng([seed, 14]), leads, ctx)
     enrolled, control = _enroll(rng, leads, ctx, buckets)
     run = _Run(leads, ctx, clock, rng, variant=rng.integers(0, 2, leads.size), alive=enrolled & ~control)
     for rung in range(1, ctx.rungs + 1):
         run.play_rung(rung)
     messages = run.messages()
     level, rung_due = _control_climbs(rng, leads, ctx, control, run)
-    conversion_s, conversion_message = _conversions(rng, leads, messages, run, anchor_s)
-    organic_s = _organic(np.random.default_rng([seed, 15]), leads, enrolled, control, rung_due[:, 0], anchor_s)
-    _add_organic(conversion_s, conversion_message, organic_s, control, messages)
+    conversion_s, conversion_message = purchases.conversions(rng, leads, messages, run.stop_event, anchor_s)
+    organic_s = purchases.organic(np.random.default_rng([seed, 15]), leads, enrolled, control, rung_due[:, 0], anchor_s)
+    purchases.add_organic(conversion_s, conversion_message, organic_s, control, messages)
     conversion_s[bought_s >= 0] = bought_s[bought_s >= 0]
     return _settle(leads, ctx, run, messages, enrolled, control, level, rung_due, conversion_s, conversion_message)
 
@@ -273,17 +200,17 @@ class _Run:
         delivered_s = np.where(delivered, send + np.where(email, rng.integers(2, 40, m), rng.integers(1, 10, m)), -1)
         warmth, variant = self.leads.warmth[rows], self.variant[rows]
         opened = delivered & email & chance(rng, OPEN[rung] * (1 + 0.1 * variant) * (0.7 + 0.6 * warmth), m)
-        open_s = _when(opened, delivered_s + _lognormal(rng, 2 * HOUR, 1.3, m), anchor)
-        click_s = _when((open_s >= 0) & chance(rng, CLICK_GIVEN_OPEN, m), open_s + _lognormal(rng, 90, 1.0, m), anchor)
+        open_s = _when(opened, delivered_s + lognormal(rng, 2 * HOUR, 1.3, m), anchor)
+        click_s = _when((open_s >= 0) & chance(rng, CLICK_GIVEN_OPEN, m), open_s + lognormal(rng, 90, 1.0, m), anchor)
         unsubscribed = delivered & email & chance(rng, UNSUBSCRIBE_LINK, m)
         unsubscribe_s = _when(unsubscribed, np.maximum(open_s, delivered_s) + rng.integers(5, 300, m), anchor)
         spam = delivered & email & (unsubscribe_s < 0) & chance(rng, SPAM_REPORT, m)
-        spam_s = _when(spam, delivered_s + _lognormal(rng, HOUR, 1.0, m), anchor)
+        spam_s = _when(spam, delivered_s + lognormal(rng, HOUR, 1.0, m), anchor)
         reply_p = np.array([REPLY[EMAIL], REPLY[SMS]])[channel] * REPLY_BY_RUNG[rung]
         reply_p = reply_p * (1 + VARIANT_B_LIFT * variant) * (0.4 + 1.5 * warmth)
         replying = delivered & (unsubscribe_s < 0) & (spam_s < 0) & chance(rng, reply_p, m)
         typical = np.where(email, 3 * HOUR, 25 * 60)
-        reply_s = _when(replying, delivered_s + _lognormal(rng, typical, 1.2, m), anchor)
+        reply_s = _when(replying, delivered_s + lognormal(rng, typical, 1.2, m), anchor)
         return {
             "lead": rows,
             "rung": np.full(m, rung),
@@ -340,125 +267,10 @@ def _when(happened: np.ndarray, at: np.ndarray, anchor_s: int) -> np.ndarray:
     return np.where(happened & (at <= anchor_s), at, -1).astype(np.int64)
 
 
-def _lognormal(rng: np.random.Generator, median: float | np.ndarray, sigma: float, size: int) -> np.ndarray:
-    return (np.asarray(median) * np.exp(sigma * rng.standard_normal(size))).astype(np.int64)
-
-
 def _intents(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
     by_email = pick(rng, len(channel), shares(vocab.INTENT_SHARES_EMAIL)[1])
     by_sms = pick(rng, len(channel), shares(vocab.INTENT_SHARES_SMS)[1])
     return np.where(channel == EMAIL, by_email, by_sms)
-
-
-def _conversions(
-    rng: np.random.Generator, leads: Leads, m: Messages, run: _Run, anchor_s: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each treated lead converts after its first touch that works (organic buying is added by `_add_organic`)."""
-    size = m.size
-    refused = np.zeros(leads.size, dtype=bool)
-    refused[m.lead[(m.intent >= 0) & ~np.isin(m.intent, (*OPEN_ENDED, OOO))]] = True
-    refused |= np.isin(run.stop_event, (1, 2))
-    blocked = refused[m.lead]
-    by_reply = np.zeros(size)
-    for name, p in CONVERT_AFTER_REPLY.items():
-        by_reply[m.intent == INTENTS.index(name)] = p
-    triggers = (
-        (m.reply_s, by_reply),
-        (m.click_s, np.full(size, CONVERT_AFTER_CLICK)),
-        (m.delivered_s, np.full(size, CONVERT_AFTER_DELIVERY)),
-    )
-    best = np.full(size, NEVER)
-    for at, chance_of in triggers:
-        when = at + _lognormal(rng, 2 * DAY, 0.9, size)
-        converts = (at >= 0) & ~blocked & chance(rng, chance_of, size) & (when <= anchor_s)
-        best = np.where(converts & (when < best), when, best)
-    conversion_s = np.full(leads.size, -1, dtype=np.int64)
-    conversion_message = np.full(leads.size, -1, dtype=np.int64)
-    hit = np.flatnonzero(best < NEVER)
-    order = hit[np.lexsort((best[hit], m.lead[hit]))]
-    first = order[np.r_[True, m.lead[order][1:] != m.lead[order][:-1]]] if order.size else order
-    conversion_s[m.lead[first]] = best[first]
-    conversion_message[m.lead[first]] = first
-    return conversion_s, conversion_message
-
-
-def _organic(
-    rng: np.random.Generator,
-    leads: Leads,
-    enrolled: np.ndarray,
-    control: np.ndarray,
-    first_due: np.ndarray,
-    anchor_s: int,
-) -> np.ndarray:
-    """When each enrolled lead buys on its own, -1 if not before the anchor.
-
-    Held out or contacted alike: CONVERT_ON_THEIR_OWN per 30 days from the first rung the scan
-    took it on at, at any moment up to the anchor. This is the base rate the hold-out measures:
-    the hold-out converts at it, the treated leads at it plus what the messages add, so the
-    lift against the hold-out is an estimate of what recovery added, not treated vs zero.
-    Drawn by systematic sampling within each tenant's hold-out and treated group: every lead
-    keeps its own chance, and a group's count of buyers is its expectation rounded up or down,
-    so a demo's hold-out of a few hundred leads shows its base rate rather than the luck of a
-    few coin flips (a plain draw of an expected 3 gives 0 or 1 a fifth of the time). Own random
-    stream, so the loop's draws stay the loop's.
-    """
-    n = enrolled.size
-    span = np.where(enrolled & (first_due >= 0), np.maximum(anchor_s - first_due, 0), 0)
-    chances = np.minimum(CONVERT_ON_THEIR_OWN * span / (30 * DAY), 1.0)
-    buys = _systematic(rng, chances, leads.tenant * 2 + control) & (span > 0)
-    at = first_due + (rng.random(n) * span).astype(np.int64)
-    return np.where(buys, at, -1)
-
-
-def _systematic(rng: np.random.Generator, chances: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """One draw per row with P(row) = chances[row], the rows of each group taken in a random order
-    along a line of their chances with a single random start: a row is picked when the line
-    crosses a whole number within its stretch (systematic sampling)."""
-    picked = np.zeros(chances.size, dtype=bool)
-    order = rng.permutation(chances.size)
-    for group in np.unique(groups):
-        rows = order[groups[order] == group]
-        line = rng.random() + np.cumsum(chances[rows])
-        before = np.concatenate(([line[0] - chances[rows[0]]], line[:-1]))  # np.unique: never empty
-        picked[rows] = np.floor(line) > np.floor(before)
-    return picked
-
-
-def _add_organic(
-    conversion_s: np.ndarray, conversion_message: np.ndarray, organic_s: np.ndarray, control: np.ndarray, m: Messages
-) -> None:
-    """Organic purchases that come before any message-driven one take its place. A treated lead's
-    is recorded as the product records any reported sale (app/services/conversions): credited to
-    the last message sent in the attribution window before it, if any (last touch cannot tell a
-    sale the message caused from one it merely preceded: that is what the hold-out is for)."""
-    first = (organic_s >= 0) & ((conversion_s < 0) | (organic_s < conversion_s))
-    conversion_s[first] = organic_s[first]
-    conversion_message[first] = -1
-    treated = first & ~control
-    at = organic_s[m.lead]
-    sent = (m.status != PENDING) & (m.send_s <= at) & (m.send_s > at - ATTRIBUTION_WINDOW) & treated[m.lead]
-    latest = np.full(conversion_s.size, -1, dtype=np.int64)
-    np.maximum.at(latest, m.lead[sent], np.flatnonzero(sent))  # messages run in (lead, rung) order: latest = largest
-    conversion_message[treated] = latest[treated]
-
-
-def _on_their_own(rng: np.random.Generator, leads: Leads, ctx: Context) -> np.ndarray:
-    """When each lead that went quiet before the engine started bought on its own, -1 if never.
-
-    The organic baseline the naive before/after compares against: CONVERT_ON_THEIR_OWN per 30
-    days of a lead's life, at any moment of it. A lead of the switch-on backlog buys only before
-    the first scan (it then leaves the campaign's audience: `ctx.campaign` is cleared); one no
-    campaign covered may buy after the start too. Own random stream, so the loop's draws stay
-    the loop's.
-    """
-    n, anchor = leads.size, ctx.anchor_s
-    backlog = (ctx.campaign >= 0) & (leads.quiet_s + ctx.ladder_s[:, 0] < ctx.opens_s)
-    life = np.maximum(anchor - leads.created_s, 0)
-    buys = (backlog | (ctx.campaign < 0)) & chance(rng, CONVERT_ON_THEIR_OWN * life / (30 * DAY), n)
-    at = leads.created_s + (rng.random(n) * life).astype(np.int64)
-    buys &= ~backlog | (at < ctx.opens_s)
-    ctx.campaign[buys] = -1
-    return np.where(buys, at, -1)
 
 
 def _settle(

@@ -29,8 +29,8 @@ from .columns import (
     timestamps,
     words,
 )
-from .journey import CHANNELS, EMAIL, FAILED, INTENTS, PENDING, SMS, STATUSES, Journey
 from .leads import Leads
+from .story import CHANNELS, EMAIL, FAILED, INTENTS, PENDING, SMS, STATUSES, Journey
 from .tables import VARIANTS, Ids, enrollment_rows, lead_ids
 from .world import TenantPlan
 

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, insert
 
 from ..models import AgentRun, Campaign, Operator, Template, TemplateVersion, Tenant
-from . import journey, tables, world
+from . import story, tables, world
 from .columns import DAY
 
 
@@ -119,7 +119,7 @@ def _insert_templates(conn: Connection, plan: world.TenantPlan, tenant_id: int, 
             .scalars()
             .all()
         )
-        current[spec["rung"], journey.CHANNELS.index(spec["channel"])] = version_ids[-1]
+        current[spec["rung"], story.CHANNELS.index(spec["channel"])] = version_ids[-1]
     return current
 
 

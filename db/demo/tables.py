@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 
 from . import vocab
 from .columns import DAY, HOUR, digits, join, masked, money, nullable_ids, timestamps, words
-from .journey import CHANNELS, ENROLLMENT_STATUSES, INTENTS, LEAD_STATES, STOP_EVENTS, Journey
 from .leads import SOURCE_NAMES, STAGE_NAMES, Leads, tag_combos
+from .story import CHANNELS, ENROLLMENT_STATUSES, INTENTS, LEAD_STATES, STOP_EVENTS, Journey
 from .world import TenantPlan
 
 VARIANTS = ("A", "B")
