@@ -10,79 +10,38 @@ The climb's tests belong with that issue.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import redis
 import sqlalchemy as sa
-from rq import Queue
 from sqlalchemy import Engine
 
-from agents import scanner
-from app import cli
 from app.domain.holdout import is_control
 from app.services import scan
 from app.services.activities import record_activity
 from app.services.scan import RecoverOutcome
 from db.models import (
-    AgentRun,
     Campaign,
     CampaignTransition,
     Enrollment,
     Lead,
     ScheduledAction,
-    Suppression,
-    Tenant,
 )
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-_external_ids = itertools.count(1)
-
-
-def make_tenant(engine: Engine, slug: str = "acme", **rules: Any) -> int:
-    values = {"slug": slug, "name": slug.title(), "holdout_percent": 0, **rules}
-    with engine.begin() as conn:
-        return int(conn.execute(sa.insert(Tenant).values(**values).returning(Tenant.id)).scalar_one())
-
-
-def make_leads(engine: Engine, tenant_id: int, count: int = 1, *, silent_hours: float = 30, **fields: Any) -> list[int]:
-    rows = []
-    for _ in range(count):
-        n = next(_external_ids)
-        row = {
-            "tenant_id": tenant_id,
-            "external_id": f"x{n}",
-            "first_name": f"Lead{n}",
-            "email": f"lead{n}@example.com",
-            "last_activity_at": NOW - timedelta(hours=silent_hours),
-            **fields,
-        }
-        rows.append(row)
-    with engine.begin() as conn:
-        return list(conn.execute(sa.insert(Lead).returning(Lead.id), rows).scalars())
-
-
-def make_lead(engine: Engine, tenant_id: int, **fields: Any) -> int:
-    return make_leads(engine, tenant_id, 1, **fields)[0]
-
-
-def rows(engine: Engine, model: Any, *where: Any) -> list[Any]:
-    with engine.connect() as conn:
-        return list(conn.execute(sa.select(model.__table__).where(*where).order_by(model.id)).all())
-
-
-def lead(engine: Engine, lead_id: int) -> Any:
-    [row] = rows(engine, Lead, Lead.id == lead_id)
-    return row
-
-
-def enrolled_rungs(engine: Engine, tenant_id: int) -> dict[int, int]:
-    return {e.lead_id: e.rung for e in rows(engine, Enrollment, Enrollment.tenant_id == tenant_id)}
+from tests.integration.scan_world import (
+    NOW,
+    enrolled_rungs,
+    lead,
+    make_lead,
+    make_leads,
+    make_tenant,
+    rows,
+    suppress,
+    table_counts,
+)
 
 
 @pytest.fixture
@@ -159,13 +118,6 @@ def test_the_send_follows_the_pipeline_contract(clean_db: Engine, tenant: int) -
 
 
 # --- who is left alone ------------------------------------------------------------------------
-
-
-def suppress(engine: Engine, tenant_id: int, channel: str, address: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(Suppression).values(tenant_id=tenant_id, channel=channel, address=address, reason="unsubscribe")
-        )
 
 
 def test_a_lead_suppressed_on_every_channel_it_could_be_reached_on_is_excluded(clean_db: Engine, tenant: int) -> None:
@@ -288,14 +240,6 @@ def test_the_holdout_is_about_ten_percent_stable_and_never_contacted(clean_db: E
 # --- idempotency and resets -------------------------------------------------------------------
 
 
-def table_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            model.__tablename__: conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
-            for model in (Enrollment, ScheduledAction, CampaignTransition, Campaign)
-        }
-
-
 def test_running_the_scan_twice_enrolls_nothing_new(clean_db: Engine) -> None:
     tenant = make_tenant(clean_db, holdout_percent=10)
     make_leads(clean_db, tenant, 50)
@@ -400,68 +344,6 @@ def test_an_unknown_tenant_is_an_error(clean_db: Engine) -> None:
         scan.scan_tenant(tenant_id=999, now=NOW)
 
 
-# --- recover now ------------------------------------------------------------------------------
-
-
-def queued_jobs(connection: redis.Redis, queue_name: str = "default") -> list[tuple[str, dict[str, Any]]]:
-    jobs = Queue(queue_name, connection=connection).get_jobs()
-    return [(job.func_name, job.kwargs) for job in jobs]
-
-
-def test_recover_now_twice_makes_one_enrollment_and_one_send(
-    clean_db: Engine, tenant: int, redis_conn: redis.Redis
-) -> None:
-    fresh = make_lead(clean_db, tenant, silent_hours=1)  # the silence threshold is waived
-
-    first = scan.recover_now(tenant_id=tenant, lead_ids=[fresh, fresh], operator_id=7)
-    second = scan.recover_now(tenant_id=tenant, lead_ids=[fresh], operator_id=7)
-
-    assert first.outcomes == {fresh: RecoverOutcome.ENROLLED}
-    assert second.outcomes == {fresh: RecoverOutcome.ALREADY_IN_RECOVERY}
-    assert len(rows(clean_db, Enrollment)) == len(rows(clean_db, ScheduledAction)) == 1
-    [transition] = rows(clean_db, CampaignTransition)
-    assert transition.reason.startswith("recover now by operator 7")
-    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
-
-
-def test_recover_now_keeps_suppression_consent_holdout_and_tenant_rules(
-    clean_db: Engine, redis_conn: redis.Redis
-) -> None:
-    tenant = make_tenant(clean_db, holdout_percent=50)
-    ids = make_leads(clean_db, tenant, 40, silent_hours=2)
-    control = next(i for i in ids if is_control(tenant, i, 50))
-    treated = next(i for i in ids if not is_control(tenant, i, 50))
-    unconsented = make_lead(clean_db, tenant, consent_email=False)
-    suppressed = make_lead(clean_db, tenant, email="zed@example.com")
-    suppress(clean_db, tenant, "email", "zed@example.com")
-    at_the_top = make_lead(clean_db, tenant, silence_level=3)
-    won = make_lead(clean_db, tenant, recovery_state="recovered")
-    foreign = make_lead(clean_db, make_tenant(clean_db, "globex"))
-    asked = [control, treated, unconsented, suppressed, at_the_top, won, foreign]
-
-    result = scan.recover_now(tenant_id=tenant, lead_ids=asked)
-
-    assert result.outcomes == {
-        control: RecoverOutcome.CONTROL,
-        treated: RecoverOutcome.ENROLLED,
-        unconsented: RecoverOutcome.SUPPRESSED,
-        suppressed: RecoverOutcome.SUPPRESSED,
-        at_the_top: RecoverOutcome.LADDER_COMPLETE,
-        won: RecoverOutcome.RECOVERED,
-        foreign: RecoverOutcome.NOT_FOUND,
-    }
-    assert [a.lead_id for a in rows(clean_db, ScheduledAction)] == [treated]
-    assert lead(clean_db, foreign).silence_level == 0
-    again = scan.recover_now(tenant_id=tenant, lead_ids=[control])
-    assert again.outcomes == {control: RecoverOutcome.CONTROL}
-    assert lead(clean_db, control).silence_level == 1  # a second click does not climb a control lead
-
-
-def test_recover_now_of_nothing_does_nothing(clean_db: Engine, tenant: int) -> None:
-    assert scan.recover_now(tenant_id=tenant, lead_ids=[]).outcomes == {}
-    assert table_counts(clean_db)["campaigns"] == 0
-
-
 # --- isolation and shape ----------------------------------------------------------------------
 
 
@@ -507,42 +389,3 @@ def test_a_scan_is_a_constant_number_of_statements(clean_db: Engine) -> None:
 
     assert len(few) == len(many) == 3  # lock, campaign, the scan
     assert sum("INSERT INTO enrollments" in s for s in many) == 1
-
-
-# --- the agent, the cron fan-out and the CLI --------------------------------------------------
-
-
-def test_the_agent_records_its_run_and_wakes_the_writer(clean_db: Engine, tenant: int, redis_conn: redis.Redis) -> None:
-    make_leads(clean_db, tenant, 4, silent_hours=48)
-
-    counts = scanner.scan_tenant(tenant)
-
-    assert counts == {"eligible": 4, "enrolled": 4, "control": 0, "capped": 0, "scheduled": 4}
-    [run] = rows(clean_db, AgentRun)
-    assert (run.agent, run.tenant_id, run.status, run.counts) == ("scanner", tenant, "succeeded", counts)
-    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
-
-
-def test_an_agent_scan_that_enrolls_nobody_wakes_nobody(clean_db: Engine, tenant: int, redis_conn: redis.Redis) -> None:
-    assert scanner.scan_tenant(tenant)["enrolled"] == 0
-    assert queued_jobs(redis_conn) == []
-
-
-def test_scan_all_enqueues_one_scan_per_tenant(clean_db: Engine, redis_conn: redis.Redis) -> None:
-    ids = [make_tenant(clean_db, slug) for slug in ("a", "b", "c")]
-    assert scanner.scan_all() == {"tenants": 3}
-    assert queued_jobs(redis_conn) == [("agents.scanner.scan_tenant", {"tenant_id": i}) for i in ids]
-
-
-def test_cli_scan_prints_counts_and_wakes_the_writer(
-    clean_db: Engine, redis_conn: redis.Redis, capsys: pytest.CaptureFixture[str]
-) -> None:
-    acme, globex = make_tenant(clean_db, "acme"), make_tenant(clean_db, "globex")
-    make_leads(clean_db, acme, 2, silent_hours=10 * 24)
-    make_leads(clean_db, globex, 3, silent_hours=10 * 24)
-
-    assert cli.main(["scan", "--tenant", "globex"]) == 0
-
-    assert f"tenant {globex}: eligible 3, enrolled 3" in capsys.readouterr().out
-    assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": globex})]
-    assert cli.main(["scan", "--tenant", "nope"]) == 2
