@@ -39,10 +39,11 @@ import redis
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from rq import Worker
 
 from app import runtime, webhook_keys
 from app.settings import load_settings
+from bench.processes import rq_workers as rq_workers_running
+from bench.processes import wait_until
 from bench.scratch import scratch_database, scratch_redis
 from db.engine import make_engine
 from tests.support import free_port
@@ -194,7 +195,12 @@ def run(
         generator = Generator(messages, random.Random(7))
         port = free_port()
         connection = redis.Redis.from_url(rd_url)
-        with api_process(env, port, api_workers), worker_processes(env, rq_workers, connection):
+        with (
+            api_process(env, port, api_workers),
+            rq_workers_running(
+                {**env, "LRE_PROCESS": "worker"}, rq_workers, connection, queues=RQ_ARGS, label="ingest"
+            ),
+        ):
             timings = load(port, key, generator, seconds=seconds, clients=clients, rate=rate)
             drained_in = wait_for_drain(engine, timeout=300)
         lag = apply_lag(engine)
@@ -294,28 +300,6 @@ def api_process(env: dict[str, str], port: int, workers: int) -> Iterator[None]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-
-
-@contextlib.contextmanager
-def worker_processes(env: dict[str, str], count: int, connection: redis.Redis) -> Iterator[None]:
-    rq = Path(sys.executable).with_name("rq")
-    processes = [
-        subprocess.Popen(
-            [str(rq), "worker", "--url", env["REDIS_URL"], "--path", str(ROOT), "--name", f"ingest-{i}", *RQ_ARGS],
-            env={**env, "LRE_PROCESS": "worker"},
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for i in range(count)
-    ]
-    try:
-        wait_until(lambda: len(Worker.all(connection=connection)) >= count, timeout=30, what="workers to register")
-        yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=60)
 
 
 def healthy(port: int) -> bool:
@@ -440,14 +424,6 @@ def percentile(values: list[float], q: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=1000, method="inclusive")[min(998, int(q * 1000) - 1)]
-
-
-def wait_until(condition: Any, *, timeout: float, what: str, poll: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
-        time.sleep(poll)
 
 
 if __name__ == "__main__":

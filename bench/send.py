@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -31,10 +30,10 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from rq import Worker
 
 from app import queue, runtime
 from app.settings import load_settings
+from bench.processes import rq_workers, wait_until
 from bench.scratch import scratch_database, scratch_redis
 from db.engine import make_engine
 
@@ -76,7 +75,7 @@ def run(database_url: str, redis_url: str, *, messages: int, workers: int, batch
         seed(engine, messages)
         env = worker_env(db_url, rd_url, fake_url)
         connection = redis.Redis.from_url(rd_url)
-        with worker_processes(env, workers, connection):
+        with rq_workers(env, workers, connection, queues=["high"], label="bench"):
             jobs = max(workers, -(-messages // (batch * JOB_BATCHES)))
             seconds = timed_drain(engine, connection, jobs=jobs, batch=batch)
         statuses = status_counts(engine)
@@ -163,29 +162,6 @@ def worker_env(database_url: str, redis_url: str, fake_url: str) -> dict[str, st
     return env
 
 
-@contextlib.contextmanager
-def worker_processes(env: dict[str, str], count: int, connection: redis.Redis) -> Iterator[None]:
-    """`count` Procfile workers, started and registered before the clock starts."""
-    rq = Path(sys.executable).with_name("rq")
-    processes = [
-        subprocess.Popen(
-            [str(rq), "worker", "--url", env["REDIS_URL"], "--path", str(ROOT), "--name", f"bench-{i}", "high"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for i in range(count)
-    ]
-    try:
-        wait_until(lambda: len(Worker.all(connection=connection)) >= count, timeout=30, what="workers to register")
-        yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
-
-
 def timed_drain(engine: sa.Engine, connection: redis.Redis, *, jobs: int, batch: int) -> float:
     """Seconds from enqueueing `jobs` send jobs to an outbox with nothing pending or sending."""
     started = time.perf_counter()
@@ -210,14 +186,6 @@ def status_counts(engine: sa.Engine) -> dict[str, int]:
 def fake_stats(fake_url: str) -> dict[str, Any]:
     with urllib.request.urlopen(f"{fake_url}/_fake/stats", timeout=10) as response:  # noqa: S310 - our local fake
         return dict(json.load(response))
-
-
-def wait_until(condition: Any, *, timeout: float, what: str, poll: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
-        time.sleep(poll)
 
 
 if __name__ == "__main__":
