@@ -10,6 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.settings import Settings, load_settings
+from tests.fakes import twilio_server
+from tests.fakes.twilio_server import FakeTwilio
+
 PHYSICAL_ADDRESS = "500 Market Street, Suite 4, San Francisco, CA 94105"
 
 
@@ -101,3 +105,17 @@ def rows(engine: Engine, ids: list[int] | None = None) -> list[dict[str, Any]]:
 def status_counts(engine: Engine) -> Counter[str]:
     with engine.connect() as conn:
         return Counter(dict(conn.execute(sa.text("SELECT status, count(*) FROM outbound_messages GROUP BY 1")).all()))
+
+
+def twilio_settings(fake: FakeTwilio, *, from_number: str = "+15550009999", secret_key: str | None = None) -> Settings:
+    """Settings that send texts through the local fake Twilio (links on an https base, as a real provider needs)."""
+    extra = {} if secret_key is None else {"secret_key": secret_key}
+    return load_settings(
+        sms_provider="twilio",
+        twilio_account_sid=twilio_server.ACCOUNT_SID,
+        twilio_auth_token=twilio_server.AUTH_TOKEN,
+        twilio_api_base_url=fake.url,
+        twilio_from_number=from_number,
+        public_base_url="https://lre.example",
+        **extra,
+    )

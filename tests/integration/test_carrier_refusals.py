@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.services import send
-from app.settings import Settings, load_settings
+from app.settings import Settings
 from tests.fakes import twilio_server
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration import outbox
 from tests.integration.outbox import make_leads, make_messages, make_tenant
 
 
@@ -23,21 +23,8 @@ def db(clean_db: Engine, redis_conn: redis.Redis) -> Engine:
     return clean_db
 
 
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
 def twilio_settings(fake: FakeTwilio) -> Settings:
-    return load_settings(
-        sms_provider="twilio",
-        twilio_account_sid=twilio_server.ACCOUNT_SID,
-        twilio_auth_token=twilio_server.AUTH_TOKEN,
-        twilio_api_base_url=fake.url,
-        twilio_from_number="+15550001234",
-        public_base_url="https://lre.example",
-    )
+    return outbox.twilio_settings(fake, from_number="+15550001234")
 
 
 def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from app.settings import Settings, load_settings
 from tests.fakes import sendgrid_server, twilio_server
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration import outbox
 from tests.integration.outbox import PHYSICAL_ADDRESS, make_leads, make_messages, make_tenant, rows, status_counts
 
 SECRET = "test-secret-key-for-unsubscribe"
@@ -36,18 +36,6 @@ def db(clean_db: Engine, redis_conn: redis.Redis) -> Engine:
     return clean_db
 
 
-@pytest.fixture
-def sendgrid() -> Iterator[FakeSendGrid]:
-    with FakeSendGrid() as fake:
-        yield fake
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
 def sendgrid_settings(fake: FakeSendGrid) -> Settings:
     return load_settings(
         email_provider="sendgrid",
@@ -59,15 +47,7 @@ def sendgrid_settings(fake: FakeSendGrid) -> Settings:
 
 
 def twilio_settings(fake: FakeTwilio) -> Settings:
-    return load_settings(
-        sms_provider="twilio",
-        twilio_account_sid=twilio_server.ACCOUNT_SID,
-        twilio_auth_token=twilio_server.AUTH_TOKEN,
-        twilio_api_base_url=fake.url,
-        twilio_from_number=FROM_NUMBER,
-        public_base_url=PUBLIC,
-        secret_key=SECRET,
-    )
+    return outbox.twilio_settings(fake, from_number=FROM_NUMBER, secret_key=SECRET)
 
 
 def later(**delta: float) -> datetime:
