@@ -22,9 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import CHANNELS, Base, TenantOwned, one_of
 
 CAMPAIGN_KINDS = ("recovery", "sequence")
-CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived", "killed")
 ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control", "failed")
-ACTION_KINDS = ("send", "no_open", "no_click", "no_reply", "wait")
+ACTION_KINDS = ("send", "no_open", "no_click", "no_reply", "wait", "event")
 ACTION_STATUSES = ("pending", "running", "done", "canceled")
 
 
@@ -86,6 +86,7 @@ class Enrollment(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "lead_id"),
         CheckConstraint(one_of("status", ENROLLMENT_STATUSES), name="status"),
+        CheckConstraint("episode >= 1", name="episode"),
         Index("ix_enrollments_due", "status", "next_action_at"),
         Index("ix_enrollments_lead", "lead_id"),
         # "Is this lead in an active enrollment?", asked by the scanner for every candidate.
@@ -108,6 +109,7 @@ class Enrollment(TenantOwned, Base):
     current_node: Mapped[str | None]
     variant: Mapped[str | None]
     rung: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    episode: Mapped[int] = mapped_column(server_default=text("1"))
     is_control: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     status: Mapped[str] = mapped_column(server_default="active")
     state: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
@@ -124,6 +126,12 @@ class ScheduledAction(TenantOwned, Base):
         CheckConstraint(one_of("kind", ACTION_KINDS), name="kind"),
         CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),
         Index("ix_scheduled_actions_due", "status", "due_at"),
+        Index(
+            "ix_scheduled_actions_pending_interpreter",
+            "tenant_id",
+            "due_at",
+            postgresql_where=text("status = 'pending' AND kind <> 'send'"),
+        ),
     )
 
     enrollment_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"))
