@@ -21,6 +21,7 @@ from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from app.services import operators
 from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
+from db import recovery_progress as progress_reads
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -102,7 +103,7 @@ def tenant_settings(tenant_id: int) -> queries.TenantSettings | None:
 
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
 def recovery_progress(tenant_id: int, lead_ids: tuple[int, ...]) -> pd.DataFrame:
-    return queries.recovery_progress(runtime.engine(), tenant_id, lead_ids)
+    return progress_reads.recovery_progress(runtime.engine(), tenant_id, lead_ids)
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
