@@ -22,7 +22,6 @@ and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,20 +42,16 @@ from app.ai.features import LARGE_DEAL_MIN_LEADS, LARGE_DEAL_PERCENTILE
 from app.ai.writer import Writer, WrittenMessage
 from app.domain import best_time
 from app.domain.best_time import BestWindow
-from app.domain.outreach import Reach, address_for, pick_channel
+from app.domain.outreach import Reach, address_for
 from app.domain.sending_window import QuietHours, Window, allowed_hours
-from app.services import write_reads
+from app.services import write_reads, write_rules
 from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
 from db import queries
 from db.models import AIGeneration, OutboundMessage
 
 STALE_AFTER = timedelta(minutes=30)
-MAX_CLAIMS = 3
 CHUNK = 25
-STOPPED_ENROLLMENTS = frozenset({"completed", "stopped", "failed", "control"})
-FINISHED_LEADS = frozenset({"replied", "recovered", "lost", "control"})
-RUNG_NODE = re.compile(r"rung-(\d+)$")
 
 CLAIM = text(
     """
@@ -65,6 +60,9 @@ CLAIM = text(
         WHERE tenant_id = :tenant_id AND kind = 'send' AND due_at <= now()
           AND (status = 'pending'
                OR (status = 'running' AND updated_at < now() - make_interval(secs => :stale_seconds)))
+          AND NOT EXISTS (  -- a paused campaign's sends wait; a killed one's were canceled
+              SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+              WHERE e.id = scheduled_actions.enrollment_id AND c.status IN ('paused', 'killed'))
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -122,6 +120,8 @@ class Due:
     dedupe_key: str
     context: LeadContext
     timing: Timing
+    variant: str | None = None
+    """The plan's A/B arm for this lead, kept on the outbox row for the per-variant rates."""
 
 
 @dataclass(frozen=True)
@@ -195,23 +195,6 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
     return Batch(due, skipped, BatchCache.load(session, tenant_id, digests), _ai_budget_left(session, tenant_id))
 
 
-def _rung(row: Row[Any]) -> int:
-    if row.rung:
-        return int(row.rung)
-    match = RUNG_NODE.search(row.node or "")
-    return int(match.group(1)) if match else 1
-
-
-def _why_not(row: Row[Any]) -> str | None:
-    if (row.claims or 0) > MAX_CLAIMS:
-        return f"claimed {row.claims} times without finishing"
-    if row.enrollment_status in STOPPED_ENROLLMENTS:
-        return f"enrollment is {row.enrollment_status}"
-    if row.recovery_state in FINISHED_LEADS:
-        return f"lead is {row.recovery_state}"
-    return None
-
-
 def _plan(
     tenant_id: int,
     row: Row[Any],
@@ -219,26 +202,27 @@ def _plan(
     templates: dict[int, tuple[str, TemplateText]],
     best: BestWindow,
 ) -> Due | Skip:
-    reason = _why_not(row)
+    reason = write_rules.why_not(row)
     if reason:
         return Skip(row.action_id, "canceled", reason)
-    rung = _rung(row)
+    rung = write_rules.rung(row)
     reach = Reach(row.email, row.consent_email, row.email_suppressed, row.phone, row.consent_sms, row.sms_suppressed)
-    channel = pick_channel(rung, reach)
+    channel = write_rules.channel(row.payload or {}, rung, reach)
     address = address_for(channel, reach) if channel else None
     if channel is None or address is None:
         return Skip(row.action_id, "canceled", "no channel with an address, consent and no suppression")
     spec = write_reads.node_spec(row.plan, row.node)
     node = row.node or f"rung-{rung}"
     context = write_reads.lead_context(tenant_id, row, rung, channel, recent, spec, templates)
-    dedupe_key = f"{tenant_id}:{row.campaign_id or 'none'}:{row.lead_id}:{node}:{channel}"
+    dedupe_key = write_rules.outbox_key(tenant_id, row, node, channel)
     timing = Timing(
         row.timezone,
         Window(row.send_window_start_hour, row.send_window_end_hour),
         QuietHours(row.quiet_start_hour, row.quiet_end_hour),
         best,
     )
-    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing)
+    variant = (row.payload or {}).get("variant")
+    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing, variant)
 
 
 def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip]) -> tuple[list[Due], list[Skip]]:
@@ -327,6 +311,7 @@ def _outbox_row(
         "status": "pending",
         "dedupe_key": due.dedupe_key,
         "scheduled_for": due.timing.send_at(message.channel, now),
+        "variant": due.variant if isinstance(due.variant, str) else None,
     }
 
 

@@ -36,7 +36,7 @@ CONTEXTS = text(
                     THEN percentile_cont(:large_percentile) WITHIN GROUP (ORDER BY deal_value) END AS large_from
         FROM leads WHERE tenant_id = :tenant_id AND deal_value > 0
     )
-    SELECT a.id AS action_id, a.node, a.enrollment_id, (a.payload ->> 'claims')::int AS claims,
+    SELECT a.id AS action_id, a.node, a.enrollment_id, a.payload, (a.payload ->> 'claims')::int AS claims,
            COALESCE(a.payload ->> 'source', '') LIKE :asked_by_person AS asked_by_person,
            e.campaign_id, e.rung, e.status AS enrollment_status, c.plan,
            l.id AS lead_id, l.first_name, l.last_name, l.company, l.title, l.email, l.phone, l.source,

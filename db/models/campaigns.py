@@ -132,6 +132,7 @@ class ScheduledAction(TenantOwned, Base):
             "due_at",
             postgresql_where=text("status = 'pending' AND kind <> 'send'"),
         ),
+        Index("ix_scheduled_actions_enrollment", "enrollment_id"),
     )
 
     enrollment_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"))
