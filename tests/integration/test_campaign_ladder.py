@@ -10,6 +10,7 @@ is given as long as the whole ladder (72 h) to answer before the enrollment comp
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -168,3 +169,58 @@ def test_the_writer_keys_the_message_by_episode(world: tuple[int, int], clean_db
 
     [message] = sql(clean_db, "SELECT dedupe_key, channel, node FROM outbound_messages")
     assert tuple(message) == (f"{tenant}:{result.campaign_id}:{lead}:e1:rung-1:email", "email", "rung-1")
+
+
+THANK_YOU_PLAN = {
+    "version": 2,
+    "timezone": "UTC",
+    "quiet_hours": {"start": 21, "end": 8},
+    "send_window": {"start": 8, "end": 20},
+    "start": "ask",
+    "nodes": [
+        {"id": "ask", "kind": "send", "channels": ["sms"], "brief": "ask for a call", "next": "wait"},
+        {
+            "id": "wait",
+            "kind": "wait",
+            "duration": "P2D",
+            "next": "done",
+            "transitions": [{"on": "replied", "to": "thanks"}],
+        },
+        {"id": "thanks", "kind": "send", "channels": ["sms"], "brief": "thank them", "next": "after"},
+        {"id": "after", "kind": "wait", "duration": "P1D", "next": "done"},
+        {"id": "done", "kind": "stop", "result": "completed"},
+    ],
+}
+
+
+def test_a_plan_that_routes_a_reply_keeps_the_enrollment_and_takes_that_route(
+    world: tuple[int, int], clean_db: Engine, redis_conn: redis.Redis
+) -> None:
+    tenant, lead = world
+    [campaign] = sql(
+        clean_db,
+        "INSERT INTO campaigns (tenant_id, name, kind, status, plan) "
+        "VALUES (:t, 'Ask then thank', 'sequence', 'running', CAST(:plan AS jsonb)) RETURNING id",
+        t=tenant,
+        plan=json.dumps(THANK_YOU_PLAN),
+    )
+    asked_at = twilio_door.AT - HOUR  # the Twilio door's clock is pinned; the campaign starts an hour before
+    enrolled = campaign_run.enroll_leads(tenant_id=tenant, campaign_id=campaign.id, lead_ids=[lead], now=asked_at)
+    assert enrolled["enrolled"] == 1
+    for name in queue.QUEUES:
+        Queue(name, connection=redis_conn).empty()
+
+    client: TestClient = twilio_door.client_for(twilio_door.settings())
+    fields = twilio_door.text_fields("SMreply7", "Sure, call me", sender=LEAD_PHONE, to=TENANT_NUMBER)
+    assert twilio_door.post(client, twilio_door.SMS, fields).status_code == 200
+    twilio_door.run_worker(redis_conn)
+
+    # The reply did not stop it: the plan routes `replied` at `wait` to `thanks`.
+    assert enrollment(clean_db)[:2] == ("active", "wait")
+    [queued] = sql(clean_db, "SELECT payload->>'event' AS event FROM scheduled_actions WHERE kind = 'event'")
+    assert queued.event == "replied"
+    assert sql(clean_db, "SELECT recovery_state FROM leads")[0].recovery_state == "replied"
+
+    assert campaign_run.fire_due(tenant_id=tenant, now=twilio_door.AT)["fired"] == 1
+    assert [(s[0], s[1]) for s in sends(clean_db)] == [("ask", "sms"), ("thanks", "sms")]
+    assert enrollment(clean_db)[:2] == ("active", "after")
