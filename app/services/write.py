@@ -23,8 +23,8 @@ and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,8 @@ from app.ai.writer import Writer, WrittenMessage
 from app.domain import best_time
 from app.domain.best_time import BestWindow
 from app.domain.outreach import Reach, address_for
+from app.domain.plan import Plan, load_plan
+from app.domain.plan.timing import plan_hours
 from app.domain.sending_window import QuietHours, Window, allowed_hours
 from app.services import write_reads, write_rules
 from app.services.scan import RECOVER_NOW_SOURCE
@@ -102,10 +104,13 @@ class Timing:
     window: Window
     quiet: QuietHours
     best: BestWindow
+    plan: Plan | None = None
+    """The campaign's plan, whose own send window and quiet hours narrow the tenant's."""
 
     def send_at(self, channel: str, now: datetime) -> datetime:
         allowed = allowed_hours(channel, self.window, self.quiet)
-        return best_time.preferred_send_time(now, self.timezone, allowed, self.best)
+        narrowed = allowed & plan_hours(self.plan, channel) if self.plan is not None else allowed
+        return best_time.preferred_send_time(now, self.timezone, narrowed or allowed, self.best)
 
 
 @dataclass(frozen=True)
@@ -182,10 +187,12 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
     recent = write_reads.recent(session, tenant_id, [row.lead_id for row in rows])
     templates = write_reads.templates(session, tenant_id, rows)
     best = write_reads.best_windows(session, tenant_id, rows, now)
+    plans = _plans(rows)
     planned = [
         _plan(tenant_id, row, recent.get(row.lead_id, ()), templates, best.get(row.lead_id, best_time.NO_WINDOW))
         for row in rows
     ]
+    planned = [_with_plan(item, plans.get(row.campaign_id)) for item, row in zip(planned, rows, strict=True)]
     due = [item for item in planned if isinstance(item, Due)]
     skipped = [item for item in planned if isinstance(item, Skip)]
     due, skipped = _drop_already_written(session, due, skipped)
@@ -223,6 +230,19 @@ def _plan(
     )
     variant = (row.payload or {}).get("variant")
     return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing, variant)
+
+
+def _plans(rows: Sequence[Row[Any]]) -> dict[int, Plan]:
+    """Each campaign's plan of the batch, parsed once (a plan that does not parse narrows nothing)."""
+    stored = {row.campaign_id: row.plan for row in rows if row.campaign_id is not None}
+    parsed = {campaign: load_plan(plan) for campaign, plan in stored.items()}
+    return {campaign: plan for campaign, plan in parsed.items() if isinstance(plan, Plan)}
+
+
+def _with_plan(item: Due | Skip, plan: Plan | None) -> Due | Skip:
+    if isinstance(item, Skip) or plan is None:
+        return item
+    return replace(item, timing=replace(item.timing, plan=plan))
 
 
 def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip]) -> tuple[list[Due], list[Skip]]:

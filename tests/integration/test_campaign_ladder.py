@@ -224,3 +224,25 @@ def test_a_plan_that_routes_a_reply_keeps_the_enrollment_and_takes_that_route(
     assert campaign_run.fire_due(tenant_id=tenant, now=twilio_door.AT)["fired"] == 1
     assert [(s[0], s[1]) for s in sends(clean_db)] == [("ask", "sms"), ("thanks", "sms")]
     assert enrollment(clean_db)[:2] == ("active", "after")
+
+
+def test_the_writer_keeps_a_message_inside_the_plans_own_hours(world: tuple[int, int], clean_db: Engine) -> None:
+    """The tenant allows 08:00-20:00; this plan only 15:00-17:00. Written at 12:00, the message is
+    scheduled for 15:00 the same day (the lead has no history, so no better window pulls it
+    elsewhere); without the plan's hours the writer would have taken 12:00."""
+    tenant, lead = world
+    plan = {**THANK_YOU_PLAN, "send_window": {"start": 15, "end": 17}}
+    [campaign] = sql(
+        clean_db,
+        "INSERT INTO campaigns (tenant_id, name, kind, status, plan) "
+        "VALUES (:t, 'Afternoons', 'sequence', 'running', CAST(:plan AS jsonb)) RETURNING id",
+        t=tenant,
+        plan=json.dumps(plan),
+    )
+    campaign_run.enroll_leads(tenant_id=tenant, campaign_id=campaign.id, lead_ids=[lead], now=NOW)
+    assert sends(clean_db)[0][3] == NOW.replace(hour=15)
+
+    write_due(tenant_id=tenant, now=NOW)
+
+    [message] = sql(clean_db, "SELECT scheduled_for FROM outbound_messages")
+    assert message.scheduled_for == NOW.replace(hour=15)
