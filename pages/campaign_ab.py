@@ -1,7 +1,8 @@
 """A campaign's A/B test as a section the Campaigns page shows: `render_ab(campaign_id, tenant_id)`.
 
 Per variant: sends, successes of the test's metric, the rate with its interval, and (while the
-test runs) how likely each variant is to be best and what picking it would cost. Then where
+test runs) the evidence that the leader is better, how likely each variant is to be best and
+what picking it would cost. Then where
 the rule stands, in its own sentence, and the rule itself; once the test has ended, the verdict
 with the figures it was made on. "Check for a winner" runs the rule now through
 `app.services.ab_decisions` (the verdict is recorded once, whoever asks); viewers only read.
@@ -40,8 +41,9 @@ def decide_key(campaign_id: int) -> str:
     return f"campaigns.ab.{campaign_id}.decide"
 
 
-def columns(settings: Settings) -> dict[str, tables.Column]:
+def columns(settings: Settings, bar: float | None = None) -> dict[str, tables.Column]:
     level = fmt.percent(settings.confidence)
+    needed = f" A winner needs {bar:,.1f}×." if bar else ""
     return {
         "variant": tables.text_column("Variant"),
         "sent": tables.number_column("Sends", help="Messages of this variant handed to a provider."),
@@ -50,10 +52,16 @@ def columns(settings: Settings) -> dict[str, tables.Column]:
         ),
         "rate": tables.text_column(settings.label.capitalize(), help="Successes over sends."),
         "interval": tables.text_column(f"{level} interval", help="Wilson score interval of the rate."),
+        "evidence": tables.text_column(
+            "Evidence",
+            help="For the variant with the best rate: the likelihood ratio (mSPRT) of its lead over the "
+            "closest rival against no difference, valid however often it is checked." + needed,
+        ),
         "p_best": tables.text_column(
             "Chance best",
-            help="Posterior probability that this variant has the best rate (uniform prior; "
-            "a lower bound with more than two variants).",
+            help="Posterior probability that this variant has the best rate (uniform prior; a lower bound "
+            "with more than two variants). For reading only: checked again and again, it would crown "
+            "equal variants far too often, so the verdict rests on the evidence.",
         ),
         "loss": tables.text_column(
             "Cost if picked",
@@ -74,6 +82,7 @@ def _row(name: str, sent: int, successes: int, confidence: float, stats: ArmStat
         "successes": successes,
         "rate": fmt.percent(successes / sent if sent else None),
         "interval": _interval(low, high),
+        "evidence": fmt.MISSING if stats is None or stats.evidence is None else f"{stats.evidence:,.1f}×",
         "p_best": fmt.MISSING if stats is None else fmt.percent(stats.p_best),
         "loss": fmt.MISSING if stats is None else f"{stats.expected_loss * 100:.2f} pts",
     }
@@ -135,7 +144,7 @@ def _verdict(report: ab_decisions.AbReport) -> None:
         else:
             st.info(fmt.plain(f"The test ended {day}. {recorded.summary}"))
         with st.expander("Figures the verdict was made on"):
-            tables.data_table(verdict_frame(recorded), columns(recorded.settings), empty=("", ""))
+            tables.data_table(verdict_frame(recorded), columns(recorded.settings, recorded.threshold), empty=("", ""))
     elif report.live is not None:
         st.info(fmt.plain(f"{STATE_LABELS[report.live.state]}: {report.live.summary}"))
 
@@ -158,7 +167,7 @@ def render_ab(campaign_id: int, tenant_id: int) -> None:
     if report.counts:
         tables.data_table(
             live_frame(report.counts, settings, report.live),
-            columns(settings),
+            columns(settings, report.live.threshold if report.live else None),
             empty=("No sends yet", "The rates appear once the campaign's first messages go out."),
             key=f"campaigns.ab.{campaign_id}.table",
         )

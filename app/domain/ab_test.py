@@ -1,42 +1,50 @@
 """A campaign's A/B test: which message variant has the best rate, and when to stop asking.
 
-The rule (Bayesian, Beta-Binomial, a uniform prior on each variant's rate):
+The rule, checked as often as anyone likes:
 
 1. **No verdict below the minimum sample.** Until every variant has `min_per_arm` sends the
-   test is `collecting`, whatever the numbers say: a few early replies decide nothing.
-2. **A winner at the configured confidence.** A variant wins (`decided`) once the posterior
-   probability that its rate is the highest reaches `confidence` (0.95 by default). With two
-   variants that is exactly P(B > A) (`app.domain.beta`, in closed form); with more it is the
-   lower bound 1 − Σ P(other > this), so a winner of three is at least that likely to be best.
-   As the confidence is above one half, at most one variant can reach it.
+   test is `collecting`, whatever the numbers say: a few early replies decide nothing, and the
+   test's normal approximation needs some volume.
+2. **A winner only at the configured confidence.** The variant with the highest observed rate
+   wins (`decided`) once the mixture sequential probability ratio (`app.domain.msprt`) of its
+   rate against every other variant's reaches 1/α, α = 1 − confidence (20 at 0.95), with α
+   shared among the pairs when there are more than two variants. Between equal variants that
+   happens, however often the test is checked, with probability at most α: the confidence is
+   the share of A/A tests that never crown a winner.
 3. **Stop early when the difference cannot matter.** With no winner, the test ends with
-   `no_difference` once choosing the leader would cost less than `max_loss` in expected rate
-   (the expected loss Σ E[max(other − this, 0)], again exact for two variants and an upper
-   bound for more): at that point more sends could only split hairs.
-4. Otherwise the test is `leading`: the leader is the variant with the smallest expected loss,
-   the one a decision now would pick.
+   `no_difference` once picking *any* variant would cost less than `max_loss` in expected rate
+   (each variant's Bayesian expected loss Σ E[max(other − this, 0)] under uniform priors,
+   `app.domain.beta`, is below it): the variants are then known to be within a hair of each
+   other. This stop promotes nothing, so it cannot add false winners.
+4. Otherwise the test is `leading`: the leader is the variant with the highest observed rate.
 
-The posterior probability is what the data say at any look, so checking after every send is
-allowed; but, as with any rule checked repeatedly, the share of A/A tests (two identical
-variants) that end with a "winner" is higher than 1 − confidence. The minimum sample per
-variant holds that down; the loss threshold ends most of those tests as `no_difference` first.
+The figures shown beside the verdict: each rate with its Wilson interval, the evidence (the
+leader's smallest ratio against a rival), the posterior probability of being best, and the
+expected loss of picking each variant.
 
-More evidence in the same direction never takes a verdict back: another success for the winner,
-or another failure for any other variant, can only raise the winner's probability (a Beta
-posterior with one more success is stochastically larger, with one more failure smaller).
+What the rule promises, as properties (tests/unit/test_ab_test.py): it is symmetric in the
+variants; it never decides below the minimum sample; and, at a fixed confidence, more evidence
+the same way (another success for the winner, another failure for a rival) does not take a
+winner back. The last holds because, at a ratio of 1/α or more, the exponent dominates Λ and
+grows with d²/V; it is checked, not proved, for the normal approximation. A recorded verdict
+is final anyway (`app/services/ab_decisions.py`).
+
+Successes that arrive late (a reply days after its send) count when they arrive, as failures
+until then; both variants are affected alike while they are sent side by side.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from app.domain.beta import expected_excess, posterior, prob_greater
 from app.domain.lift import wilson
+from app.domain.msprt import likelihood_ratio
 
 METRICS: dict[str, str] = {"replied": "reply rate", "clicked": "click rate", "converted": "conversion rate"}
 """What counts as a success of a sent message, and how its rate reads on screen."""
@@ -45,8 +53,8 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MIN_PER_ARM = 100
 DEFAULT_MAX_LOSS = 0.002
 """0.2 percentage points of rate: below this, a better variant is not worth more sends."""
-TIE = 1e-12
-"""Expected losses closer than this are level (no leader), not a leader by rounding noise."""
+DEFAULT_EFFECT = 0.02
+"""The mSPRT's τ: the test finds differences of about 2 points of rate soonest."""
 
 
 class State(StrEnum):
@@ -67,6 +75,7 @@ class Settings:
     confidence: float = DEFAULT_CONFIDENCE
     min_per_arm: int = DEFAULT_MIN_PER_ARM
     max_loss: float = DEFAULT_MAX_LOSS
+    effect: float = DEFAULT_EFFECT
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -77,6 +86,8 @@ class Settings:
             raise ValueError(f"min_per_arm: must be at least 1 send, got {self.min_per_arm!r}")
         if not 0 <= self.max_loss < 1:
             raise ValueError(f"max_loss: must be a rate from 0 (never stop early) to below 1, got {self.max_loss!r}")
+        if not 0 < self.effect < 1:
+            raise ValueError(f"effect: must be a rate difference above 0 and below 1 (e.g. 0.02), got {self.effect!r}")
 
     @property
     def label(self) -> str:
@@ -89,9 +100,9 @@ class Settings:
             return cls()
         if not isinstance(raw, Mapping):
             raise ValueError(f"the test settings must be an object, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - {"metric", "confidence", "min_per_arm", "max_loss"})
+        unknown = sorted(set(raw) - set(KEYS))
         if unknown:
-            raise ValueError(f"{unknown[0]}: unknown setting (expected metric, confidence, min_per_arm, max_loss)")
+            raise ValueError(f"{unknown[0]}: unknown setting (expected {', '.join(KEYS)})")
         min_per_arm = raw.get("min_per_arm", DEFAULT_MIN_PER_ARM)
         if isinstance(min_per_arm, bool) or not isinstance(min_per_arm, int):
             raise ValueError(f"min_per_arm: must be a whole number of sends, got {min_per_arm!r}")
@@ -100,6 +111,7 @@ class Settings:
             confidence=_number(raw, "confidence", DEFAULT_CONFIDENCE),
             min_per_arm=min_per_arm,
             max_loss=_number(raw, "max_loss", DEFAULT_MAX_LOSS),
+            effect=_number(raw, "effect", DEFAULT_EFFECT),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,7 +120,11 @@ class Settings:
             "confidence": self.confidence,
             "min_per_arm": self.min_per_arm,
             "max_loss": self.max_loss,
+            "effect": self.effect,
         }
+
+
+KEYS = ("metric", "confidence", "min_per_arm", "max_loss", "effect")
 
 
 def _number(raw: Mapping[str, Any], key: str, default: float) -> float:
@@ -136,7 +152,9 @@ class Arm:
 @dataclass(frozen=True)
 class ArmStats:
     """A variant's figures: its rate with a Wilson interval at the test's confidence (None before
-    any send), the probability it is the best variant, and the expected loss of choosing it."""
+    any send), the evidence that it beats every rival (the smallest mSPRT ratio against one; None
+    unless its observed rate is the highest), the posterior probability that it is the best
+    variant, and the expected loss of choosing it."""
 
     name: str
     sent: int
@@ -144,6 +162,7 @@ class ArmStats:
     rate: float | None
     low: float | None
     high: float | None
+    evidence: float | None
     p_best: float
     expected_loss: float
 
@@ -155,6 +174,8 @@ class Decision:
     leader: str | None
     arms: tuple[ArmStats, ...]
     settings: Settings
+    threshold: float
+    """The evidence a winner needs: 1/α, times the number of pairs when there are more than two."""
     rule: str
     """The rule in one sentence, for the console."""
     summary: str
@@ -164,14 +185,25 @@ class Decision:
         return next(a for a in self.arms if a.name == name)
 
 
-def rule_text(settings: Settings) -> str:
+def threshold(settings: Settings, variants: int) -> float:
+    pairs = variants * (variants - 1) // 2
+    return pairs / (1 - settings.confidence)
+
+
+def rule_text(settings: Settings, variants: int = 2) -> str:
     return (
-        f"Bayesian test of the {settings.label} with a uniform prior per variant: no verdict until every "
-        f"variant has {settings.min_per_arm:,} sends, then a variant wins once it is at least "
-        f"{_pct(settings.confidence)} likely to have the best {settings.label}, and the test stops "
-        f"with no winner once picking the leader would cost less than {_points(settings.max_loss)} "
-        f"of {settings.label} in expectation."
+        f"Sequential test (mSPRT) of the {settings.label}, tuned to differences of about "
+        f"{_points(settings.effect)}: no verdict until every variant has {settings.min_per_arm:,} sends, "
+        f"then the best variant wins once the evidence that it beats each other one reaches "
+        f"{_times(threshold(settings, variants))}, which crowns one of {_equal(variants)} variants less than "
+        f"{_pct(1 - settings.confidence)} of the time however often the test is checked; with no winner, "
+        f"the test stops once picking any variant would cost less than {_points(settings.max_loss)} of "
+        f"{settings.label} in expectation."
     )
+
+
+def _equal(variants: int) -> str:
+    return "two equal" if variants == 2 else f"{variants} equal"
 
 
 def evaluate(arms: Sequence[Arm], settings: Settings | None = None) -> Decision:
@@ -182,49 +214,65 @@ def evaluate(arms: Sequence[Arm], settings: Settings | None = None) -> Decision:
         raise ValueError("an A/B test needs at least two variants")
     if len(set(names)) != len(names):
         raise ValueError(f"variant names must differ, got {', '.join(names)}")
+    bar = threshold(settings, len(arms))
     stats = _stats(arms, settings)
-    winner = next((s.name for s in stats if s.p_best >= settings.confidence), None)
-    leader = winner or _least_loss(stats)
-    least_loss = min(s.expected_loss for s in stats)
+    leader = next((s.name for s in stats if s.evidence is not None), None)
+    winner = next((s.name for s in stats if s.evidence is not None and s.evidence >= bar), None)
     if min(arm.sent for arm in arms) < settings.min_per_arm:
-        state = State.COLLECTING
-        winner = None
+        state, winner = State.COLLECTING, None
     elif winner is not None:
         state = State.DECIDED
-    elif least_loss < settings.max_loss:
+    elif max(s.expected_loss for s in stats) < settings.max_loss:
         state = State.NO_DIFFERENCE
     else:
         state = State.LEADING
-    summary = _summary(state, winner, leader, stats, settings)
-    return Decision(state, winner, leader, stats, settings, rule_text(settings), summary)
+    summary = _summary(state, winner, leader, stats, settings, bar)
+    return Decision(state, winner, leader, stats, settings, bar, rule_text(settings, len(arms)), summary)
 
 
 def _stats(arms: Sequence[Arm], settings: Settings) -> tuple[ArmStats, ...]:
     params = [posterior(arm.sent, arm.successes) for arm in arms]
+    top = _top(arms)
     out = []
     for k, arm in enumerate(arms):
-        others = [params[j] for j in range(len(arms)) if j != k]
-        p_best = max(0.0, 1.0 - math.fsum(prob_greater(other, params[k]) for other in others))
-        loss = math.fsum(expected_excess(other, params[k]) for other in others)
+        others = [j for j in range(len(arms)) if j != k]
+        p_best = max(0.0, 1.0 - math.fsum(prob_greater(params[j], params[k]) for j in others))
+        loss = math.fsum(expected_excess(params[j], params[k]) for j in others)
+        evidence = None
+        if k == top:
+            mine = (arm.sent, arm.successes)
+            evidence = min(likelihood_ratio((arms[j].sent, arms[j].successes), mine, settings.effect) for j in others)
         rate, low, high = None, None, None
         if arm.sent:
             rate = arm.successes / arm.sent
             low, high = wilson(arm.successes, arm.sent, settings.confidence)
-        out.append(ArmStats(arm.name, arm.sent, arm.successes, rate, low, high, p_best, loss))
+        out.append(ArmStats(arm.name, arm.sent, arm.successes, rate, low, high, evidence, p_best, loss))
     return tuple(out)
 
 
-def _least_loss(stats: Sequence[ArmStats]) -> str | None:
-    ranked = sorted(stats, key=lambda s: s.expected_loss)
-    if ranked[1].expected_loss - ranked[0].expected_loss <= TIE:
+def _top(arms: Sequence[Arm]) -> int | None:
+    """The position of the one variant with the highest observed rate; None on a tie or before any send.
+
+    Rates are compared as fractions (s₁ · n₂ against s₂ · n₁), so a tie is a tie, not rounding.
+    """
+    if any(arm.sent == 0 for arm in arms):
         return None
-    return ranked[0].name
+    best = max(range(len(arms)), key=lambda k: Fraction(arms[k].successes, arms[k].sent))
+    rate = Fraction(arms[best].successes, arms[best].sent)
+    if sum(Fraction(arm.successes, arm.sent) == rate for arm in arms) > 1:
+        return None
+    return best
 
 
 def _summary(
-    state: State, winner: str | None, leader: str | None, stats: Sequence[ArmStats], settings: Settings
+    state: State,
+    winner: str | None,
+    leader: str | None,
+    stats: Sequence[ArmStats],
+    settings: Settings,
+    bar: float,
 ) -> str:
-    label, bar = settings.label, _pct(settings.confidence)
+    label = settings.label
     by_name = {s.name: s for s in stats}
     if state is State.COLLECTING:
         short = min(stats, key=lambda s: (s.sent, s.name))
@@ -233,18 +281,40 @@ def _summary(
             "each variant needs before a verdict."
         )
     if state is State.DECIDED and winner is not None:
-        p = by_name[winner].p_best
-        return f"Variant {winner} wins: {_pct(p, 1)} likely to have the best {label} (the bar is {bar})."
-    if state is State.NO_DIFFERENCE:
-        loss = min(s.expected_loss for s in stats)
+        best = by_name[winner]
         return (
-            f"No difference worth waiting for: picking the leader costs {_points(loss)} of {label} in "
-            f"expectation, under the {_points(settings.max_loss)} threshold, and no variant is {bar} likely to be best."
+            f"Variant {winner} wins: {_rate(best)} {label}, with evidence of {_times(best.evidence)} "
+            f"against {_runner_up(stats, winner)} (a winner needs {_times(bar)})."
+        )
+    if state is State.NO_DIFFERENCE:
+        loss = max(s.expected_loss for s in stats)
+        return (
+            f"No difference worth waiting for: picking any variant costs at most {_points(loss)} of {label} "
+            f"in expectation, under the {_points(settings.max_loss)} threshold."
         )
     if leader is None:
         return f"No variant leads yet: the {label}s are level."
-    p = by_name[leader].p_best
-    return f"Variant {leader} leads: {_pct(p, 1)} likely to have the best {label}; a winner needs {bar}."
+    best = by_name[leader]
+    return (
+        f"Variant {leader} leads: {_rate(best)} {label} against {_runner_up(stats, leader)}, "
+        f"evidence {_times(best.evidence)} of the {_times(bar)} a winner needs."
+    )
+
+
+def _runner_up(stats: Sequence[ArmStats], best: str) -> str:
+    rivals = [s for s in stats if s.name != best]
+    second = max(rivals, key=lambda s: (s.rate or 0.0, s.name))
+    return f"{_rate(second)} for {second.name}" if len(rivals) == 1 else f"{_rate(second)} for the next best"
+
+
+def _rate(stats: ArmStats) -> str:
+    return "no" if stats.rate is None else _pct(stats.rate, 1)
+
+
+def _times(ratio: float | None) -> str:
+    if ratio is None:
+        return "none"
+    return "over 1,000×" if ratio > 1000 else f"{ratio:,.1f}×"
 
 
 def _pct(ratio: float, digits: int | None = None) -> str:
@@ -253,71 +323,3 @@ def _pct(ratio: float, digits: int | None = None) -> str:
 
 def _points(rate: float) -> str:
     return f"{rate * 100:.2f} points"
-
-
-# --- the verdict as stored on the campaign ------------------------------------------------
-
-
-def decision_to_json(decision: Decision, decided_at: dt.datetime) -> dict[str, Any]:
-    """The verdict with the figures it was made on, for `campaigns.variants['decision']`."""
-    if decided_at.tzinfo is None:
-        raise ValueError("decided_at needs its time zone")
-    return {
-        "state": decision.state.value,
-        "winner": decision.winner,
-        "leader": decision.leader,
-        "decided_at": decided_at.isoformat(),
-        "settings": decision.settings.to_json(),
-        "rule": decision.rule,
-        "summary": decision.summary,
-        "arms": [
-            {
-                "name": s.name,
-                "sent": s.sent,
-                "successes": s.successes,
-                "rate": s.rate,
-                "low": s.low,
-                "high": s.high,
-                "p_best": s.p_best,
-                "expected_loss": s.expected_loss,
-            }
-            for s in decision.arms
-        ],
-    }
-
-
-def decision_from_json(raw: Any) -> tuple[Decision, dt.datetime]:
-    """The stored verdict and when it was made; ValueError when the JSON is not one."""
-    try:
-        arms = tuple(
-            ArmStats(
-                str(a["name"]),
-                int(a["sent"]),
-                int(a["successes"]),
-                _optional(a["rate"]),
-                _optional(a["low"]),
-                _optional(a["high"]),
-                float(a["p_best"]),
-                float(a["expected_loss"]),
-            )
-            for a in raw["arms"]
-        )
-        decided_at = dt.datetime.fromisoformat(raw["decided_at"])
-        decision = Decision(
-            State(raw["state"]),
-            raw["winner"],
-            raw["leader"],
-            arms,
-            Settings.from_json(raw["settings"]),
-            str(raw["rule"]),
-            str(raw["summary"]),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"not a stored A/B decision: {error}") from None
-    if decided_at.tzinfo is None:
-        raise ValueError("not a stored A/B decision: decided_at has no time zone")
-    return decision, decided_at
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)

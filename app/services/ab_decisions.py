@@ -1,7 +1,7 @@
 """A campaign's A/B test: reading where it stands, and recording its verdict once.
 
 The test's settings live in `campaigns.variants['test']` ({"metric": "replied", "confidence":
-0.95, "min_per_arm": 100, "max_loss": 0.002}; missing keys take these defaults), the counts come
+0.95, "min_per_arm": 100, "max_loss": 0.002, "effect": 0.02}; missing keys take these defaults), the counts come
 from the campaign's sent messages (`db/variant_counts.py`: the unit is the sent message, the
 success the metric's event on it), and the rule is `app.domain.ab_test.evaluate`. The variants
 under test are those the plan's send nodes offer.
@@ -29,15 +29,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app import runtime
-from app.domain.ab_test import (
-    FINAL_STATES,
-    Arm,
-    Decision,
-    Settings,
-    decision_from_json,
-    decision_to_json,
-    evaluate,
-)
+from app.domain.ab_test import FINAL_STATES, Arm, Decision, Settings, evaluate
+from app.domain.ab_verdict import decision_from_json, decision_to_json
 from app.domain.plan.promote import offered_variants, promote_variant
 from db.models import Campaign, CampaignDecision
 from db.variant_counts import VariantCounts, variant_counts

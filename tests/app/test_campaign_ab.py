@@ -109,12 +109,12 @@ def _run(campaign: int, tenant: int, role: str | None = "rep") -> AppTest:
 
 @pytest.fixture
 def world(clean_db: Engine) -> tuple[Engine, int, int]:
-    """A 60/60 test: A replied 3 times (5 %), B 15 times (25 %); at least 40 sends each before a verdict."""
+    """1,000 sends each: A replied 100 times (10 %), B 150 times (15 %); 500 sends each before a verdict."""
     tenant = make_tenant(clean_db)
-    leads = make_leads(clean_db, tenant, 120)
-    campaign = _campaign(clean_db, tenant, _plan("A", "B"), {"metric": "replied", "min_per_arm": 40})
-    _sends(clean_db, tenant, campaign, leads[:60], "A", replies=3)
-    _sends(clean_db, tenant, campaign, leads[60:], "B", replies=15)
+    leads = make_leads(clean_db, tenant, 2000)
+    campaign = _campaign(clean_db, tenant, _plan("A", "B"), {"metric": "replied", "min_per_arm": 500})
+    _sends(clean_db, tenant, campaign, leads[:1000], "A", replies=100)
+    _sends(clean_db, tenant, campaign, leads[1000:], "B", replies=150)
     return clean_db, tenant, campaign
 
 
@@ -124,18 +124,22 @@ def test_rates_and_the_rule_then_a_winner_recorded_once(world: tuple[Engine, int
 
     assert [s.value for s in at.subheader] == ["A/B test"]
     table = at.dataframe[0].value
-    # Wilson at 95 % (z² = 3.84146, n = 60): 3/60 → centre 0.08201/1.06402 = 0.07708 ± 0.05993 → 1.7 % to 13.7 %;
-    # 15/60 → 0.28201/1.06402 = 0.26504 ± 0.10728 → 15.8 % to 37.2 %.
-    # P(B best) ≈ Φ(0.2 / √(.05 · .95/60 + .25 · .75/60)) = Φ(3.2) ≈ 0.999.
-    assert table[["variant", "sent", "successes", "rate", "interval", "p_best"]].values.tolist() == [
-        ["A", 60, 3, "5.0%", "1.7% – 13.7%", "0.1%"],
-        ["B", 60, 15, "25.0%", "15.8% – 37.2%", "99.9%"],
+    # Wilson at 95 % (z² = 3.84146, n = 1,000; z/(1 + z²/n) = 1.95246): 100/1000 → centre
+    # 0.101921/1.003841 = 0.101531 ± 1.95246 · √(0.00009 + 0.00000096) = ± 0.018621 → 8.3 % to 12.0 %;
+    # 150/1000 → 0.151921/1.003841 = 0.151339 ± 1.95246 · √(0.0001275 + 0.00000096) = ± 0.022129 → 12.9 % to 17.3 %.
+    # Evidence: the mSPRT ratio 23.908 (tests/unit/test_msprt.py); P(B best) ≈ Φ(3.39) = 0.99965.
+    assert table[["variant", "sent", "successes", "rate", "interval", "evidence", "p_best"]].values.tolist() == [
+        ["A", 1000, 100, "10.0%", "8.3% – 12.0%", fmt.MISSING, "0.0%"],
+        ["B", 1000, 150, "15.0%", "12.9% – 17.3%", "23.9×", "100.0%"],
     ]
     [state] = [i.value for i in at.info]
-    assert state.startswith(fmt.plain("Winner found, not yet recorded: Variant B wins: 99.9% likely"))
+    assert state == fmt.plain(
+        "Winner found, not yet recorded: Variant B wins: 15.0% reply rate, with evidence of 23.9× "
+        "against 10.0% for A (a winner needs 20.0×)."
+    )
     [rule] = [c.value for c in at.caption]
-    assert rule.startswith(fmt.plain("Rule: Bayesian test of the reply rate"))
-    assert fmt.plain("has 40 sends") in rule
+    assert rule.startswith(fmt.plain("Rule: Sequential test (mSPRT) of the reply rate"))
+    assert fmt.plain("has 500 sends") in rule
     assert _sql(engine, "SELECT count(*) AS n FROM campaign_decisions")[0].n == 0  # reading records nothing
 
     at.button(key=f"campaigns.ab.{campaign}.decide").click().run()

@@ -169,14 +169,14 @@ def test_counts_follow_each_metric_and_leave_out_what_is_not_a_sent_variant(clea
 
 def test_a_clear_winner_is_recorded_once_and_promoted_in_the_plan(clean_db: Engine) -> None:
     tenant = make_tenant(clean_db)
-    leads = make_leads(clean_db, tenant, 120)
-    campaign = make_campaign(clean_db, tenant, test={"metric": "replied", "confidence": 0.95, "min_per_arm": 40})
+    leads = make_leads(clean_db, tenant, 2000)
+    campaign = make_campaign(clean_db, tenant, test={"metric": "replied", "confidence": 0.95, "min_per_arm": 500})
 
-    # 30 sends each, 1 reply against 6: below the 40 sends each variant needs, so nothing yet.
-    a1 = send(clean_db, tenant, campaign, leads[0:30], "A")
-    b1 = send(clean_db, tenant, campaign, leads[30:60], "B")
-    event(clean_db, a1[:1], "reply")
-    event(clean_db, b1[:6], "reply")
+    # 400 sends each, 40 replies against 60: below the 500 sends each variant needs, so nothing yet.
+    a1 = send(clean_db, tenant, campaign, leads[0:400], "A")
+    b1 = send(clean_db, tenant, campaign, leads[400:800], "B")
+    event(clean_db, a1[:40], "reply")
+    event(clean_db, b1[:60], "reply")
     early = ab_decisions.decide(tenant_id=tenant, campaign_id=campaign, now=AT - dt.timedelta(days=1))
     assert early.recorded_now is False
     assert early.report.live is not None
@@ -184,25 +184,25 @@ def test_a_clear_winner_is_recorded_once_and_promoted_in_the_plan(clean_db: Engi
     assert audit_rows(clean_db, campaign) == []
     assert campaign_row(clean_db, campaign).plan == PLAN
 
-    # 30 more each: A 3 of 60 (5 %), B 15 of 60 (25 %). The difference of rates is about normal
-    # with sd √(.05 · .95/60 + .25 · .75/60) = 0.0626, so P(B > A) ≈ Φ(0.2/0.0626) = Φ(3.2) ≈ 0.999.
-    a2 = send(clean_db, tenant, campaign, leads[60:90], "A")
-    b2 = send(clean_db, tenant, campaign, leads[90:120], "B")
-    inbound(clean_db, a2[:2])
-    event(clean_db, b2[:5], "reply")
-    inbound(clean_db, b2[5:9])
+    # 600 more each: A 40 + 60 = 100 of 1,000, B 60 + 50 + 40 = 150 of 1,000. The mSPRT ratio
+    # (worked in tests/unit/test_msprt.py) is 23.908, past the 20 of 95 %.
+    a2 = send(clean_db, tenant, campaign, leads[800:1400], "A")
+    b2 = send(clean_db, tenant, campaign, leads[1400:2000], "B")
+    inbound(clean_db, a2[:60])
+    event(clean_db, b2[:50], "reply")
+    inbound(clean_db, b2[50:90])
     outcome = ab_decisions.decide(tenant_id=tenant, campaign_id=campaign, now=AT)
 
     assert outcome.recorded_now is True
     decision = outcome.report.recorded
     assert decision is not None
     assert (decision.state, decision.winner) == (State.DECIDED, "B")
-    assert [(s.name, s.sent, s.successes) for s in decision.arms] == [("A", 60, 3), ("B", 60, 15)]
-    assert decision.arm("B").p_best > 0.99
+    assert [(s.name, s.sent, s.successes) for s in decision.arms] == [("A", 1000, 100), ("B", 1000, 150)]
+    assert decision.arm("B").evidence == pytest.approx(23.908, abs=1e-3)
     row = campaign_row(clean_db, campaign)
     stored = row.variants["decision"]
     assert (stored["state"], stored["winner"], stored["decided_at"]) == ("decided", "B", AT.isoformat())
-    assert [(s["name"], s["sent"], s["successes"]) for s in stored["arms"]] == [("A", 60, 3), ("B", 60, 15)]
+    assert [(s["name"], s["sent"], s["successes"]) for s in stored["arms"]] == [("A", 1000, 100), ("B", 1000, 150)]
     assert row.variants["A"] == {"tone": "friendly"}  # what else the campaign kept there is untouched
     expected_plan = copy.deepcopy(PLAN)
     expected_plan["nodes"][0]["variants"] = [{"name": "B", "weight": 1, "template": "tpl-b"}]
@@ -211,8 +211,8 @@ def test_a_clear_winner_is_recorded_once_and_promoted_in_the_plan(clean_db: Engi
     assert (audit.outcome, audit.winner, audit.decided_at, audit.plan_before) == ("winner", "B", AT, PLAN)
     assert audit.stats == stored
 
-    # Deciding again, later and with more sends, records nothing and changes nothing.
-    event(clean_db, a2[2:20], "reply")
+    # Deciding again, later and with more replies, records nothing and changes nothing.
+    event(clean_db, a2[60:80], "reply")
     again = ab_decisions.decide(tenant_id=tenant, campaign_id=campaign, now=AT + dt.timedelta(days=1))
     assert again.recorded_now is False
     assert len(audit_rows(clean_db, campaign)) == 1
@@ -221,7 +221,7 @@ def test_a_clear_winner_is_recorded_once_and_promoted_in_the_plan(clean_db: Engi
     # The campaign still shows both variants' counts and the verdict; the plan offers B alone.
     report = ab_decisions.ab_report(tenant_id=tenant, campaign_id=campaign)
     assert report.offered == ("B",)
-    assert [(c.name, c.sent, c.replied) for c in report.counts] == [("B", 60, 15), ("A", 60, 21)]
+    assert [(c.name, c.sent, c.replied) for c in report.counts] == [("B", 1000, 150), ("A", 1000, 120)]
     assert (report.live, report.problem, report.decided_at) == (None, None, AT)
     assert report.recorded == decision
 

@@ -93,6 +93,8 @@ def test_closed_form_matches_quadrature(x: tuple[int, int], y: tuple[int, int]) 
 def test_the_two_orders_add_to_one_and_the_excesses_to_the_difference_of_means(
     x: tuple[int, int], y: tuple[int, int]
 ) -> None:
-    assert prob_greater(x, y) + prob_greater(y, x) == pytest.approx(1.0, abs=1e-12)
+    # Each term goes through log-gamma of numbers in the hundreds (~2,000), whose rounding
+    # (~1e-16 relative) leaves about 1e-12 in a probability: far below any confidence setting.
+    assert prob_greater(x, y) + prob_greater(y, x) == pytest.approx(1.0, abs=1e-9)
     # E[max(X − Y, 0)] − E[max(Y − X, 0)] = E[X − Y].
-    assert expected_excess(x, y) - expected_excess(y, x) == pytest.approx(mean(x) - mean(y), abs=1e-12)
+    assert expected_excess(x, y) - expected_excess(y, x) == pytest.approx(mean(x) - mean(y), abs=1e-9)
