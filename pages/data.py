@@ -16,10 +16,10 @@ import streamlit as st
 from app import runtime
 from app.ai import insight
 from app.domain import priority
+from app.services import ab_decisions, operators
 from app.services import agent_status as machinery
 from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
-from app.services import operators
 from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
 from db import recovery_progress as progress_reads
 
@@ -64,6 +64,12 @@ def lead_scatter(tenant_id: int, now: dt.datetime | None = None) -> tuple[pd.Dat
 @st.cache_data(ttl=FRESH, show_spinner=False)
 def campaigns(tenant_id: int) -> pd.DataFrame:
     return queries.campaigns(runtime.engine(), tenant_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def ab_report(tenant_id: int, campaign_id: int) -> ab_decisions.AbReport:
+    """A campaign's A/B test (raises LookupError, uncached, for a campaign the tenant does not have)."""
+    return ab_decisions.ab_report(tenant_id=tenant_id, campaign_id=campaign_id)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
