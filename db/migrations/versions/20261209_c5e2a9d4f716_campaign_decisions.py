@@ -7,7 +7,7 @@ and the plan as it was before a winner was promoted. Unique per campaign: decidi
 records once.
 
 Revision ID: c5e2a9d4f716
-Revises: a7c3e5f19b42
+Revises: c5d2e8a4f610
 Create Date: 2026-12-08 12:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c5e2a9d4f716"
-down_revision: str | None = "a7c3e5f19b42"
+down_revision: str | None = "c5d2e8a4f610"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
