@@ -106,6 +106,18 @@ def decide(*, tenant_id: int, campaign_id: int, now: dt.datetime) -> AbOutcome:
         return AbOutcome(replace(report, recorded=live, decided_at=now), recorded_now=True)
 
 
+def decide_running(*, tenant_id: int, now: dt.datetime) -> int:
+    """`decide` for each of the tenant's running campaigns whose plan offers two variants or more
+    (the rollup agent's sweep); how many recorded a verdict now. A campaign whose test cannot run
+    (bad settings) is skipped: its page says why."""
+    with runtime.session_scope() as session:
+        campaigns = session.execute(
+            select(Campaign.id, Campaign.plan).where(Campaign.tenant_id == tenant_id, Campaign.status == "running")
+        ).all()
+    testing = [row.id for row in campaigns if len(offered_variants(row.plan)) >= 2]
+    return sum(decide(tenant_id=tenant_id, campaign_id=campaign, now=now).recorded_now for campaign in testing)
+
+
 def _campaign(session: Session, tenant_id: int, campaign_id: int, *, lock: bool) -> Campaign:
     query = select(Campaign).where(Campaign.id == campaign_id, Campaign.tenant_id == tenant_id)
     campaign = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()

@@ -10,9 +10,12 @@ import json
 from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
+from rq import SimpleWorker
 from sqlalchemy import Engine
 
+from app import queue
 from app.domain.ab_test import State
 from app.services import ab_decisions
 from db.variant_counts import VariantCounts
@@ -288,3 +291,23 @@ def test_the_database_keeps_one_verdict_per_campaign(clean_db: Engine) -> None:
     sql(clean_db, insert, t=tenant, c=campaign, o="winner", w="B")
     with pytest.raises(sa.exc.IntegrityError, match="uq_campaign_decisions_campaign_id"):
         sql(clean_db, insert, t=tenant, c=campaign, o="no_difference", w=None)
+
+
+def test_the_rollup_sweep_settles_a_decided_test_through_a_real_worker(
+    clean_db: Engine, redis_conn: redis.Redis
+) -> None:
+    tenant = make_tenant(clean_db)
+    leads = make_leads(clean_db, tenant, 2000)
+    campaign = make_campaign(clean_db, tenant, test={"metric": "replied", "confidence": 0.95, "min_per_arm": 500})
+    untested = make_campaign(clean_db, tenant, plan={**PLAN, "nodes": [PLAN["nodes"][0] | {"variants": []}]})
+    # A 100 of 1,000 against B 150 of 1,000: decided for B, as in the test above.
+    a = send(clean_db, tenant, campaign, leads[0:1000], "A")
+    b = send(clean_db, tenant, campaign, leads[1000:2000], "B")
+    event(clean_db, a[:100], "reply")
+    event(clean_db, b[:150], "reply")
+
+    queue.enqueue(redis_conn, "refresh_rollups", tenant_id=tenant)
+    SimpleWorker(list(queue.QUEUES), connection=redis_conn).work(burst=True)
+
+    assert [(r.outcome, r.winner) for r in audit_rows(clean_db, campaign)] == [("winner", "B")]
+    assert audit_rows(clean_db, untested) == []

@@ -136,7 +136,7 @@ def test_the_window_starts_at_local_midnight() -> None:
 def test_the_agent_records_its_run(clean_db: Engine) -> None:
     w = world(clean_db, "acme")
     message(clean_db, w, 1, datetime.now(UTC))
-    assert rollup_agent.refresh_tenant(w["tenant"]) == {"rows": 1}
+    assert rollup_agent.refresh_tenant(w["tenant"]) == {"rows": 1, "ab_decided": 0}
     with clean_db.connect() as conn:
         runs = conn.execute(
             sa.text("SELECT agent, status FROM agent_runs WHERE tenant_id = :t"), {"t": w["tenant"]}
