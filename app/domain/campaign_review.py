@@ -17,6 +17,13 @@ from decimal import Decimal
 from app.domain.plan.model import BranchNode, Plan, SendNode, WaitNode
 from app.domain.pricing import UnitPrices
 
+NO_AUDIENCE = "Audience: choose who the campaign writes to"
+
+
+def nobody_reachable(channels: Sequence[str]) -> str:
+    """Why an audience cannot launch when none of its leads can be written on the plan's channels."""
+    return f"Audience: no lead in it can be written to by {' or '.join(channels) or 'any channel'}"
+
 
 @dataclass(frozen=True)
 class Reach:

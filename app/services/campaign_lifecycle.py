@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app import runtime
 from app.domain.audience import Audience
+from app.domain.campaign_review import NO_AUDIENCE, nobody_reachable
 from app.domain.campaign_status import next_status
 from app.domain.plan import validate_plan
 from app.services import audiences
@@ -96,7 +97,7 @@ def _launchable(session: Session, campaign: Campaign, now: datetime) -> list[int
     except ValueError as error:
         return _refuse([*problems, f"Audience: {error}"])
     if audience is None:
-        return _refuse([*problems, "Audience: choose who the campaign writes to"])
+        return _refuse([*problems, NO_AUDIENCE])
     audience_problems = audience.problems()
     if audience_problems:
         return _refuse(problems + [f"Audience: {p}" for p in audience_problems])
@@ -105,7 +106,7 @@ def _launchable(session: Session, campaign: Campaign, now: datetime) -> list[int
         session, tenant_id=campaign.tenant_id, audience=audience, channels=channels, now=now
     )
     if not lead_ids:
-        problems.append(f"Audience: no lead in it can be written to by {' or '.join(channels) or 'any channel'}")
+        problems.append(nobody_reachable(channels))
     if problems:
         return _refuse(problems)
     return lead_ids
