@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.domain.message_preview import preview_message
 from app.domain.messages import Facts
 from app.domain.plan.wizard import MessageText
+from app.domain.template_library import STARTERS
 
 ANN = {"first_name": "Ann", "sender_name": "Sam"}
 FACTS = Facts(first_name="Ann", sender_name="Sam")
@@ -35,3 +36,13 @@ def test_a_text_the_checks_refuse_is_named() -> None:
 
 def test_no_text_for_the_channel_is_no_preview() -> None:
     assert preview_message("email", MessageText(sms_body="Hi {{first_name}} STOP"), ANN, FACTS) is None
+
+
+def test_every_starter_passes_the_writer_s_checks_for_a_long_name() -> None:
+    slots = {"first_name": "Alexandra-Maria", "sender_name": "Sunridge Solar team"}
+    facts = Facts(first_name="Alexandra-Maria", sender_name="Sunridge Solar team")
+    for name, text in STARTERS.items():
+        for channel in ("email", "sms"):
+            shown = preview_message(channel, text, slots, facts)
+            assert shown is not None
+            assert shown.problems == (), (name, channel)
