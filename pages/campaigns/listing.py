@@ -100,11 +100,14 @@ def manage(tenant_id: int) -> None:
     if frame.empty:
         return
     st.subheader("Manage a campaign")
-    names = {int(r.id): f"{r.name} · {r.status}" for r in frame.itertuples()}
+    # Names only: a label that changed with the status would make the browser's picker start over.
+    names = {int(r.id): str(r.name) for r in frame.itertuples()}
     if st.session_state.get(PICK) not in names:
         st.session_state[PICK] = next(iter(names))
     picked = st.selectbox("Campaign", list(names), format_func=names.__getitem__, key=PICK)
     row = frame.set_index("id").loc[picked]
+    queued, active = fmt.count(int(row["queued"])), fmt.count(int(row["active"]))
+    st.caption(f"Status: {row['status']} · {queued} queued · {active} open enrollments")
     allowed = may_act()
     why = None if allowed else "Viewers can look but not change campaigns."
     cols = st.columns(4)

@@ -53,7 +53,7 @@ def render(tenant_id: int, draft: CampaignDraft) -> None:
     )
     st.subheader("Compliance checklist")
     for check in review.checks:
-        icon = ":material/check_circle:" if check.ok else ":material/warning:"
+        icon = ":green[:material/check_circle:]" if check.ok else ":orange[:material/warning:]"
         st.markdown(f"{icon} **{check.label}**: {fmt.plain(check.detail)}")
     with st.expander("The flow", expanded=False):
         flow_diagram(draft.plan)
