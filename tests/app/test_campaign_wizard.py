@@ -12,6 +12,7 @@ import redis
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.services import demo, operators
 from components import format as fmt
 from pages import session
 from pages.campaigns import listing, state, step_audience, step_channels, step_message, step_timing
@@ -194,3 +195,35 @@ def test_the_lead_map_hands_its_selection_to_a_new_campaign(world: factories.Wor
     )
     assert audience == {"lead_ids": picked}
     assert metrics(at)["Matching leads"] == "3"
+
+
+@pytest.fixture
+def demo_tenant(engine: Engine, redis_conn: redis.Redis) -> Iterator[int]:
+    truncate(engine)
+    demo.seed(tenants=1, leads=300, seed=7)
+    yield int(value(engine, "SELECT id FROM tenants ORDER BY id LIMIT 1"))
+    truncate(engine)
+
+
+def test_the_demo_s_own_draft_opens_at_every_step(demo_tenant: int, engine: Engine) -> None:
+    """The seeded draft was not made by the wizard (an older plan, an audience of another shape):
+    every step still opens, showing what the wizard understands of it, and the library offers
+    the tenant's own templates after the starters."""
+    email = value(engine, "SELECT email FROM operators WHERE tenant_id = :t AND email LIKE 'demo@%'", t=demo_tenant)
+    draft = value(engine, "SELECT id FROM campaigns WHERE tenant_id = :t AND status = 'draft'", t=demo_tenant)
+    at = open_page(signed_in(email, operators.DEMO_PASSWORD), "pages/campaign_list.py")
+    at.selectbox(key=listing.PICK).set_value(draft).run()
+    at = click(at, "campaigns.open_wizard")
+    assert step_shown(at) == "1 Channels"
+    assert at.multiselect(key=step_channels.CHANNELS).value == []
+    at = click(at, "campaigns.w1.next")
+    assert at.slider(key=step_audience.SCORE).value == (0, 100), "an audience of another shape reads as none chosen"
+    at = click(at, "campaigns.w2.next")
+    offered = at.selectbox(key=step_message.LIBRARY).options
+    own = [r.name for r in rows(engine, "SELECT DISTINCT name FROM templates WHERE tenant_id = :t", t=demo_tenant)]
+    assert offered[:3] == ["Starter: Gentle check-in", "Starter: One question", "Starter: Last note"]
+    assert set(offered[3:]) == set(own)
+    at = click(at, "campaigns.w3.next")
+    at = click(at, "campaigns.w4.next", errors=True)  # nothing chosen yet: the review says so
+    assert step_shown(at) == "5 Review"
+    assert at.button(key="campaigns.w5.launch").disabled
