@@ -66,6 +66,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tick(args: argparse.Namespace) -> int:
+    from app.services import scan, tick
+
+    queued = tick.enqueue_tick(tenant_ids=scan.tenant_ids(args.tenant))
+    tenants = sorted({tenant_id for _, tenant_id in queued})
+    print(f"queued {len(queued)} jobs for {len(tenants)} tenant(s): {', '.join(tick.PER_TENANT)}; the workers run them")
+    return 0
+
+
 def cmd_api_key_create(args: argparse.Namespace) -> int:
     from app.services import api_keys
 
@@ -141,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="one silence scan now (all tenants or one), then wake the writer")
     scan.add_argument("--tenant", metavar="SLUG", help="scan only this tenant")
     scan.set_defaults(func=cmd_scan)
+
+    tick = sub.add_parser("tick", help="enqueue one pass of every scheduled agent now, as cron would")
+    tick.add_argument("--tenant", metavar="SLUG", help="only this tenant")
+    tick.set_defaults(func=cmd_tick)
 
     admin = sub.add_parser("create-admin", help="create an admin operator for a tenant")
     admin.add_argument("--tenant", required=True)

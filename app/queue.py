@@ -18,6 +18,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "heartbeat": ("agents.heartbeat.beat", "low"),
     "scan_all": ("agents.scanner.scan_all", "default"),
     "scan_tenant": ("agents.scanner.scan_tenant", "default"),
+    "fire_all": ("agents.planner.fire_all", "default"),
+    "fire_due": ("agents.planner.fire_due", "default"),
     "write_due": ("agents.writer.write_due", "default"),
     "send_due": ("agents.sender.send_due", "high"),
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),

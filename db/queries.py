@@ -595,46 +595,6 @@ def last_heartbeat(bind: Bind) -> dt.datetime | None:
     return value
 
 
-# --- recover now: what happened to the leads a rep sent to recovery ---------------------------
-
-
-def recovery_progress(bind: Bind, tenant_id: int, lead_ids: Sequence[int]) -> pd.DataFrame:
-    """Where the pipeline stands for these leads, in the order given (other tenants' ids are ignored).
-
-    Columns: lead_id, name, state (the lead's recovery state), rung, enrollment (status of the
-    lead's newest enrollment), send (status of that enrollment's scheduled send: pending,
-    running, done, canceled; None for a control lead), channel, message (status of the outbox
-    row the writer made for that send; None until written), source (ai, ai_cache, template,
-    offline, manual), sent_at. The send is found by its dedupe key (a unique-index probe),
-    the enrollment and the message through ix_enrollments_lead and ix_outbound_messages_lead.
-    """
-    sql = text(
-        f"""
-        SELECT l.id AS lead_id, {_NAME} AS name, l.recovery_state AS state, e.rung, e.status AS enrollment,
-               a.status AS send, m.channel, m.status AS message, m.source, m.sent_at
-        FROM unnest(CAST(:lead_ids AS bigint[])) WITH ORDINALITY AS asked(id, position)
-        JOIN leads l ON l.id = asked.id AND l.tenant_id = :tenant_id
-        LEFT JOIN LATERAL (
-            SELECT e.id, e.campaign_id, e.current_node, e.rung, e.status FROM enrollments e
-            WHERE e.lead_id = l.id ORDER BY e.updated_at DESC, e.id DESC LIMIT 1
-        ) e ON true
-        LEFT JOIN LATERAL (
-            SELECT a.status FROM scheduled_actions a
-            WHERE e.id IS NOT NULL
-              AND a.dedupe_key = concat_ws(':', l.tenant_id, e.campaign_id, l.id, e.current_node, 'send')
-        ) a ON true
-        LEFT JOIN LATERAL (
-            SELECT m.channel, m.status, m.source, m.sent_at FROM outbound_messages m
-            WHERE m.lead_id = l.id AND m.enrollment_id = e.id AND m.node = e.current_node
-            ORDER BY m.created_at DESC, m.id DESC LIMIT 1
-        ) m ON true
-        ORDER BY asked.position
-        """
-    )
-    with _connection(bind) as conn:
-        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "lead_ids": list(lead_ids)}))
-
-
 # --- outbox ----------------------------------------------------------------------------------
 
 OUTBOX_WINDOW = dt.timedelta(hours=24)

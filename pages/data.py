@@ -16,11 +16,12 @@ import streamlit as st
 from app import runtime
 from app.ai import insight
 from app.domain import priority
+from app.services import ab_decisions, operators
 from app.services import agent_status as machinery
 from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
-from app.services import operators
 from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
+from db import recovery_progress as progress_reads
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -65,6 +66,12 @@ def campaigns(tenant_id: int) -> pd.DataFrame:
     return queries.campaigns(runtime.engine(), tenant_id)
 
 
+@st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
+def ab_report(tenant_id: int, campaign_id: int) -> ab_decisions.AbReport:
+    """A campaign's A/B test (raises LookupError, uncached, for a campaign the tenant does not have)."""
+    return ab_decisions.ab_report(tenant_id=tenant_id, campaign_id=campaign_id)
+
+
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def replies_inbox(tenant_id: int, include_handled: bool) -> queries.Inbox:
     return queries.replies_inbox(runtime.engine(), tenant_id, include_handled=include_handled)
@@ -102,7 +109,7 @@ def tenant_settings(tenant_id: int) -> queries.TenantSettings | None:
 
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
 def recovery_progress(tenant_id: int, lead_ids: tuple[int, ...]) -> pd.DataFrame:
-    return queries.recovery_progress(runtime.engine(), tenant_id, lead_ids)
+    return progress_reads.recovery_progress(runtime.engine(), tenant_id, lead_ids)
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)

@@ -27,7 +27,6 @@ OUTCOME_LABELS: Mapping[RecoverOutcome, str] = {
     RecoverOutcome.ALREADY_IN_RECOVERY: "already in recovery",
     RecoverOutcome.SUPPRESSED: "suppressed or no consent",
     RecoverOutcome.LADDER_COMPLETE: "ladder complete",
-    RecoverOutcome.RUNG_ALREADY_SENT: "rung already sent",
     RecoverOutcome.RECOVERED: "already recovered",
     RecoverOutcome.NOT_FOUND: "not found",
 }

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain.unsubscribe import normalise_address
+from app.services import campaign_routes
 
 
 class StopEvent(StrEnum):
@@ -51,13 +52,16 @@ ENDED_STATES = {
 """The lead state an event moves an open lead to; opt-outs and bounces leave the state alone
 (the scan skips suppressed addresses; a lead may still be reached on another channel later)."""
 
+ROUTABLE = frozenset({StopEvent.REPLIED})
+"""Answers a plan may route elsewhere; opt-outs, bounces and conversions always stop."""
+
 _STOP = text(
     """
     WITH stopped AS (
         UPDATE enrollments AS e
         SET status = 'stopped', completed_at = CAST(:at AS timestamptz), next_action_at = NULL, updated_at = now()
         WHERE e.tenant_id = :tenant_id AND e.lead_id = ANY(CAST(:lead_ids AS bigint[]))
-          AND e.status IN ('active', 'waiting')
+          AND e.status IN ('active', 'waiting') AND e.id <> ALL(CAST(:kept AS bigint[]))
         RETURNING e.id, e.current_node
     ), audit AS (
         INSERT INTO campaign_transitions (tenant_id, enrollment_id, from_node, to_node, event, reason, at)
@@ -116,11 +120,20 @@ def stop_enrollments(
     reason: str,
     at: datetime,
 ) -> Stopped:
-    """Stop the leads' open enrollments and cancel what they had queued; move replied/converted leads on."""
+    """Stop the leads' open enrollments and cancel what they had queued; move replied/converted leads on.
+
+    A reply whose plan routes it to a node that is not a stop is queued for that plan instead
+    (`campaign_routes.py`); the lead still moves to `replied`.
+    """
     ids = sorted(set(lead_ids))
     if not ids:
         return Stopped(0)
-    params = {"tenant_id": tenant_id, "lead_ids": ids, "event": str(event), "reason": reason, "at": at}
+    kept = []
+    if event in ROUTABLE:
+        kept = campaign_routes.routed_elsewhere(session, tenant_id=tenant_id, lead_ids=ids, event=str(event))
+        ref = f"{at.isoformat()}:{reason}"
+        campaign_routes.queue_for_plans(session, enrollment_ids=kept, event=str(event), at=at, ref=ref)
+    params = {"tenant_id": tenant_id, "lead_ids": ids, "event": str(event), "reason": reason, "at": at, "kept": kept}
     count = int(session.execute(_STOP, params).scalar_one())
     state = ENDED_STATES.get(event)
     if state is not None:

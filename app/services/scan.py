@@ -45,7 +45,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -55,7 +55,9 @@ from sqlalchemy.types import BigInteger
 
 from app import queue, runtime
 from app.domain.holdout import HOLDOUT_SQL
-from app.domain.recovery_plan import recovery_plan
+from app.domain.plan import default_recovery_plan_json
+from app.domain.recovery_plan import rung_node
+from app.services import campaign_run
 
 RECOVER_NOW_SOURCE = "recover now"
 """How a send asked for by a person is marked (its action's payload `source` starts with it)."""
@@ -84,12 +86,14 @@ _TENANT = text(
 
 _FIND_CAMPAIGN = text(
     """
-    SELECT id FROM campaigns
+    SELECT id, plan FROM campaigns
     WHERE tenant_id = :tenant_id AND kind = 'recovery' AND status = 'running'
     ORDER BY created_at, id
     LIMIT 1
     """
 )
+
+_FILL_PLAN = text("UPDATE campaigns SET plan = CAST(:plan AS jsonb), updated_at = now() WHERE id = :campaign_id")
 
 _CREATE_CAMPAIGN = text(
     """
@@ -103,8 +107,7 @@ _CREATE_CAMPAIGN = text(
 _CLOCK_AND_RULES = """
 tenant AS (
     SELECT t.id, t.silence_ladder_hours AS ladder, t.cooldown_hours, t.holdout_percent, t.scan_cap,
-           coalesce(CAST(:now AS timestamptz), now()) AS at,
-           t.id || ':' || CAST(:campaign_id AS bigint) || ':' AS key_prefix
+           CAST(:now AS timestamptz) AS at
     FROM tenants AS t WHERE t.id = :tenant_id
 )"""
 
@@ -125,39 +128,25 @@ _BUSY = """EXISTS (
     SELECT 1 FROM enrollments AS busy WHERE busy.lead_id = l.id AND busy.status IN ('active', 'waiting')
 )"""
 
-_SEND_KEY = "t.key_prefix || concat_ws(':', {lead}, 'rung-' || ({rung}), 'send')"
-"""A rung's send dedupe key, `<tenant>:<campaign>:<lead>:rung-<n>:send` (docs/pipeline.md)."""
-
-# Leads whose silence crossed their next rung: per rung, one range of ix_leads_silence_rung
-# (`OFFSET 0` keeps each rung's scan a parameterised index range instead of a scan of the
-# whole tenant). The rung's send is looked up for the survivors of the cheap filters, one
-# unique-index probe each (`LIMIT 1` keeps it a probe, never a hash of every send ever
-# scheduled). The holdout hash is computed for the picked leads only.
+# Leads whose silence crossed the ladder's first threshold and who are not in an episode
+# already (`silence_level = 0`: the enrollment raises it, new activity resets it): one range of
+# ix_leads_silence_rung (`OFFSET 0` keeps it a parameterised index range instead of a scan of
+# the whole tenant). The holdout hash is computed for the picked leads only.
 _ELIGIBLE = f"""
 eligible AS MATERIALIZED (
-    SELECT c.lead_id, r.rung, c.worth, c.last_activity_at
+    SELECT l.id AS lead_id, l.intent_score * l.deal_value AS worth, l.last_activity_at
     FROM tenant AS t
-    CROSS JOIN LATERAL unnest(t.ladder) WITH ORDINALITY AS r(hours, rung)
-    CROSS JOIN LATERAL (
-        SELECT l.id AS lead_id, l.intent_score * l.deal_value AS worth, l.last_activity_at
-        FROM leads AS l
-        WHERE l.tenant_id = t.id AND l.silence_level = r.rung - 1
-          AND l.recovery_state IN {OPEN_STATES_SQL}
-          AND l.last_activity_at <= t.at - make_interval(hours => r.hours)
-          AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
-          AND {_REACHABLE}
-          AND NOT {_BUSY}
-        OFFSET 0
-    ) AS c
-    LEFT JOIN LATERAL (
-        SELECT true AS found FROM scheduled_actions AS a
-        WHERE a.dedupe_key = {_SEND_KEY.format(lead="c.lead_id", rung="r.rung")}
-        LIMIT 1
-    ) AS sent ON true
-    WHERE sent.found IS NULL
+    JOIN leads AS l ON l.tenant_id = t.id
+    WHERE l.silence_level = 0
+      AND l.recovery_state IN {OPEN_STATES_SQL}
+      AND l.last_activity_at <= t.at - make_interval(hours => t.ladder[1])
+      AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
+      AND {_REACHABLE}
+      AND NOT {_BUSY}
+    OFFSET 0
 ),
 picked AS (
-    SELECT e.lead_id, e.rung, {HOLDOUT_SQL.format(tenant="t.id", lead="e.lead_id")} < t.holdout_percent AS is_control
+    SELECT e.lead_id, {HOLDOUT_SQL.format(tenant="t.id", lead="e.lead_id")} < t.holdout_percent AS is_control
     FROM (SELECT * FROM eligible ORDER BY worth DESC, last_activity_at, lead_id
           LIMIT (SELECT scan_cap FROM tenant)) AS e
     CROSS JOIN tenant AS t
@@ -169,98 +158,50 @@ requested AS (
     SELECT DISTINCT x.lead_id FROM unnest(CAST(:lead_ids AS bigint[])) AS x(lead_id)
 ),
 verdicts AS (
-    SELECT r.lead_id, l.silence_level + 1 AS rung, {_IS_CONTROL} AS is_control,
+    SELECT r.lead_id, {_IS_CONTROL} AS is_control, l.silence_level + 1 AS rung,
            CASE WHEN l.id IS NULL THEN 'not_found'
                 WHEN {_BUSY} THEN 'already_in_recovery'
                 WHEN l.recovery_state = 'recovered' THEN 'recovered'
                 WHEN NOT {_REACHABLE} THEN 'suppressed'
                 WHEN l.silence_level >= cardinality(t.ladder) THEN 'ladder_complete'
                 WHEN {_IS_CONTROL} AND l.recovery_state = 'control' THEN 'control'
-                WHEN NOT ({_IS_CONTROL}) AND EXISTS (
-                    SELECT 1 FROM scheduled_actions AS sent
-                    WHERE sent.dedupe_key = {_SEND_KEY.format(lead="l.id", rung="l.silence_level + 1")}
-                ) THEN 'rung_already_sent'
                 ELSE 'ok' END AS verdict
     FROM requested AS r
     CROSS JOIN tenant AS t
     LEFT JOIN leads AS l ON l.id = r.lead_id AND l.tenant_id = t.id
-),
-picked AS (
-    SELECT v.lead_id, v.rung, v.is_control FROM verdicts AS v WHERE v.verdict = 'ok'
-)"""
-
-# From `picked(lead_id, rung, is_control)`: enroll, schedule, climb, audit. Every CTE reads the
-# snapshot taken before the statement, so `prev` in `audited` is the enrollment as it was
-# before this upsert (where the lead came from), or none for a first enrollment.
-_ENROLL = """
-enrolled AS (
-    INSERT INTO enrollments AS e
-        (tenant_id, campaign_id, lead_id, current_node, rung, is_control, status, next_action_at, enrolled_at)
-    SELECT t.id, :campaign_id, p.lead_id, 'rung-' || p.rung, p.rung, p.is_control,
-           CASE WHEN p.is_control THEN 'control' ELSE 'active' END,
-           CASE WHEN p.is_control THEN NULL ELSE t.at END, t.at
-    FROM picked AS p CROSS JOIN tenant AS t
-    ON CONFLICT (campaign_id, lead_id) DO UPDATE
-    SET current_node = excluded.current_node, rung = excluded.rung, is_control = excluded.is_control,
-        status = excluded.status, next_action_at = excluded.next_action_at, enrolled_at = excluded.enrolled_at,
-        completed_at = NULL, updated_at = now()
-    WHERE e.status NOT IN ('active', 'waiting')
-    RETURNING e.id, e.lead_id, e.rung, e.is_control, e.current_node
-),
-scheduled AS (
-    INSERT INTO scheduled_actions AS a (tenant_id, enrollment_id, lead_id, kind, node, due_at, dedupe_key, payload)
-    SELECT t.id, n.id, n.lead_id, 'send', n.current_node, t.at,
-           t.key_prefix || concat_ws(':', n.lead_id, n.current_node, 'send'),
-           jsonb_build_object('rung', n.rung, 'source', CAST(:source AS text))
-    FROM enrolled AS n CROSS JOIN tenant AS t
-    WHERE NOT n.is_control
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING a.id
-),
-climbed AS (
-    UPDATE leads AS l
-    SET silence_level = n.rung,
-        recovery_state = CASE WHEN n.is_control THEN 'control' ELSE 'in_recovery' END,
-        updated_at = now()
-    FROM enrolled AS n
-    WHERE l.id = n.lead_id
-    RETURNING l.id
-),
-audited AS (
-    INSERT INTO campaign_transitions (tenant_id, enrollment_id, from_node, to_node, event, reason, at)
-    SELECT t.id, n.id, prev.current_node, n.current_node,
-           CASE WHEN n.is_control THEN 'held_out' ELSE 'enrolled' END,
-           CAST(:source AS text) || ': rung ' || n.rung || ' of ' || cardinality(t.ladder), t.at
-    FROM enrolled AS n CROSS JOIN tenant AS t
-    LEFT JOIN enrollments AS prev ON prev.id = n.id
-    RETURNING id
 )"""
 
 SCAN = text(
     f"""
-    WITH {_CLOCK_AND_RULES}, {_ELIGIBLE}, {_ENROLL}
+    WITH {_CLOCK_AND_RULES}, {_ELIGIBLE}
     SELECT (SELECT count(*) FROM eligible) AS eligible,
-           (SELECT count(*) FROM picked) AS picked,
-           count(*) FILTER (WHERE NOT n.is_control) AS enrolled,
-           count(*) FILTER (WHERE n.is_control) AS control,
-           (SELECT count(*) FROM scheduled) AS scheduled
-    FROM enrolled AS n
+           coalesce(array_agg(p.lead_id ORDER BY p.lead_id), '{{}}') AS picked,
+           coalesce(array_agg(p.lead_id ORDER BY p.lead_id) FILTER (WHERE p.is_control), '{{}}') AS control
+    FROM picked AS p
     """
 )
 
 RECOVER = text(
     f"""
-    WITH {_CLOCK_AND_RULES}, {_REQUESTED}, {_ENROLL}
-    SELECT v.lead_id,
-           CASE WHEN n.id IS NULL AND v.verdict = 'ok' THEN 'already_in_recovery'
-                WHEN n.id IS NULL THEN v.verdict
-                WHEN n.is_control THEN 'control'
-                ELSE 'enrolled' END AS outcome,
-           n.rung
-    FROM verdicts AS v LEFT JOIN enrolled AS n USING (lead_id)
-    ORDER BY v.lead_id
+    WITH {_CLOCK_AND_RULES}, {_REQUESTED}
+    SELECT v.lead_id, v.verdict, v.is_control, v.rung FROM verdicts AS v ORDER BY v.lead_id
     """
 ).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)))
+
+# Every lead that entered an episode (or the holdout) stands on the ladder's first rung at least,
+# so the scan does not pick it again until new activity resets its silence; the held-out ones are
+# marked `control` and never contacted.
+_ENTERED = text(
+    """
+    UPDATE leads AS l
+    SET silence_level = greatest(l.silence_level, 1),
+        recovery_state = CASE WHEN l.id = ANY(CAST(:control AS bigint[])) THEN 'control'
+                              WHEN l.recovery_state IN ('active', 'silent') THEN 'in_recovery'
+                              ELSE l.recovery_state END,
+        updated_at = now()
+    WHERE l.tenant_id = :tenant_id AND l.id = ANY(CAST(:lead_ids AS bigint[]))
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -293,7 +234,7 @@ class RecoverOutcome(enum.StrEnum):
     """What "Recover now" did with one lead."""
 
     ENROLLED = "enrolled"
-    """Enrolled at its next rung; its send is scheduled."""
+    """A new episode of the recovery plan started at the lead's next rung; its message is scheduled."""
     CONTROL = "control"
     """In the holdout group: recorded, never contacted."""
     ALREADY_IN_RECOVERY = "already_in_recovery"
@@ -302,8 +243,6 @@ class RecoverOutcome(enum.StrEnum):
     """No channel with an address, consent and no suppression."""
     LADDER_COMPLETE = "ladder_complete"
     """It already had every rung of the tenant's ladder."""
-    RUNG_ALREADY_SENT = "rung_already_sent"
-    """Its next rung was already sent in this campaign (its silence was reset since)."""
     RECOVERED = "recovered"
     """Already won back."""
     NOT_FOUND = "not_found"
@@ -327,9 +266,10 @@ class RecoverResult:
 
 
 def scan_tenant(*, tenant_id: int, now: datetime | None = None) -> ScanResult:
-    """Enroll the tenant's newly silent leads (within its cap) in one statement, and commit.
+    """Enroll the tenant's newly silent leads (within its cap), and commit.
 
-    `now` is the clock the ladder and cool-down are measured against (the database's by default).
+    `now` is the clock the ladder and cool-down are measured against (the machine's by default).
+    The caller wakes the writer (`request_writes`) when something was scheduled.
     """
     with runtime.session_scope() as session, session.begin():
         return run_scan(session, tenant_id=tenant_id, now=now)
@@ -337,22 +277,33 @@ def scan_tenant(*, tenant_id: int, now: datetime | None = None) -> ScanResult:
 
 def run_scan(session: Session, *, tenant_id: int, now: datetime | None = None) -> ScanResult:
     """The scan inside the caller's transaction, which the caller commits (or, in bench/, rolls back)."""
+    at = now or datetime.now(UTC)
     campaign_id = _lock_and_find_campaign(session, tenant_id)
-    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": now, "source": "silence scan"}
-    row = session.execute(SCAN, params).one()
+    row = session.execute(SCAN, {"tenant_id": tenant_id, "now": at}).one()
+    picked, control = list(row.picked), frozenset(row.control)
+    enrolled = campaign_run.enroll_in_session(
+        session,
+        tenant_id=tenant_id,
+        campaign_id=campaign_id,
+        lead_ids=picked,
+        now=at,
+        source="silence scan",
+        control_ids=control,
+    )
+    _mark_entered(session, tenant_id, enrolled)
     return ScanResult(
         tenant_id=tenant_id,
         campaign_id=campaign_id,
         eligible=row.eligible,
-        enrolled=row.enrolled,
-        control=row.control,
-        scheduled=row.scheduled,
-        capped=row.eligible - row.picked,
+        enrolled=len(enrolled.enrolled),
+        control=len(enrolled.control),
+        scheduled=enrolled.counts["sends"],
+        capped=row.eligible - len(picked),
     )
 
 
 def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | None = None) -> RecoverResult:
-    """The console's "Recover now": enroll these leads at their next rung at once, then wake the writer.
+    """The console's "Recover now": start these leads on the recovery plan at once, then wake the writer.
 
     The silence threshold, the cool-down and the cap are waived (a person decided), but not
     suppression, consent, an active enrollment or the holdout. A double click is harmless:
@@ -364,14 +315,39 @@ def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | N
     if not lead_ids:
         return RecoverResult(tenant_id=tenant_id, campaign_id=None)
     source = RECOVER_NOW_SOURCE + (f" by operator {operator_id}" if operator_id is not None else "")
+    at = datetime.now(UTC)
     with runtime.session_scope() as session, session.begin():
         campaign_id = _lock_and_find_campaign(session, tenant_id)
-        params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": None, "source": source}
-        rows = session.execute(RECOVER, {**params, "lead_ids": list(lead_ids)}).all()
-    result = RecoverResult(tenant_id, campaign_id, {row.lead_id: RecoverOutcome(row.outcome) for row in rows})
-    if result.enrolled:
+        verdicts = session.execute(RECOVER, {"tenant_id": tenant_id, "now": at, "lead_ids": list(lead_ids)}).all()
+        ok = [v.lead_id for v in verdicts if v.verdict == "ok"]
+        control = frozenset(v.lead_id for v in verdicts if v.verdict == "ok" and v.is_control)
+        starts = {v.lead_id: rung_node(v.rung) for v in verdicts if v.verdict == "ok"}
+        enrolled = campaign_run.enroll_in_session(
+            session,
+            tenant_id=tenant_id,
+            campaign_id=campaign_id,
+            lead_ids=ok,
+            now=at,
+            source=source,
+            control_ids=control,
+            start_nodes=starts,
+        )
+        _mark_entered(session, tenant_id, enrolled)
+    outcomes = {v.lead_id: RecoverOutcome(v.verdict) for v in verdicts if v.verdict != "ok"}
+    outcomes |= dict.fromkeys(enrolled.enrolled, RecoverOutcome.ENROLLED)
+    outcomes |= dict.fromkeys(enrolled.control, RecoverOutcome.CONTROL)
+    outcomes |= dict.fromkeys(enrolled.busy, RecoverOutcome.ALREADY_IN_RECOVERY)
+    result = RecoverResult(tenant_id, campaign_id, dict(sorted(outcomes.items())))
+    if enrolled.counts["sends"]:
         request_writes(tenant_id)
     return result
+
+
+def _mark_entered(session: Session, tenant_id: int, enrolled: campaign_run.Enrollment) -> None:
+    entered = enrolled.enrolled + enrolled.control
+    if entered:
+        params = {"tenant_id": tenant_id, "lead_ids": entered, "control": enrolled.control}
+        session.execute(_ENTERED, params)
 
 
 def request_writes(tenant_id: int) -> str:
@@ -403,9 +379,12 @@ def ensure_recovery_campaign(session: Session, tenant_id: int) -> int:
 
     Call it under the tenant's scan lock (as the scan does) so two callers never create two.
     """
-    found = session.execute(_FIND_CAMPAIGN, {"tenant_id": tenant_id}).scalar_one_or_none()
+    found = session.execute(_FIND_CAMPAIGN, {"tenant_id": tenant_id}).one_or_none()
     if found is not None:
-        return int(found)
+        if not found.plan:  # made without a plan (by hand, or before plans were read): the ladder's
+            filled = _json(_default_plan(session, tenant_id))
+            session.execute(_FILL_PLAN, {"campaign_id": found.id, "plan": filled})
+        return int(found.id)
     plan = _default_plan(session, tenant_id)
     created = session.execute(
         _CREATE_CAMPAIGN, {"tenant_id": tenant_id, "name": RECOVERY_CAMPAIGN_NAME, "plan": _json(plan)}
@@ -422,7 +401,7 @@ def _default_plan(session: Session, tenant_id: int) -> dict[str, Any]:
     tenant = session.execute(_TENANT, {"tenant_id": tenant_id}).one_or_none()
     if tenant is None:
         raise LookupError(f"no tenant {tenant_id}")
-    return recovery_plan(
+    return default_recovery_plan_json(
         tenant.silence_ladder_hours,
         timezone=tenant.timezone,
         quiet_hours=(tenant.quiet_start_hour, tenant.quiet_end_hour),

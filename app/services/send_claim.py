@@ -31,6 +31,9 @@ _CLAIM = """
 WITH due AS (
     SELECT id FROM outbound_messages
     WHERE status = 'pending' AND scheduled_for <= coalesce(CAST(:as_of AS timestamptz), now()) {tenant_filter}
+      AND NOT EXISTS (  -- a paused campaign's messages wait for it; a killed one's were canceled
+          SELECT 1 FROM campaigns AS c
+          WHERE c.id = outbound_messages.campaign_id AND c.status IN ('paused', 'killed'))
     ORDER BY scheduled_for
     LIMIT :batch
     FOR UPDATE SKIP LOCKED

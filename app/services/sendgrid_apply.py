@@ -20,7 +20,8 @@ statements, each over the whole batch (see bench/results/ingest.json for what it
    the lead's timeline and a click resets its silence (the rule of app/services/activities.py,
    in bulk); bounces, drops for a bad address, spam reports and unsubscribes suppress the
    address and stop the lead's enrollments (app/services/reactions.py); engaged leads are
-   queued for rescoring once the transaction commits.
+   queued for rescoring once the transaction commits; deliveries, opens, clicks and bounces of
+   messages whose enrollment runs are queued for its plan (`campaign_run.fire_due` hears them).
 
 Everything runs in the caller's transaction (webhook_apply commits it with the deliveries
 marked applied), so a worker killed mid-batch leaves nothing half applied.
@@ -202,6 +203,26 @@ _CLICKS_RESET_SILENCE = text(
     """
 )
 
+_PLAN_EVENTS = text(
+    """
+    INSERT INTO scheduled_actions (tenant_id, enrollment_id, lead_id, kind, node, due_at, dedupe_key, payload)
+    SELECT e.tenant_id, e.id, e.lead_id, 'event', NULL, s.occurred_at, 'sendgrid:' || s.natural_key,
+           jsonb_build_object(
+               'event', CASE s.kind WHEN 'delivered' THEN 'delivered' WHEN 'open' THEN 'opened'
+                                    WHEN 'click' THEN 'clicked' ELSE 'bounced' END,
+               'at', s.occurred_at,
+               'episode', CAST(substring(o.dedupe_key FROM '\\:e([0-9]+)\\:') AS int))
+    FROM sg_batch AS s
+    JOIN outbound_messages AS o ON o.id = s.message_id
+    JOIN enrollments AS e ON e.id = o.enrollment_id AND e.status = 'active'
+    WHERE s.inserted AND s.kind IN ('delivered', 'open', 'click', 'bounce')
+    ORDER BY s.delivery_id, s.ordinal
+    ON CONFLICT (dedupe_key) DO NOTHING
+    """
+)
+"""What the running plans hear: the message's delivery, opens, clicks and bounces, queued for the
+enrollment that sent it, in the episode that sent it (app/services/campaign_run.py fires them)."""
+
 _OPT_OUTS = text(
     """
     SELECT tenant_id, suppression, array_agg(DISTINCT to_address ORDER BY to_address) AS addresses,
@@ -236,6 +257,7 @@ def apply(session: Session, deliveries: Sequence[Delivery]) -> dict[int, Applied
     session.execute(_MOVE_STATUSES)
     session.execute(_TIMELINE)
     session.execute(_CLICKS_RESET_SILENCE)
+    session.execute(_PLAN_EVENTS)
     apply_opt_outs(session)
     rescore_after_commit(session, {row.tenant_id: list(row.lead_ids) for row in session.execute(_ENGAGED)})
     return batch.results

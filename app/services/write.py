@@ -22,11 +22,9 @@ and an action reclaimed MAX_CLAIMS times is canceled rather than retried forever
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,26 +38,22 @@ from sqlalchemy.types import BigInteger, Text
 from app import queue, runtime
 from app.ai.cache import PURPOSE, BatchCache, cache_key
 from app.ai.context import LeadContext, PastActivity, TemplateText
-from app.ai.features import LARGE_DEAL_MIN_LEADS, LARGE_DEAL_PERCENTILE, TRACKING_KINDS
+from app.ai.features import LARGE_DEAL_MIN_LEADS, LARGE_DEAL_PERCENTILE
 from app.ai.writer import Writer, WrittenMessage
 from app.domain import best_time
 from app.domain.best_time import BestWindow
-from app.domain.outreach import Reach, address_for, pick_channel
-from app.domain.sending_window import QuietHours, Window, allowed_hours, zone
+from app.domain.outreach import Reach, address_for
+from app.domain.plan import Plan, load_plan
+from app.domain.plan.timing import plan_hours
+from app.domain.sending_window import QuietHours, Window, allowed_hours
+from app.services import write_reads, write_rules
 from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
-from db import best_time as best_time_reads
 from db import queries
 from db.models import AIGeneration, OutboundMessage
 
 STALE_AFTER = timedelta(minutes=30)
-MAX_CLAIMS = 3
 CHUNK = 25
-RECENT_ACTIVITIES = 5
-STOPPED_ENROLLMENTS = frozenset({"completed", "stopped", "failed", "control"})
-FINISHED_LEADS = frozenset({"replied", "recovered", "lost", "control"})
-RUNG_NODE = re.compile(r"rung-(\d+)$")
-TENANT_SLOTS_TTL = timedelta(minutes=15)
 
 CLAIM = text(
     """
@@ -68,6 +62,9 @@ CLAIM = text(
         WHERE tenant_id = :tenant_id AND kind = 'send' AND due_at <= now()
           AND (status = 'pending'
                OR (status = 'running' AND updated_at < now() - make_interval(secs => :stale_seconds)))
+          AND NOT EXISTS (  -- a paused campaign's sends wait; a killed one's were canceled
+              SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+              WHERE e.id = scheduled_actions.enrollment_id AND c.status IN ('paused', 'killed'))
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -79,63 +76,6 @@ CLAIM = text(
     RETURNING a.id
     """
 )
-
-CONTEXTS = text(
-    """
-    WITH usual AS (
-        SELECT CASE WHEN count(*) >= :large_min_leads
-                    THEN percentile_cont(:large_percentile) WITHIN GROUP (ORDER BY deal_value) END AS large_from
-        FROM leads WHERE tenant_id = :tenant_id AND deal_value > 0
-    )
-    SELECT a.id AS action_id, a.node, a.enrollment_id, (a.payload ->> 'claims')::int AS claims,
-           COALESCE(a.payload ->> 'source', '') LIKE :asked_by_person AS asked_by_person,
-           e.campaign_id, e.rung, e.status AS enrollment_status, c.plan,
-           l.id AS lead_id, l.first_name, l.last_name, l.company, l.title, l.email, l.phone, l.source,
-           l.stage, l.deal_value, COALESCE(l.deal_value > usual.large_from, false) AS large_deal,
-           l.recovery_state, l.consent_email, l.consent_sms,
-           COALESCE(l.attributes ->> 'interest', l.attributes ->> 'product', l.attributes ->> 'service') AS interest,
-           GREATEST(floor(extract(epoch FROM now() - l.last_activity_at) / 86400), 0)::int AS days_silent,
-           t.name AS business_name, t.sender_name, l.timezone,
-           t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
-           EXISTS (SELECT 1 FROM suppressions s
-                   WHERE s.tenant_id = a.tenant_id AND s.channel = 'email'
-                     AND s.address IN (l.email, lower(l.email))) AS email_suppressed,
-           EXISTS (SELECT 1 FROM suppressions s
-                   WHERE s.tenant_id = a.tenant_id AND s.channel = 'sms' AND s.address = l.phone) AS sms_suppressed
-    FROM scheduled_actions a
-    JOIN leads l ON l.id = a.lead_id AND l.tenant_id = a.tenant_id
-    JOIN tenants t ON t.id = a.tenant_id
-    LEFT JOIN enrollments e ON e.id = a.enrollment_id
-    LEFT JOIN campaigns c ON c.id = e.campaign_id
-    CROSS JOIN usual
-    WHERE a.tenant_id = :tenant_id AND a.id = ANY(:ids)
-    ORDER BY a.due_at, a.id
-    """
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
-
-RECENT = text(
-    """
-    SELECT x.lead_id, act.kind, act.summary,
-           GREATEST(floor(extract(epoch FROM now() - act.occurred_at) / 86400), 0)::int AS days_ago
-    FROM unnest(:lead_ids) AS x(lead_id)
-    CROSS JOIN LATERAL (
-        SELECT kind, summary, occurred_at FROM activities
-        WHERE activities.lead_id = x.lead_id AND activities.tenant_id = :tenant_id
-          AND activities.kind <> ALL(:tracking)
-        ORDER BY occurred_at DESC
-        LIMIT :per_lead
-    ) AS act
-    ORDER BY x.lead_id, act.occurred_at DESC
-    """
-).bindparams(bindparam("lead_ids", type_=ARRAY(BigInteger)), bindparam("tracking", type_=ARRAY(Text)))
-
-TEMPLATES = text(
-    """
-    SELECT t.id AS template_id, t.channel, v.id AS version_id, v.subject, v.body
-    FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.current_version
-    WHERE t.tenant_id = :tenant_id AND t.id = ANY(:ids)
-    """
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
 IN_OUTBOX = text("SELECT dedupe_key FROM outbound_messages WHERE dedupe_key = ANY(:keys)").bindparams(
     bindparam("keys", type_=ARRAY(Text))
@@ -164,10 +104,13 @@ class Timing:
     window: Window
     quiet: QuietHours
     best: BestWindow
+    plan: Plan | None = None
+    """The campaign's plan, whose own send window and quiet hours narrow the tenant's."""
 
     def send_at(self, channel: str, now: datetime) -> datetime:
         allowed = allowed_hours(channel, self.window, self.quiet)
-        return best_time.preferred_send_time(now, self.timezone, allowed, self.best)
+        narrowed = allowed & plan_hours(self.plan, channel) if self.plan is not None else allowed
+        return best_time.preferred_send_time(now, self.timezone, narrowed or allowed, self.best)
 
 
 @dataclass(frozen=True)
@@ -182,6 +125,8 @@ class Due:
     dedupe_key: str
     context: LeadContext
     timing: Timing
+    variant: str | None = None
+    """The plan's A/B arm for this lead, kept on the outbox row for the per-variant rates."""
 
 
 @dataclass(frozen=True)
@@ -238,14 +183,16 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
         "large_min_leads": LARGE_DEAL_MIN_LEADS,
         "asked_by_person": f"{RECOVER_NOW_SOURCE}%",
     }
-    rows = session.execute(CONTEXTS, params).all()
-    recent = _recent(session, tenant_id, [row.lead_id for row in rows])
-    templates = _templates(session, tenant_id, rows)
-    best = _best_windows(session, tenant_id, rows, now)
+    rows = session.execute(write_reads.CONTEXTS, params).all()
+    recent = write_reads.recent(session, tenant_id, [row.lead_id for row in rows])
+    templates = write_reads.templates(session, tenant_id, rows)
+    best = write_reads.best_windows(session, tenant_id, rows, now)
+    plans = _plans(rows)
     planned = [
         _plan(tenant_id, row, recent.get(row.lead_id, ()), templates, best.get(row.lead_id, best_time.NO_WINDOW))
         for row in rows
     ]
+    planned = [_with_plan(item, plans.get(row.campaign_id)) for item, row in zip(planned, rows, strict=True)]
     due = [item for item in planned if isinstance(item, Due)]
     skipped = [item for item in planned if isinstance(item, Skip)]
     due, skipped = _drop_already_written(session, due, skipped)
@@ -255,99 +202,6 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
     return Batch(due, skipped, BatchCache.load(session, tenant_id, digests), _ai_budget_left(session, tenant_id))
 
 
-def _recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, tuple[PastActivity, ...]]:
-    """The last few things each lead did or was told, newest first, in one lateral query.
-
-    Tracking events (opens, clicks, page views) are left out: a message must never reveal them.
-    """
-    params = {
-        "tenant_id": tenant_id,
-        "lead_ids": sorted(set(lead_ids)),
-        "per_lead": RECENT_ACTIVITIES,
-        "tracking": list(TRACKING_KINDS),
-    }
-    found: dict[int, list[PastActivity]] = {}
-    for row in session.execute(RECENT, params):
-        found.setdefault(row.lead_id, []).append(PastActivity(row.kind, row.days_ago, row.summary or ""))
-    return {lead_id: tuple(items) for lead_id, items in found.items()}
-
-
-def _best_windows(session: Session, tenant_id: int, rows: Sequence[Row[Any]], now: datetime) -> dict[int, BestWindow]:
-    """Each lead's best window from its own replies and clicks, else the tenant's heat-map.
-
-    The tenant's heat-map is read only when some lead of the batch lacks history of its own.
-    A send a rep asked for ("Recover now") gets no window: the person wants it out at the first
-    allowed moment, and waiting two days for a better hour would look like nothing happened.
-    """
-    wanted = [row for row in rows if not row.asked_by_person]
-    if not wanted:
-        return {}
-    conn = session.connection()
-    lead_zones = {row.lead_id: zone(row.timezone).key for row in wanted}  # the zone the slot is chosen in
-    own = best_time_reads.lead_slot_counts(conn, tenant_id, lead_zones, now=now)
-    lacking = any(sum(own.get(lead_id, {}).values()) < best_time.MIN_EVENTS for lead_id in lead_zones)
-    tenant = _tenant_slot_counts(session, tenant_id, now) if lacking else {}
-    return {lead_id: best_time.best_window(own.get(lead_id, {}), tenant) for lead_id in lead_zones}
-
-
-def _tenant_slot_counts(session: Session, tenant_id: int, now: datetime) -> dict[tuple[int, int], int]:
-    """The tenant's heat-map, kept in Redis for TENANT_SLOTS_TTL.
-
-    Ninety days of replies and clicks hardly move in minutes, and reading them costs more than
-    the rest of a batch's reads together; Redis (not the process) so every worker host shares it.
-    """
-    client = runtime.redis_client()
-    key = f"best_time:tenant_slots:{tenant_id}"
-    cached = client.get(key)
-    if cached is not None:
-        return {(d, h): n for d, h, n in json.loads(cached)}
-    counts = best_time_reads.tenant_slot_counts(session.connection(), tenant_id, now=now)
-    payload = json.dumps([[d, h, n] for (d, h), n in sorted(counts.items())])
-    client.set(key, payload, ex=int(TENANT_SLOTS_TTL.total_seconds()))
-    return counts
-
-
-def _node_spec(plan: Any, node: str | None) -> dict[str, Any]:
-    """The campaign plan's node for this action, whether the plan lists nodes or maps them by id."""
-    nodes = plan.get("nodes") if isinstance(plan, dict) else None
-    if isinstance(nodes, dict):
-        spec = nodes.get(node)
-        return spec if isinstance(spec, dict) else {}
-    if isinstance(nodes, list):
-        return next((n for n in nodes if isinstance(n, dict) and n.get("id") == node), {})
-    return {}
-
-
-def _templates(session: Session, tenant_id: int, rows: Sequence[Row[Any]]) -> dict[int, tuple[str, TemplateText]]:
-    ids = sorted({i for i in (_template_id(_node_spec(row.plan, row.node)) for row in rows) if i is not None})
-    if not ids:
-        return {}
-    found = session.execute(TEMPLATES, {"tenant_id": tenant_id, "ids": ids})
-    return {r.template_id: (r.channel, TemplateText(r.body, r.subject, r.version_id)) for r in found}
-
-
-def _template_id(spec: dict[str, Any]) -> int | None:
-    value = spec.get("template_id")
-    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
-
-
-def _rung(row: Row[Any]) -> int:
-    if row.rung:
-        return int(row.rung)
-    match = RUNG_NODE.search(row.node or "")
-    return int(match.group(1)) if match else 1
-
-
-def _why_not(row: Row[Any]) -> str | None:
-    if (row.claims or 0) > MAX_CLAIMS:
-        return f"claimed {row.claims} times without finishing"
-    if row.enrollment_status in STOPPED_ENROLLMENTS:
-        return f"enrollment is {row.enrollment_status}"
-    if row.recovery_state in FINISHED_LEADS:
-        return f"lead is {row.recovery_state}"
-    return None
-
-
 def _plan(
     tenant_id: int,
     row: Row[Any],
@@ -355,62 +209,40 @@ def _plan(
     templates: dict[int, tuple[str, TemplateText]],
     best: BestWindow,
 ) -> Due | Skip:
-    reason = _why_not(row)
+    reason = write_rules.why_not(row)
     if reason:
         return Skip(row.action_id, "canceled", reason)
-    rung = _rung(row)
+    rung = write_rules.rung(row)
     reach = Reach(row.email, row.consent_email, row.email_suppressed, row.phone, row.consent_sms, row.sms_suppressed)
-    channel = pick_channel(rung, reach)
+    channel = write_rules.channel(row.payload or {}, rung, reach)
     address = address_for(channel, reach) if channel else None
     if channel is None or address is None:
         return Skip(row.action_id, "canceled", "no channel with an address, consent and no suppression")
-    spec = _node_spec(row.plan, row.node)
+    spec = write_reads.node_spec(row.plan, row.node)
     node = row.node or f"rung-{rung}"
-    context = _context(tenant_id, row, rung, channel, recent, spec, templates)
-    dedupe_key = f"{tenant_id}:{row.campaign_id or 'none'}:{row.lead_id}:{node}:{channel}"
+    context = write_reads.lead_context(tenant_id, row, rung, channel, recent, spec, templates)
+    dedupe_key = write_rules.outbox_key(tenant_id, row, node, channel)
     timing = Timing(
         row.timezone,
         Window(row.send_window_start_hour, row.send_window_end_hour),
         QuietHours(row.quiet_start_hour, row.quiet_end_hour),
         best,
     )
-    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing)
+    variant = (row.payload or {}).get("variant")
+    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing, variant)
 
 
-def _context(
-    tenant_id: int,
-    row: Row[Any],
-    rung: int,
-    channel: str,
-    recent: tuple[PastActivity, ...],
-    spec: dict[str, Any],
-    templates: dict[int, tuple[str, TemplateText]],
-) -> LeadContext:
-    brief = spec.get("brief") if isinstance(spec.get("brief"), str) else ""
-    template_id = _template_id(spec)
-    found = templates.get(template_id) if template_id is not None else None
-    return LeadContext(
-        tenant_id=tenant_id,
-        lead_id=row.lead_id,
-        rung=rung,
-        channel=channel,
-        first_name=(row.first_name or "").strip(),
-        last_name=row.last_name or "",
-        company=row.company,
-        title=row.title,
-        source=row.source or "unknown",
-        stage=row.stage or "new",
-        deal_value=Decimal(row.deal_value or 0),
-        large_deal=bool(row.large_deal),
-        days_silent=row.days_silent,
-        interest=(row.interest or "").strip() or None,
-        recent=recent,
-        sender_name=(row.sender_name or "").strip(),
-        business_name=(row.business_name or "").strip(),
-        brief_id=f"{row.campaign_id or 'none'}:{row.node or rung}" if brief else f"recovery-rung-{rung}",
-        brief=brief or "",
-        template=found[1] if found and found[0] == channel else None,
-    )
+def _plans(rows: Sequence[Row[Any]]) -> dict[int, Plan]:
+    """Each campaign's plan of the batch, parsed once (a plan that does not parse narrows nothing)."""
+    stored = {row.campaign_id: row.plan for row in rows if row.campaign_id is not None}
+    parsed = {campaign: load_plan(plan) for campaign, plan in stored.items()}
+    return {campaign: plan for campaign, plan in parsed.items() if isinstance(plan, Plan)}
+
+
+def _with_plan(item: Due | Skip, plan: Plan | None) -> Due | Skip:
+    if isinstance(item, Skip) or plan is None:
+        return item
+    return replace(item, timing=replace(item.timing, plan=plan))
 
 
 def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip]) -> tuple[list[Due], list[Skip]]:
@@ -499,6 +331,7 @@ def _outbox_row(
         "status": "pending",
         "dedupe_key": due.dedupe_key,
         "scheduled_for": due.timing.send_at(message.channel, now),
+        "variant": due.variant if isinstance(due.variant, str) else None,
     }
 
 

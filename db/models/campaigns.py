@@ -27,6 +27,7 @@ ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control", "
 ACTION_KINDS = ("send", "no_open", "no_click", "no_reply", "wait", "event")
 ACTION_STATUSES = ("pending", "running", "done", "canceled")
 CAMPAIGN_EVENTS = ("created", "launched", "started", "paused", "resumed", "killed")
+DECISION_OUTCOMES = ("winner", "no_difference")
 
 
 class Template(TenantOwned, Base):
@@ -133,6 +134,7 @@ class ScheduledAction(TenantOwned, Base):
             "due_at",
             postgresql_where=text("status = 'pending' AND kind <> 'send'"),
         ),
+        Index("ix_scheduled_actions_enrollment", "enrollment_id"),
     )
 
     enrollment_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"))
@@ -181,3 +183,28 @@ class CampaignEvent(TenantOwned, Base):
     to_status: Mapped[str]
     details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     at: Mapped[dt.datetime]
+
+
+class CampaignDecision(TenantOwned, Base):
+    """Append-only audit of a campaign's A/B verdict, with the figures it was made on.
+
+    One per campaign (unique), so deciding twice records once whatever the callers race. The
+    plan as it was before a winner was promoted is kept, so the promotion can be read back or undone.
+    """
+
+    __tablename__ = "campaign_decisions"
+    __table_args__ = (
+        UniqueConstraint("campaign_id"),
+        CheckConstraint(one_of("outcome", DECISION_OUTCOMES), name="outcome"),
+        CheckConstraint("(outcome = 'winner') = (winner IS NOT NULL)", name="winner"),
+        Index("ix_campaign_decisions_tenant_time", "tenant_id", "decided_at"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    outcome: Mapped[str]
+    winner: Mapped[str | None]
+    stats: Mapped[dict[str, Any]]
+    """The verdict as `app.domain.ab_test.decision_to_json` writes it: settings, rule, per-variant figures."""
+    rule: Mapped[str]
+    decided_at: Mapped[dt.datetime]
+    plan_before: Mapped[dict[str, Any] | None]

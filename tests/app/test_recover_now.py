@@ -66,11 +66,18 @@ def sent_to_recovery(engine: Engine, lead_ids: list[int]) -> dict[str, list[tupl
             tuple(r)
             for r in rows(
                 engine,
-                "SELECT lead_id, kind, node, status FROM scheduled_actions WHERE lead_id = ANY(:ids) ORDER BY lead_id",
+                "SELECT lead_id, kind, node, status FROM scheduled_actions WHERE lead_id = ANY(:ids) "
+                "ORDER BY lead_id, kind, node",
                 ids=lead_ids,
             )
         ],
     }
+
+
+def rung_and_wait(lead: int, rung: int) -> list[tuple[Any, ...]]:
+    """What the recovery plan schedules for a lead starting at `rung`: its message, and the wait
+    after it (`wait-<rung>`) whose timer climbs it to the next rung."""
+    return [(lead, "send", f"rung-{rung}", "pending"), (lead, "wait", f"wait-{rung}", "pending")]
 
 
 def table_ids(at: AppTest) -> list[int]:
@@ -106,7 +113,7 @@ def test_ticked_rows_are_enrolled_once_and_each_outcome_is_said(
     asked = [first, second, complete, suppressed]
     once = {
         "enrollments": sorted([(first, "active", 1), (second, "active", 1)]),
-        "actions": sorted([(first, "send", "rung-1", "pending"), (second, "send", "rung-1", "pending")]),
+        "actions": sorted(rung_and_wait(first, 1) + rung_and_wait(second, 1)),
     }
     assert sent_to_recovery(engine, asked) == once
     assert Queue("default", connection=redis_conn).count == 1, "one write_due job wakes the writer"
@@ -147,7 +154,7 @@ def test_a_double_click_enrolls_once(world: factories.World, engine: Engine, red
     assert outcome_messages(at) == ["Recover now: 2 enrolled."]
     assert sent_to_recovery(engine, leads) == {
         "enrollments": sorted((lead, "active", 1) for lead in leads),
-        "actions": sorted((lead, "send", "rung-1", "pending") for lead in leads),
+        "actions": [action for lead in sorted(leads) for action in rung_and_wait(lead, 1)],
     }
     assert Queue("default", connection=redis_conn).count == 1
     assert recovery_actions.PENDING not in at.session_state or at.session_state[recovery_actions.PENDING] is None
@@ -168,7 +175,7 @@ def test_two_tabs_recovering_the_same_lead_enroll_it_once(world: factories.World
     assert outcome_messages(tab_b) == ["Recover now: 1 already in recovery."]
     assert sent_to_recovery(engine, [lead]) == {
         "enrollments": [(lead, "active", 1)],
-        "actions": [(lead, "send", "rung-1", "pending")],
+        "actions": rung_and_wait(lead, 1),
     }
 
 
@@ -190,7 +197,7 @@ def test_one_lead_picked_by_name(world: factories.World, engine: Engine) -> None
     assert outcome_messages(at) == ["Recover now: 1 enrolled."]
     assert sent_to_recovery(engine, [lead]) == {
         "enrollments": [(lead, "active", 2)],
-        "actions": [(lead, "send", "rung-2", "pending")],
+        "actions": rung_and_wait(lead, 2),
     }
     assert lead not in table_ids(at)
     assert at.selectbox(key=recovery.one_lead_key(1)).value is None, "a new round starts with no lead picked"

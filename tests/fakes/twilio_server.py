@@ -48,6 +48,11 @@ class FakeTwilio(FakeServer):
         super().__init__(**kwargs)
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.refusals: dict[str, Reply] = {}
+
+    def refuse(self, number: str, reply: Reply) -> None:
+        """Answer every message to `number` with `reply` (whichever order concurrent sends arrive in)."""
+        self.refusals[number] = reply
 
     def forms(self) -> list[dict[str, str]]:
         """Every received message form, one value per field."""
@@ -66,6 +71,9 @@ class FakeTwilio(FakeServer):
             return [], error(400, 21603, "A 'From' phone number is required.")
         if not (form.get("Body") or form.get("MediaUrl")):
             return [], error(400, 21602, "Message body is required.")
+        refusal = self.refusals.get(form["To"])
+        if refusal is not None:
+            return [form["To"]], refusal
         return [form["To"]], Reply.json(201, self._resource(form))
 
     def _authorized(self, header: str) -> bool:

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.services import send
-from app.services.write import TENANT_SLOTS_TTL, write_due
+from app.services.write import write_due
+from app.services.write_reads import TENANT_SLOTS_TTL
 from app.settings import get_settings, load_settings
 from tests.integration.outbox import generous_limits
 

@@ -1,11 +1,11 @@
 """The silence scan and "Recover now" on real PostgreSQL: every eligibility rule, the cap, the
-holdout, idempotency, the reset on new activity, tenant isolation, and one statement per scan.
+holdout, idempotency, the reset on new activity, tenant isolation, and a constant number of
+statements per scan.
 
-Only what the product does today, through its own doors. The climb from rung 1 to 2 to 3 needs
-something that ends a rung's enrollment when its send got no reply; no code of the product does
-that yet (the plan interpreter is issue "Campaigns" work), so a treated lead stays on the rung it
-was enrolled at, and these tests never set an enrollment status the product does not set itself.
-The climb's tests belong with that issue.
+Only what the scan decides: who starts an episode of the recovery plan. The climb from rung 1
+to 2 to 3 is the plan's (its wait timers, fired by `fire_due`), tested in
+test_campaign_ladder.py. These tests never set an enrollment status the product does not set
+itself.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_a_lead_silent_for_five_days_gets_rung_1_first(clean_db: Engine, tenant:
 
     scan.scan_tenant(tenant_id=tenant, now=NOW)
 
-    [action] = rows(clean_db, ScheduledAction)
+    [action] = rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")
     assert (action.lead_id, action.kind, action.node, action.status) == (old, "send", "rung-1", "pending")
     assert enrolled_rungs(clean_db, tenant) == {old: 1}
 
@@ -77,8 +77,9 @@ def test_a_lead_silent_for_five_days_gets_rung_1_first(clean_db: Engine, tenant:
 def test_an_active_enrollment_keeps_the_lead_on_its_rung_however_long_its_silence(
     clean_db: Engine, tenant: int
 ) -> None:
-    """Nothing ends an enrollment yet (issue "Campaigns"), so the lead is never enrolled again:
-    not at rung 2 once 48 h silent, not at rung 3 at 72 h, and never at rung 1 a second time."""
+    """The scan only starts episodes; the plan's timers climb the rungs (tests/integration/
+    test_campaign_ladder.py). However long the lead stays silent, a later scan never enrolls it
+    again while its enrollment runs, and nothing but the first rung is scheduled by the scan."""
     target = make_lead(clean_db, tenant, silent_hours=30)
     assert scan.scan_tenant(tenant_id=tenant, now=NOW).enrolled == 1
 
@@ -89,9 +90,9 @@ def test_an_active_enrollment_keeps_the_lead_on_its_rung_however_long_its_silenc
 
     assert enrolled_rungs(clean_db, tenant) == {target: 1}
     assert [e.status for e in rows(clean_db, Enrollment)] == ["active"]
-    assert [a.node for a in rows(clean_db, ScheduledAction)] == ["rung-1"]
+    assert [(a.kind, a.node) for a in rows(clean_db, ScheduledAction)] == [("send", "rung-1"), ("wait", "wait-1")]
     moves = [(t.from_node, t.to_node, t.event) for t in rows(clean_db, CampaignTransition)]
-    assert moves == [(None, "rung-1", "enrolled")]
+    assert moves == [(None, "rung-1", "enrolled"), ("rung-1", "wait-1", "next")]
     assert (lead(clean_db, target).silence_level, lead(clean_db, target).recovery_state) == (1, "in_recovery")
 
 
@@ -106,15 +107,22 @@ def test_the_send_follows_the_pipeline_contract(clean_db: Engine, tenant: int) -
     result = scan.scan_tenant(tenant_id=tenant, now=NOW)
 
     [enrollment] = rows(clean_db, Enrollment)
+    # It waits at wait-1 after rung 1's message, in its first silence episode.
     assert (enrollment.campaign_id, enrollment.current_node, enrollment.status, enrollment.is_control) == (
         result.campaign_id,
-        "rung-1",
+        "wait-1",
         "active",
         False,
     )
-    [action] = rows(clean_db, ScheduledAction)
-    assert action.dedupe_key == f"{tenant}:{result.campaign_id}:{target}:rung-1:send"
+    assert enrollment.episode == 1
+    [action] = rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")
+    assert action.dedupe_key == f"{tenant}:{result.campaign_id}:{target}:e1:rung-1:send"
+    # NOW is 12:00 UTC, inside the plan's 08:00-20:00 window in the lead's (UTC) zone: due at once.
     assert (action.enrollment_id, action.due_at, action.payload["rung"]) == (enrollment.id, NOW, 1)
+    assert (action.payload["channel"], action.payload["episode"]) == ("email", 1)
+    [timer] = rows(clean_db, ScheduledAction, ScheduledAction.kind == "wait")
+    # The ladder is 24/48/72 h: rung 2 follows rung 1 by 48 - 24 = 24 h.
+    assert (timer.node, timer.due_at, timer.status) == ("wait-1", NOW + timedelta(hours=24), "pending")
 
 
 # --- who is left alone ------------------------------------------------------------------------
@@ -226,14 +234,12 @@ def test_the_holdout_is_about_ten_percent_stable_and_never_contacted(clean_db: E
     assert {r.silence_level for r in rows(clean_db, Lead)} == {1}  # control climbs too
 
     assert scan.scan_tenant(tenant_id=tenant, now=NOW).eligible == 0  # control is not picked again
-    # 48 h silent: the control leads climb to rung 2 on their own (their enrollment, which the
-    # scan itself set to `control`, holds nobody), while the treated leads' `active` ones keep them.
+    # 48 h silent: nobody is picked again, held out or treated (the treated leads' plans climb them).
     second = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=18))
-    assert (second.eligible, second.control, second.enrolled) == (first.control, first.control, 0)
+    assert (second.eligible, second.control, second.enrolled) == (0, 0, 0)
     enrollments = rows(clean_db, Enrollment)
-    assert {e.lead_id for e in enrollments if e.rung == 2} == expected
     assert {e.lead_id for e in enrollments if e.is_control} == expected
-    assert {(e.rung, e.status) for e in enrollments if not e.is_control} == {(1, "active")}
+    assert {e.status for e in enrollments if not e.is_control} == {"active"}
     assert not {a.lead_id for a in rows(clean_db, ScheduledAction)} & expected
 
 
@@ -255,8 +261,9 @@ def test_running_the_scan_twice_enrolls_nothing_new(clean_db: Engine) -> None:
         == before
         == {
             "enrollments": 50,
-            "scheduled_actions": first.enrolled,
-            "campaign_transitions": 50,
+            # per treated lead: rung 1's send and the wait-1 timer; two moves (enrolled, next)
+            "scheduled_actions": 2 * first.enrolled,
+            "campaign_transitions": 2 * first.enrolled + first.control,
             "campaigns": 1,
         }
     )
@@ -283,17 +290,17 @@ def test_a_reset_lead_never_gets_rung_1_again(clean_db: Engine, tenant: int) -> 
     record_activity(tenant_id=tenant, lead_id=target, kind="sms_in", occurred_at=NOW)
     assert (lead(clean_db, target).silence_level, lead(clean_db, target).recovery_state) == (0, "active")
 
-    # Silent again past rung 1 (25 h after the reply): its rung-1 enrollment is still active, so
-    # neither the scan nor a click enrolls it at rung 1 a second time. (Once issue "Campaigns"
-    # ends enrollments, the send's dedupe key is what keeps it from rung 1: RUNG_ALREADY_SENT.)
+    # Silent again past rung 1 (25 h after the activity): an activity recorded on its own does not
+    # end the enrollment (a reply through its door does: test_campaign_ladder.py), so while it
+    # runs neither the scan nor a click enrolls the lead a second time.
     result = scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(hours=25))
 
     assert (result.eligible, result.enrolled) == (0, 0)
-    assert [(e.rung, e.status) for e in rows(clean_db, Enrollment)] == [(1, "active")]
-    assert [a.node for a in rows(clean_db, ScheduledAction)] == ["rung-1"]
+    assert [(e.rung, e.status, e.episode) for e in rows(clean_db, Enrollment)] == [(1, "active", 1)]
+    assert [a.node for a in rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")] == ["rung-1"]
     outcome = scan.recover_now(tenant_id=tenant, lead_ids=[target]).outcomes
     assert outcome == {target: RecoverOutcome.ALREADY_IN_RECOVERY}
-    assert len(rows(clean_db, ScheduledAction)) == 1
+    assert len(rows(clean_db, ScheduledAction)) == 2
 
 
 def test_record_activity_refuses_unknown_leads_and_kinds(clean_db: Engine, tenant: int) -> None:
@@ -314,9 +321,17 @@ def test_the_first_scan_creates_a_running_recovery_campaign_from_the_ladder(clea
 
     [campaign] = rows(clean_db, Campaign)
     assert (campaign.id, campaign.kind, campaign.status) == (result.campaign_id, "recovery", "running")
+    assert campaign.plan["version"] == 2
     sends = [node for node in campaign.plan["nodes"] if node["kind"] == "send"]
     assert [node["id"] for node in sends] == ["rung-1", "rung-2", "rung-3", "rung-4"]
-    assert [node["after_silence"] for node in sends] == ["PT12H", "PT36H", "PT96H", "PT200H"]
+    waits = [node for node in campaign.plan["nodes"] if node["kind"] == "wait"]
+    # the gaps of the ladder 12/36/96/200 h, then as long as the whole ladder for an answer
+    assert [(node["id"], node["duration"]) for node in waits] == [
+        ("wait-1", "PT24H"),
+        ("wait-2", "PT60H"),
+        ("wait-3", "PT104H"),
+        ("wait-4", "PT200H"),
+    ]
     assert campaign.plan["start"] == "rung-1"
 
 
@@ -387,5 +402,7 @@ def test_a_scan_is_a_constant_number_of_statements(clean_db: Engine) -> None:
     with counting_statements(clean_db) as many:
         assert scan.scan_tenant(tenant_id=large, now=NOW).enrolled == 300
 
-    assert len(few) == len(many) == 3  # lock, campaign, the scan
+    # lock, campaign, its plan, the pick, the leads' facts, the enrollments, their sends and
+    # timers, the audit, the climb, the leads entered: the same for 3 leads as for 300
+    assert len(few) == len(many) == 10
     assert sum("INSERT INTO enrollments" in s for s in many) == 1

@@ -47,9 +47,13 @@ def test_recover_now_twice_makes_one_enrollment_and_one_send(
 
     assert first.outcomes == {fresh: RecoverOutcome.ENROLLED}
     assert second.outcomes == {fresh: RecoverOutcome.ALREADY_IN_RECOVERY}
-    assert len(rows(clean_db, Enrollment)) == len(rows(clean_db, ScheduledAction)) == 1
-    [transition] = rows(clean_db, CampaignTransition)
-    assert transition.reason.startswith("recover now by operator 7")
+    assert len(rows(clean_db, Enrollment)) == len(rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")) == 1
+    transitions = rows(clean_db, CampaignTransition)
+    assert [(t.from_node, t.to_node, t.event) for t in transitions] == [
+        (None, "rung-1", "enrolled"),
+        ("rung-1", "wait-1", "next"),
+    ]
+    assert all(t.reason.startswith("recover now by operator 7") for t in transitions)
     assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
 
 
@@ -79,7 +83,7 @@ def test_recover_now_keeps_suppression_consent_holdout_and_tenant_rules(
         won: RecoverOutcome.RECOVERED,
         foreign: RecoverOutcome.NOT_FOUND,
     }
-    assert [a.lead_id for a in rows(clean_db, ScheduledAction)] == [treated]
+    assert [a.lead_id for a in rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")] == [treated]
     assert lead(clean_db, foreign).silence_level == 0
     again = scan.recover_now(tenant_id=tenant, lead_ids=[control])
     assert again.outcomes == {control: RecoverOutcome.CONTROL}

@@ -81,7 +81,8 @@ def _enroll(plan: Plan, state: EnrollmentState, event: Enrolled, now: datetime) 
         return state, ()
     actions: list[Action] = [CancelTimers()] if state.timer else []
     fresh = EnrollmentState(status=ACTIVE, episode=event.episode, draw=event.draw, facts=event.facts)
-    return _enter(plan, fresh, plan.start, "enrolled", now, actions), tuple(actions)
+    start = event.start if event.start is not None and event.start in plan.by_id else plan.start
+    return _enter(plan, fresh, start, "enrolled", now, actions), tuple(actions)
 
 
 def _fire(plan: Plan, state: EnrollmentState, event: TimerFired, now: datetime) -> Step:

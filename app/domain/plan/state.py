@@ -63,12 +63,15 @@ class Enrolled:
     """The lead starts silence episode `episode` (1 at the first enrollment, +1 at each re-enrollment).
 
     `draw` is the enrollment's stable point in [0, 1) on every node's variant weights
-    (`variant_draw`), so a lead stays in one arm wherever the weights agree.
+    (`variant_draw`), so a lead stays in one arm wherever the weights agree. `start` names the
+    node to begin at instead of the plan's start (a rep's "Recover now" on a lead already one
+    rung up the ladder continues at the next rung); a node the plan lacks means the plan's start.
     """
 
     facts: LeadFacts
     episode: int = 1
     draw: float = 0.0
+    start: str | None = None
 
     def __post_init__(self) -> None:
         if self.episode < 1 or not 0.0 <= self.draw < 1.0:

@@ -44,8 +44,12 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'pending' AND kind <> 'send'"),
     )
 
+    # An enrollment's own actions: its timers canceled at each step, its latest send on the dashboard.
+    op.create_index("ix_scheduled_actions_enrollment", "scheduled_actions", ["enrollment_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_scheduled_actions_enrollment", table_name="scheduled_actions")
     op.drop_index("ix_scheduled_actions_pending_interpreter", table_name="scheduled_actions")
     op.execute("DELETE FROM scheduled_actions WHERE kind = 'event'")
     op.execute("UPDATE campaigns SET status = 'archived' WHERE status = 'killed'")

@@ -6,8 +6,8 @@ from which status to which, when, and what the move did (`details`: leads enroll
 kill canceled).
 
 Revision ID: d8b4f2a61c93
-Revises: c5d2e8a4f610
-Create Date: 2026-12-09 12:00:00
+Revises: c5e2a9d4f716
+Create Date: 2026-12-10 12:00:00
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "d8b4f2a61c93"
-down_revision: str | None = "c5d2e8a4f610"
+down_revision: str | None = "c5e2a9d4f716"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

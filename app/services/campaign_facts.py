@@ -1,0 +1,119 @@
+"""What the plan interpreter may know about leads, read set-based for a whole batch.
+
+`LeadFacts` are the lead as the plan sees it: its zone, which channels reach it now (an
+address, consent, no suppression, a phone not known unreachable), and the fields a branch
+may test. The reachability rule is the scan's and the writer's (email compared as stored and
+lower-cased), so the interpreter never plans a send the writer would then refuse.
+
+Helpers: they run inside the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import BigInteger
+
+from app.domain.plan import LeadFacts
+
+_REACH = """
+    (coalesce(l.email, '') <> '' AND l.consent_email AND NOT EXISTS (
+        SELECT 1 FROM suppressions AS s
+        WHERE s.tenant_id = l.tenant_id AND s.channel = 'email' AND s.address IN (l.email, lower(l.email))
+    )) AS email_ok,
+    (coalesce(l.phone, '') <> '' AND l.consent_sms AND l.phone_unreachable IS NULL AND NOT EXISTS (
+        SELECT 1 FROM suppressions AS s
+        WHERE s.tenant_id = l.tenant_id AND s.channel = 'sms' AND s.address = l.phone
+    )) AS sms_ok,
+    l.timezone, l.deal_value, l.intent_score, l.stage, l.source, l.tags,
+    greatest(extract(epoch FROM CAST(:now AS timestamptz) - l.last_activity_at) / 3600, 0) AS silent_hours
+"""
+
+# Leads about to be enrolled in a campaign, with where each stands in it already (if anywhere)
+# and whether another enrollment of any campaign holds it (then it is left alone).
+_CANDIDATES = text(
+    f"""
+    SELECT l.id AS lead_id, {_REACH},
+           prior.id AS enrollment_id, prior.status AS prior_status, prior.episode AS prior_episode,
+           prior.state AS prior_state,
+           EXISTS (SELECT 1 FROM enrollments AS busy
+                   WHERE busy.lead_id = l.id AND busy.status IN ('active', 'waiting')) AS busy
+    FROM unnest(CAST(:lead_ids AS bigint[])) AS x(lead_id)
+    JOIN leads AS l ON l.id = x.lead_id AND l.tenant_id = :tenant_id
+    LEFT JOIN enrollments AS prior ON prior.campaign_id = :campaign_id AND prior.lead_id = l.id
+    ORDER BY l.id
+    """
+)
+
+# Enrollments the interpreter is about to move, locked so two workers never step one at once
+# (in id order, so they never deadlock), with their lead's facts and their campaign's plan.
+_ENROLLMENTS = text(
+    f"""
+    SELECT e.id AS enrollment_id, e.lead_id, e.campaign_id, e.episode, e.status, e.state,
+           c.status AS campaign_status, c.plan, {_REACH}
+    FROM enrollments AS e
+    JOIN leads AS l ON l.id = e.lead_id
+    JOIN campaigns AS c ON c.id = e.campaign_id
+    WHERE e.tenant_id = :tenant_id AND e.id = ANY(:ids)
+    ORDER BY e.id
+    FOR UPDATE OF e
+    """
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A lead the caller wants enrolled, its facts, and its enrollment in this campaign if it has one."""
+
+    lead_id: int
+    facts: LeadFacts
+    enrollment_id: int | None
+    prior_status: str | None
+    prior_episode: int
+    prior_state: dict[str, Any]
+    busy: bool
+
+
+def candidates(
+    session: Session, *, tenant_id: int, campaign_id: int, lead_ids: Sequence[int], now: datetime
+) -> list[Candidate]:
+    """The tenant's leads among `lead_ids` (others are ignored), in id order."""
+    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_ids": sorted(set(lead_ids)), "now": now}
+    return [
+        Candidate(
+            lead_id=row.lead_id,
+            facts=facts_of(row),
+            enrollment_id=row.enrollment_id,
+            prior_status=row.prior_status,
+            prior_episode=int(row.prior_episode or 0),
+            prior_state=dict(row.prior_state or {}),
+            busy=bool(row.busy),
+        )
+        for row in session.execute(_CANDIDATES, params)
+    ]
+
+
+def locked_enrollments(session: Session, *, tenant_id: int, ids: Sequence[int], now: datetime) -> list[Row[Any]]:
+    """The enrollments with these ids (the tenant's only), locked for this transaction, in id order."""
+    return list(session.execute(_ENROLLMENTS, {"tenant_id": tenant_id, "ids": sorted(set(ids)), "now": now}))
+
+
+def facts_of(row: Row[Any]) -> LeadFacts:
+    """The plan's view of a lead from a row that selected `_REACH`."""
+    return LeadFacts(
+        timezone=row.timezone,
+        email_ok=bool(row.email_ok),
+        sms_ok=bool(row.sms_ok),
+        deal_value=float(row.deal_value or 0),
+        intent_score=int(row.intent_score or 0),
+        silent_hours=float(row.silent_hours or 0),
+        stage=row.stage or "",
+        source=row.source or "",
+        tags=frozenset(row.tags or ()),
+    )

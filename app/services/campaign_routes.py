@@ -1,0 +1,64 @@
+"""Which open enrollments a plan routes an answer through, instead of the answer stopping them.
+
+Every door through which a lead answers stops its enrollments at once (`reactions.py`): nobody
+who answered is written to again by accident. A plan may say otherwise for a reply: a node with
+a transition on `replied` to a node that is not a stop (a thank-you, a booking link) keeps the
+enrollment, and the reply waits in `scheduled_actions` for the planner to step it. A route to a
+stop node is the same as stopping, so it stops now, with its pending sends canceled in the same
+transaction.
+
+Helpers: they run inside the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.domain.plan import Plan, StopNode, load_plan
+
+_OPEN = text(
+    """
+    SELECT e.id, e.lead_id, e.current_node, e.episode, e.campaign_id, c.plan
+    FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+    WHERE e.tenant_id = :tenant_id AND e.lead_id = ANY(CAST(:lead_ids AS bigint[])) AND e.status = 'active'
+    ORDER BY e.id
+    """
+)
+
+_QUEUE = text(
+    """
+    INSERT INTO scheduled_actions (tenant_id, enrollment_id, lead_id, kind, node, due_at, dedupe_key, payload)
+    SELECT e.tenant_id, e.id, e.lead_id, 'event', NULL, CAST(:at AS timestamptz),
+           e.id || ':event:' || CAST(:event AS text) || ':' || CAST(:ref AS text),
+           jsonb_build_object('event', CAST(:event AS text), 'at', CAST(:at AS timestamptz))
+    FROM enrollments AS e WHERE e.id = ANY(CAST(:ids AS bigint[]))
+    ON CONFLICT (dedupe_key) DO NOTHING
+    """
+)
+
+
+def routed_elsewhere(session: Session, *, tenant_id: int, lead_ids: Sequence[int], event: str) -> list[int]:
+    """The leads' active enrollments whose current node routes `event` to a node that is not a stop."""
+    plans: dict[int, Plan | None] = {}
+    kept = []
+    for row in session.execute(_OPEN, {"tenant_id": tenant_id, "lead_ids": sorted(set(lead_ids))}):
+        if row.campaign_id not in plans:
+            parsed = load_plan(row.plan)
+            plans[row.campaign_id] = parsed if isinstance(parsed, Plan) else None
+        plan = plans[row.campaign_id]
+        node = plan.by_id.get(row.current_node or "") if plan else None
+        route = next((t for t in node.transitions if t.on == event), None) if node else None
+        if plan and route and not isinstance(plan.by_id.get(route.to), StopNode):
+            kept.append(int(row.id))
+    return kept
+
+
+def queue_for_plans(session: Session, *, enrollment_ids: Sequence[int], event: str, at: datetime, ref: str) -> None:
+    """Queue the answer for these enrollments' plans (the planner steps it within a minute)."""
+    if enrollment_ids:
+        params = {"ids": list(enrollment_ids), "event": event, "at": at, "ref": ref}
+        session.execute(_QUEUE, params)
