@@ -33,7 +33,7 @@ from app.domain.audience import Audience
 from app.domain.campaign_review import NO_AUDIENCE, nobody_reachable
 from app.domain.campaign_status import next_status
 from app.domain.plan import validate_plan
-from app.services import audiences
+from app.services import audiences, campaign_run
 from app.services.campaign_rows import acting_operator, locked_campaign, record_event
 from db.models import Campaign
 
@@ -126,8 +126,10 @@ def _plan_channels(plan: dict[str, object]) -> list[str]:
 
 
 def _enroll(*, tenant_id: int, campaign_id: int, lead_ids: Sequence[int], now: datetime) -> dict[str, int]:
-    """Enroll the launched audience through the plan interpreter (`app/services/campaign_run.py`, the lead's)."""
-    return {}
+    """Enroll the launched audience through the plan interpreter, which also asks for the first sends."""
+    return campaign_run.enroll_leads(
+        tenant_id=tenant_id, campaign_id=campaign_id, lead_ids=lead_ids, now=now, source="launch"
+    )
 
 
 def start_due(*, tenant_id: int, now: datetime) -> list[Launched]:

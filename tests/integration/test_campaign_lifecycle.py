@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 from sqlalchemy import Engine
 
 from app.domain.audience import Audience, AudienceCriteria
 from app.domain.campaign_status import CampaignStateError
-from app.domain.plan.wizard import MessageText
+from app.domain.plan.wizard import FollowUp, MessageText
 from app.services import campaign_drafts as drafts
 from app.services import campaign_lifecycle as lifecycle
 from app.services.campaign_lifecycle import LaunchRefused
@@ -212,3 +213,53 @@ def test_a_kill_cancels_the_whole_queue_at_once_and_nothing_else(world: World, c
         clean_db, "SELECT details FROM campaign_events WHERE campaign_id = :c AND event = 'killed'", c=campaign
     )
     assert details[0].details == {"enrollments": 2, "actions": 4, "messages": 4}
+
+
+def test_a_launch_enrolls_the_reachable_audience_and_a_kill_cancels_what_it_queued(
+    world: World, clean_db: Engine, redis_conn: redis.Redis
+) -> None:
+    campaign = ready_draft(world, channels=("email", "sms"))
+    drafts.save_timing(
+        **acting(world, campaign),
+        starts_at=None,
+        timezone="America/New_York",
+        send_window=(8, 20),
+        quiet_hours=(21, 8),
+        follow_ups=[FollowUp("no_reply", timedelta(days=2), ("email",), "a nudge")],
+    )
+    launched = lifecycle.launch(**acting(world, campaign), now=NOW)
+    assert launched.enrolled["enrolled"] == 3
+    enrolled = sql(
+        clean_db,
+        "SELECT lead_id, status, current_node FROM enrollments WHERE campaign_id = :c ORDER BY lead_id",
+        c=campaign,
+    )
+    leads = sorted(world.leads[name] for name in ("Ann", "Ben", "Cat"))
+    assert [tuple(r) for r in enrolled] == [(lead, "active", "step-1") for lead in leads]
+    sends = sql(
+        clean_db,
+        """SELECT a.lead_id, a.node, a.payload ->> 'template' AS template FROM scheduled_actions a
+           JOIN enrollments e ON e.id = a.enrollment_id
+           WHERE e.campaign_id = :c AND a.kind = 'send' AND a.status = 'pending' ORDER BY a.lead_id""",
+        c=campaign,
+    )
+    assert [tuple(r) for r in sends] == [(lead, "step-1", f"campaign-{campaign}/step-1/A") for lead in leads]
+    timers = sql(
+        clean_db,
+        """SELECT count(*) FROM scheduled_actions a JOIN enrollments e ON e.id = a.enrollment_id
+           WHERE e.campaign_id = :c AND a.kind = 'no_reply' AND a.status = 'pending'""",
+        c=campaign,
+    )[0][0]
+    assert timers == 3, "each waits for a reply at step-1"
+
+    killed = lifecycle.kill(**acting(world, campaign), now=NOW)
+
+    assert (killed.enrollments, killed.actions) == (3, 6)
+    left = sql(
+        clean_db,
+        """SELECT (SELECT count(*) FROM enrollments WHERE campaign_id = :c AND status IN ('active', 'waiting')) AS open,
+                  (SELECT count(*) FROM scheduled_actions a JOIN enrollments e ON e.id = a.enrollment_id
+                   WHERE e.campaign_id = :c AND a.status = 'pending') AS pending""",
+        c=campaign,
+    )[0]
+    assert tuple(left) == (0, 0)
