@@ -10,8 +10,9 @@ tenant's recovery campaign runs the plan the Settings page gives it.
 What goes where in the row:
 - step 1, channels: `name`, `channel` (the one channel, or NULL for email and SMS), the plan;
 - step 2, audience: `audience` (`app/domain/audience.py`);
-- step 3, message: the texts as templates (`campaign_rows.store_texts`), the brief and the
-  variants in the plan, the weights in `variants`;
+- step 3, message: the texts as templates (`campaign_rows.store_texts`), the brief, the
+  variants and their weights in the plan (`variants`, the column, is the A/B test's own:
+  its settings and verdict, `app/services/ab_decisions.py`);
 - step 4, timing: `starts_at` (NULL: at launch), `quiet_hours`, the zone, window and follow-ups
   in the plan.
 
@@ -156,11 +157,7 @@ def save_message(
     """Step 3: the first message (texts per channel and a brief), and optionally a variant B with the split."""
 
     def change(campaign: Campaign, wizard: WizardPlan) -> WizardPlan:
-        updated = replace(wizard, message=message, variant_b=variant_b, weights=weights)
-        campaign.variants = {
-            name: {"weight": weight} for name, weight in zip(updated.messages(), weights, strict=False)
-        }
-        return updated
+        return replace(wizard, message=message, variant_b=variant_b, weights=weights)
 
     return _save(tenant_id, campaign_id, operator_id, change)
 

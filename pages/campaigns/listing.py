@@ -9,7 +9,6 @@ transaction and cannot be undone.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import pandas as pd
 import streamlit as st
@@ -18,12 +17,12 @@ from components import format as fmt
 from components import tables
 from components.metrics import Card, metric_cards
 from pages import data
+from pages.campaign_ab import render_ab
 from pages.campaigns import actions, reads, state
 from pages.leads.shared import may_act
 
 REFRESH = dt.timedelta(seconds=10)
 PICK = "campaigns.pick"
-AB_MODULE = "pages.campaign_ab"
 
 CAMPAIGN_COLUMNS = {
     "name": tables.text_column("Campaign"),
@@ -153,7 +152,7 @@ def manage(tenant_id: int) -> None:
         )
         confirm_kill(tenant_id, picked, row)
     history(tenant_id, picked)
-    ab_results(tenant_id, picked)
+    ab_results(tenant_id, picked, str(row["status"]))
 
 
 def confirm_kill(tenant_id: int, campaign_id: int, row: pd.Series) -> None:
@@ -194,9 +193,7 @@ def history(tenant_id: int, campaign_id: int) -> None:
         )
 
 
-def ab_results(tenant_id: int, campaign_id: int) -> None:
-    """The A/B results of the campaign, drawn by `pages/campaign_ab.py` (built beside this page) once it exists."""
-    if importlib.util.find_spec(AB_MODULE) is None:
-        return
-    module = importlib.import_module(AB_MODULE)
-    module.render_ab(campaign_id, tenant_id)
+def ab_results(tenant_id: int, campaign_id: int, status: str) -> None:
+    """The A/B section (`pages/campaign_ab.py`) of a launched campaign: per-variant rates and the verdict."""
+    if status != "draft":
+        render_ab(campaign_id, tenant_id)

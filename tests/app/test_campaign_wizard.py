@@ -121,6 +121,17 @@ def test_the_wizard_takes_an_empty_campaign_to_launch_then_pause_and_kill(
 
     # Pause, then kill from the list (the kill asks once more).
     at.selectbox(key=listing.PICK).set_value(campaign).run()
+    enrolled = value(engine, "SELECT count(*) FROM enrollments WHERE campaign_id = :c", c=campaign)
+    busy = value(
+        engine,
+        """SELECT count(*) FROM enrollments e JOIN leads l ON l.id = e.lead_id
+           WHERE e.campaign_id <> :c AND e.status IN ('active', 'waiting') AND l.intent_score >= 50
+             AND l.tenant_id = :t AND l.consent_email""",
+        c=campaign,
+        t=acme,
+    )
+    assert enrolled == reachable - busy, "the reachable audience, but for leads already in another conversation"
+    assert "A/B test" in [h.value for h in at.subheader], "the A/B section of a launched campaign"
     at = click(at, "campaigns.pause")
     assert value(engine, "SELECT status FROM campaigns WHERE id = :c", c=campaign) == "paused"
     at = click(at, "campaigns.kill")

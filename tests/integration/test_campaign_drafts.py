@@ -84,7 +84,7 @@ def test_every_step_is_saved_and_the_plan_rebuilt(world: World, clean_db: Engine
     assert row.audience == {"criteria": {"stages": ["new"]}}
     assert row.plan == build_plan(expected, template_prefix=f"campaign-{campaign}")
     assert (row.starts_at, row.quiet_hours) == (start, {"start": 20, "end": 8})
-    assert row.variants == {"A": {"weight": 60.0}, "B": {"weight": 40.0}}
+    assert row.variants == {}, "the A/B test's own column (its settings and verdict): the weights are in the plan"
     templates = sql(
         clean_db,
         """SELECT t.name, t.channel, v.subject, v.body FROM templates t
