@@ -3,10 +3,14 @@ sample of them for the message preview, and the ids a launch enrolls.
 
 One set-based statement per question, scoped to the tenant: the criteria become a WHERE clause
 of bound parameters only (`AudienceCriteria` is checked by the domain first), the suppression
-list is joined per channel as the writer and the sender join it, and every count comes out of
-one pass with `FILTER`. A lead can be written on a channel when it has the address, consented to
-the channel, the address is not suppressed and (SMS) no carrier refused the number; the others
-are counted by the first reason that applies, for the review's compliance checklist.
+list is read once per channel (a hashed set, not a probe per lead) and every count comes out of
+one pass with `FILTER`. An email is suppressed when a listed address matches it in any case:
+the list keeps them lower-cased (`normalise_address`), so this agrees with the writer and the
+sender, which compare as stored and lower-cased.
+
+A lead can be written on a channel when it has the address, consented to the channel, the
+address is not suppressed and (SMS) no carrier refused the number; the others are counted by
+the first reason that applies, for the review's compliance checklist.
 
 `reach_of` and `reachable_ids` are helpers that run in the caller's transaction; `preview` is the
 console's read (its own short transaction).
@@ -39,11 +43,11 @@ WITH matched AS (
                                 l.attributes ->> 'service')), '') AS interest,
            coalesce(l.email, '') <> '' AS has_email, l.consent_email,
            l.phone IS NOT NULL AS has_phone, l.consent_sms, l.phone_unreachable IS NOT NULL AS phone_refused,
-           EXISTS (SELECT 1 FROM suppressions s
-                   WHERE s.tenant_id = l.tenant_id AND s.channel = 'email'
-                     AND s.address IN (l.email, lower(l.email))) AS email_suppressed,
-           EXISTS (SELECT 1 FROM suppressions s
-                   WHERE s.tenant_id = l.tenant_id AND s.channel = 'sms' AND s.address = l.phone) AS sms_suppressed
+           coalesce(lower(l.email) IN (SELECT lower(s.address) FROM suppressions AS s
+                                       WHERE s.tenant_id = :tenant_id AND s.channel = 'email'), false)
+               AS email_suppressed,
+           coalesce(l.phone IN (SELECT s.address FROM suppressions AS s
+                                WHERE s.tenant_id = :tenant_id AND s.channel = 'sms'), false) AS sms_suppressed
     FROM leads AS l
     WHERE l.tenant_id = :tenant_id {where}
 ), flagged AS (
@@ -77,8 +81,8 @@ _SAMPLE = (
     + """
 SELECT f.*, t.name AS business_name, t.sender_name
 FROM flagged AS f CROSS JOIN tenants AS t
-WHERE t.id = :tenant_id
-ORDER BY (f.email_ok OR f.sms_ok) DESC, f.intent_score DESC, f.id
+WHERE t.id = :tenant_id AND (f.email_ok OR f.sms_ok) = :reachable
+ORDER BY f.intent_score DESC, f.id
 LIMIT :limit
 """
 )
@@ -187,11 +191,15 @@ def preview(*, tenant_id: int, audience: Audience, now: datetime, sample_size: i
     with runtime.session_scope() as session, session.begin():
         reach = reach_of(session, tenant_id=tenant_id, audience=audience, now=now)
         where, params = criteria_clause(audience, now)
-        rows = session.execute(
-            text(_SAMPLE.format(where=where)), {"tenant_id": tenant_id, "limit": sample_size, **params}
-        ).mappings()
-        sample = tuple(_sample_lead(tenant_id, row, now) for row in rows)
-    return AudiencePreview(reach, sample)
+        sample: list[SampleLead] = []
+        for reachable in (True, False):  # each read stops after the sample on the score index
+            if len(sample) < sample_size:
+                found = session.execute(
+                    text(_SAMPLE.format(where=where)),
+                    {"tenant_id": tenant_id, "limit": sample_size - len(sample), "reachable": reachable, **params},
+                ).mappings()
+                sample += [_sample_lead(tenant_id, row, now) for row in found]
+    return AudiencePreview(reach, tuple(sample))
 
 
 def _sample_lead(tenant_id: int, row: Any, now: datetime) -> SampleLead:
