@@ -26,6 +26,7 @@ CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "ar
 ENROLLMENT_STATUSES = ("active", "waiting", "completed", "stopped", "control", "failed")
 ACTION_KINDS = ("send", "no_open", "no_click", "no_reply", "wait", "event")
 ACTION_STATUSES = ("pending", "running", "done", "canceled")
+CAMPAIGN_EVENTS = ("created", "launched", "started", "paused", "resumed", "killed")
 DECISION_OUTCOMES = ("winner", "no_difference")
 
 
@@ -158,6 +159,30 @@ class CampaignTransition(TenantOwned, Base):
     event: Mapped[str]
     reason: Mapped[str] = mapped_column(server_default="")
     at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class CampaignEvent(TenantOwned, Base):
+    """Append-only audit of the campaign as a whole: who created, launched, paused, resumed or killed it.
+
+    `campaign_transitions` audits enrollments and needs one; a draft has none, and a pause
+    concerns every enrollment at once. `details` keeps what the move did (leads enrolled, rows
+    canceled by a kill).
+    """
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (
+        CheckConstraint(one_of("event", CAMPAIGN_EVENTS), name="event"),
+        CheckConstraint(one_of("to_status", CAMPAIGN_STATUSES), name="to_status"),
+        Index("ix_campaign_events_campaign", "campaign_id", "at"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
+    event: Mapped[str]
+    from_status: Mapped[str | None]
+    to_status: Mapped[str]
+    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    at: Mapped[dt.datetime]
 
 
 class CampaignDecision(TenantOwned, Base):

@@ -1,4 +1,5 @@
-"""The leads map: every lead as a point (days silent × intent score), and "Recover N selected".
+"""The leads map: every lead as a point (days silent × intent score), "Recover N selected", and
+"Add N to a campaign" (the selection becomes a campaign's audience on the Campaigns page).
 
 The same guards as the dashboard's Recover now (see pages/recovery.py): the button's callback
 records a request carrying the ids selected when it was drawn and the map's round; the script
@@ -17,6 +18,7 @@ from components import charts
 from components import format as fmt
 from db.models import LEAD_STATES
 from pages import data, session
+from pages.campaigns.state import HANDOFF, LeadHandoff
 from pages.leads.picks import open_drawer
 from pages.leads.shared import may_act
 from pages.recovery_actions import RecoverReport, RecoverRequest, outcome_sentence, run_pending_request, should_submit
@@ -24,6 +26,7 @@ from pages.recovery_actions import RecoverReport, RecoverRequest, outcome_senten
 SCATTER_PENDING = "leads.recover.pending"
 SCATTER_LAST = "leads.recover.last"
 SCATTER_ROUND = "leads.recover.round"
+CAMPAIGNS_PAGE = "pages/campaign_list.py"
 
 
 def scatter_key(round_: int) -> str:
@@ -89,6 +92,7 @@ def lead_map(tenant_id: int) -> None:
         on_click=ask_scatter_recovery,
         args=(RecoverRequest(tenant_id, tuple(selected), round_),),
     )
+    add_to_campaign(tenant_id, selected, allowed)
     if len(selected) == 1:
         st.button(
             "Open this lead",
@@ -100,3 +104,20 @@ def lead_map(tenant_id: int) -> None:
         )
     run_scatter_pending(tenant_id)
     scatter_report(tenant_id)
+
+
+def add_to_campaign(tenant_id: int, selected: list[int], allowed: bool) -> None:
+    """Hand the selection to the campaign wizard: the Campaigns page offers a new campaign with these
+    leads, and a draft's audience step offers them as its audience."""
+    pressed = st.button(
+        f"Add {fmt.count(len(selected))} to a campaign" if selected else "Add to a campaign",
+        key="leads.add_to_campaign",
+        icon=":material/campaign:",
+        disabled=not selected or not allowed,
+        help="Viewers can look but not build campaigns."
+        if not allowed
+        else "Open the Campaigns page with these leads as a campaign's audience.",
+    )
+    if pressed and selected:
+        st.session_state[HANDOFF] = LeadHandoff(tenant_id, tuple(selected))
+        st.switch_page(CAMPAIGNS_PAGE)

@@ -1,0 +1,1 @@
+"""The Campaigns page: the list with its pause, resume and kill switch, and the five-step wizard."""
