@@ -206,7 +206,7 @@ def _plan(
     tenant_id: int,
     row: Row[Any],
     recent: tuple[PastActivity, ...],
-    templates: dict[int, tuple[str, TemplateText]],
+    templates: dict[Any, tuple[str, TemplateText]],
     best: BestWindow,
 ) -> Due | Skip:
     reason = write_rules.why_not(row)

@@ -87,6 +87,15 @@ TEMPLATES = text(
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
 
+TEMPLATES_BY_NAME = text(
+    """
+    SELECT t.name, t.channel, v.id AS version_id, v.subject, v.body
+    FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.current_version
+    WHERE t.tenant_id = :tenant_id AND t.name = ANY(:names)
+    """
+).bindparams(bindparam("names", type_=ARRAY(Text)))
+
+
 def recent(session: Session, tenant_id: int, lead_ids: list[int]) -> dict[int, tuple[PastActivity, ...]]:
     """The last few things each lead did or was told, newest first, in one lateral query.
 
@@ -150,12 +159,27 @@ def node_spec(plan: Any, node: str | None) -> dict[str, Any]:
     return {}
 
 
-def templates(session: Session, tenant_id: int, rows: Sequence[Row[Any]]) -> dict[int, tuple[str, TemplateText]]:
+def templates(session: Session, tenant_id: int, rows: Sequence[Row[Any]]) -> dict[Any, tuple[str, TemplateText]]:
+    """The current version of every template the batch names: by id (a node's `template_id`) and by
+    (name, channel) (the template the plan interpreter chose for the send, the variant's or the node's)."""
     ids = sorted({i for i in (template_id(node_spec(row.plan, row.node)) for row in rows) if i is not None})
-    if not ids:
-        return {}
-    found = session.execute(TEMPLATES, {"tenant_id": tenant_id, "ids": ids})
-    return {r.template_id: (r.channel, TemplateText(r.body, r.subject, r.version_id)) for r in found}
+    names = sorted({name for row in rows if isinstance(name := (row.payload or {}).get("template"), str)})
+    found: dict[Any, tuple[str, TemplateText]] = {}
+    if ids:
+        for r in session.execute(TEMPLATES, {"tenant_id": tenant_id, "ids": ids}):
+            found[r.template_id] = (r.channel, TemplateText(r.body, r.subject, r.version_id))
+    if names:
+        for r in session.execute(TEMPLATES_BY_NAME, {"tenant_id": tenant_id, "names": names}):
+            found[(r.name, r.channel)] = (r.channel, TemplateText(r.body, r.subject, r.version_id))
+    return found
+
+
+def planned_brief(row: Row[Any], spec: dict[str, Any]) -> str:
+    """The brief the plan chose for this send (its variant's, else its node's), else the node's own."""
+    planned = (row.payload or {}).get("brief")
+    if isinstance(planned, str) and planned:
+        return planned
+    return spec["brief"] if isinstance(spec.get("brief"), str) else ""
 
 
 def template_id(spec: dict[str, Any]) -> int | None:
@@ -170,11 +194,13 @@ def lead_context(
     channel: str,
     recent: tuple[PastActivity, ...],
     spec: dict[str, Any],
-    templates: dict[int, tuple[str, TemplateText]],
+    templates: dict[Any, tuple[str, TemplateText]],
 ) -> LeadContext:
-    brief = spec.get("brief") if isinstance(spec.get("brief"), str) else ""
+    brief = planned_brief(row, spec)
+    named = (row.payload or {}).get("template")
     chosen = template_id(spec)
-    found = templates.get(chosen) if chosen is not None else None
+    found = templates.get((named, channel)) if isinstance(named, str) else None
+    found = found or (templates.get(chosen) if chosen is not None else None)
     return LeadContext(
         tenant_id=tenant_id,
         lead_id=row.lead_id,

@@ -14,7 +14,9 @@ from sqlalchemy import Row
 from app.domain.outreach import Reach, pick_channel
 
 MAX_CLAIMS = 3
-STOPPED_ENROLLMENTS = frozenset({"completed", "stopped", "failed", "control"})
+STOPPED_ENROLLMENTS = frozenset({"stopped", "failed", "control"})
+"""Enrollments whose queued sends are dropped. Not `completed`: a plan that ends right after a
+send (a one-message campaign) completes in the step that asked for the message, which must go."""
 FINISHED_LEADS = frozenset({"replied", "recovered", "lost", "control"})
 RUNG_NODE = re.compile(r"rung-(\d+)$")
 

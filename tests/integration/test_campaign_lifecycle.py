@@ -16,6 +16,7 @@ from app.domain.plan.wizard import FollowUp, MessageText
 from app.services import campaign_drafts as drafts
 from app.services import campaign_lifecycle as lifecycle
 from app.services.campaign_lifecycle import LaunchRefused
+from app.services.write import write_due
 from tests.integration.campaign_world import NOW, World, build, insert, sql
 
 HELLO = MessageText(
@@ -263,3 +264,29 @@ def test_a_launch_enrolls_the_reachable_audience_and_a_kill_cancels_what_it_queu
         c=campaign,
     )[0]
     assert tuple(left) == (0, 0)
+
+
+def test_a_launched_campaigns_message_is_written_from_its_own_template(
+    world: World, clean_db: Engine, redis_conn: redis.Redis
+) -> None:
+    """The wizard's text, not the recovery ladder's, is what the writer fills for the lead (the
+    offline writer with no key): the email's subject and body are HELLO's with the name put in.
+    The one-message plan completes in the step that asked for the message, which still goes."""
+    campaign = ready_draft(world)
+    # A week before NOW (also 10:00 in New York): the writer takes what is due by the database's
+    # clock, so the launch must lie in the past.
+    launched_at = NOW - timedelta(days=7)
+    lifecycle.launch(**acting(world, campaign), now=launched_at)
+
+    write_due(tenant_id=world.tenant, now=launched_at)
+
+    written = sql(
+        clean_db,
+        """SELECT l.first_name, m.subject, m.body FROM outbound_messages m JOIN leads l ON l.id = m.lead_id
+           WHERE m.campaign_id = :c ORDER BY l.first_name""",
+        c=campaign,
+    )
+    assert written, "the launch's sends were written"
+    for row in written:
+        assert row.subject == f"Hello {row.first_name}"
+        assert row.body.startswith(f"Hi {row.first_name}, still keen?")
