@@ -61,11 +61,7 @@ class Table:
 
 def read_table(data: bytes, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_FILE_BYTES) -> Table:
     """The file's header and rows; `FileProblem` for anything the module lists as refused."""
-    if len(data) > max_bytes:
-        raise FileProblem(
-            f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is {max_bytes // 1024 // 1024} MB "
-            f"(about {max_rows:,} rows): split it into smaller files"
-        )
+    check_size(len(data), max_bytes=max_bytes, max_rows=max_rows)
     if not data.strip():
         raise FileProblem("the file is empty")
     text, bom = _decoded(data)
@@ -75,6 +71,15 @@ def read_table(data: bytes, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_FI
     if numbered_from == 1:
         lines.seek(0)
     return _parsed(lines, delimiter, bom, max_rows)
+
+
+def check_size(size: int, *, max_bytes: int = MAX_FILE_BYTES, max_rows: int = MAX_ROWS) -> None:
+    """`FileProblem` for a file over the size limit, so a caller can refuse it before loading it."""
+    if size > max_bytes:
+        raise FileProblem(
+            f"the file is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes // 1024 // 1024} MB "
+            f"(about {max_rows:,} rows): split it into smaller files"
+        )
 
 
 def _decoded(data: bytes) -> tuple[str, bool]:
