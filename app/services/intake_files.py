@@ -18,8 +18,10 @@ and carries the rejected rows as a CSV to fix and import again (`app.domain.inta
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,11 +123,14 @@ def import_file(
     tenant = _tenant(tenant_id)
     rules = tenant.rules(at, rows.date_order_of(raw, dates.default_order(tenant.country)))
     checked: list[LeadValues | list[FieldError]] = []
-    for start in range(0, len(raw), PROGRESS_EVERY):
-        tell(0.05 + 0.75 * start / len(raw), f"checking rows {start + 1:,}–{min(start + PROGRESS_EVERY, len(raw)):,}")
-        checked.extend(rows.normalise(r, rules) for r in raw[start : start + PROGRESS_EVERY])
-    tell(0.8, "writing leads")
-    results = _write(tenant_id, checked, tenant, dry_run=dry_run, now=at)
+    with _no_cycle_collection():
+        for start in range(0, len(raw), PROGRESS_EVERY):
+            tell(
+                0.05 + 0.75 * start / len(raw), f"checking rows {start + 1:,}–{min(start + PROGRESS_EVERY, len(raw)):,}"
+            )
+            checked.extend(rows.normalise(r, rules) for r in raw[start : start + PROGRESS_EVERY])
+        tell(0.8, "writing leads")
+        results = _write(tenant_id, checked, tenant, dry_run=dry_run, now=at)
     if not dry_run:
         intake.request_rescore(tenant_id, results)
     tell(1.0, "done")
@@ -151,6 +156,24 @@ def import_path(path: Path, *, tenant_id: int, dry_run: bool = False, now: dt.da
 def rejected_path(path: Path) -> Path:
     """Where the command line writes a file's rejected rows: beside it, `<name>.rejected.csv`."""
     return path.with_name(f"{path.stem}.rejected.csv")
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a file's rows are checked and written.
+
+    A 100,000-row import makes millions of small objects that live until it ends; each of them
+    triggers the collector again and again, which walks them all every time: about a fifth of
+    the import's CPU (`bench/import.py`). None of them forms a cycle (reference counting frees
+    them), so nothing piles up while it is paused; it resumes, as it was, when the import ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _tenant(tenant_id: int) -> intake.TenantIntake:

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
@@ -168,7 +169,7 @@ def test_a_file_that_fails_half_way_leaves_nothing_behind(
     db: Engine, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The database refuses the 3rd row's insert (a trigger stands in for any failure at write time):
-    the rows before it, already staged and inserted in the same transaction, are gone too."""
+    the rows before it, already sent to the database in the same transaction, are gone too."""
     with db.begin() as conn:
         conn.execute(
             sa.text(
@@ -179,9 +180,27 @@ def test_a_file_that_fails_half_way_leaves_nothing_behind(
         )
     try:
         path = write(tmp_path, "email,first name\na@example.com,Ada\nb@example.com,Bob\nc@example.com,Boom\n")
-        with pytest.raises(sa.exc.DBAPIError, match="disk full"):
+        with pytest.raises(psycopg.Error, match="disk full"):
             intake_files.import_path(path, tenant_id=world.acme)
         assert count(db, "leads") == 0
     finally:
         with db.begin() as conn:
             conn.execute(sa.text("DROP TRIGGER refuse_boom ON leads; DROP FUNCTION refuse_boom()"))
+
+
+def test_a_file_imported_twice_rewrites_nothing(
+    db: Engine, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "email,first name,deal value\nada@example.com,Ada,10\nbob@example.com,Bob,20\n")
+    assert cli.main(["import-leads", str(path), "--tenant", "acme"]) == 0
+    versions = sql(db, "SELECT id, xmin::text AS version, updated_at FROM leads ORDER BY id")
+    assert cli.main(["import-leads", str(path), "--tenant", "acme"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "imported 2 of 2 rows: 0 new leads, 2 updated, 0 rejected"
+    assert sql(db, "SELECT id, xmin::text AS version, updated_at FROM leads ORDER BY id") == versions
+    path.write_text("email,first name,deal value\nada@example.com,Ada,10\nbob@example.com,Bob,25\n")
+    assert cli.main(["import-leads", str(path), "--tenant", "acme"]) == 0
+    after = sql(db, "SELECT id, xmin::text AS version, deal_value FROM leads ORDER BY id")
+    assert [(r.version == v.version, r.deal_value) for r, v in zip(after, versions, strict=True)] == [
+        (True, Decimal("10.00")),
+        (False, Decimal("25.00")),
+    ]

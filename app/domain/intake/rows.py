@@ -12,7 +12,6 @@ both read as Ada / Lovelace.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,27 +59,19 @@ class Rules:
 
 def normalise(raw: Mapping[str, Any], rules: Rules) -> LeadValues | list[FieldError]:
     """The row's values, or every reason it is refused (see the module)."""
-    errors = [FieldError(str(key), "not a lead field") for key in raw if key not in _ACCEPTED]
+    errors = (
+        [] if raw.keys() <= _ACCEPTED else [FieldError(str(k), "not a lead field") for k in raw if k not in _ACCEPTED]
+    )
     found: dict[str, Any] = {}
-
-    def read(field: str, reader: Callable[[Any], Any]) -> None:
+    for field, reader in _READERS:
+        value = raw.get(field)
+        if value is None or value == "":  # nothing given: no reader refuses it (the common case, kept fast)
+            found[field] = None
+            continue
         try:
-            found[field] = reader(raw.get(field))
+            found[field] = reader(value, rules)
         except Invalid as problem:
             errors.append(FieldError(field, str(problem)))
-
-    for field in _PLAIN_TEXT:
-        read(field, functools.partial(values.text, limit=TEXT_LIMITS[field]))
-    read(FULL_NAME, lambda v: values.text(v, limit=TEXT_LIMITS[FULL_NAME]))
-    read("email", lambda v: _contact(v, MAX_EMAIL, rules.email))
-    read("phone", lambda v: _contact(v, MAX_PHONE, lambda text: rules.phone(text, rules.region)))
-    read("timezone", values.timezone)
-    read("deal_value", values.deal_value)
-    read("tags", values.tags)
-    read("attributes", values.attributes)
-    read("consent_email", values.consent)
-    read("consent_sms", values.consent)
-    read("last_activity_at", lambda v: dates.moment(v, zone=rules.zone, now=rules.now, order=rules.date_order))
     if not any(_given(raw.get(field)) for field in IDENTITY_FIELDS):
         errors.append(FieldError("row", "give an external_id, an email or a phone: nothing else tells leads apart"))
     if errors:
@@ -108,6 +99,42 @@ def normalise(raw: Mapping[str, Any], rules: Rules) -> LeadValues | list[FieldEr
         consent_sms=found["consent_sms"],
         last_activity_at=found["last_activity_at"],
     )
+
+
+def _text_reader(limit: int) -> Callable[[Any, Rules], str | None]:
+    return lambda value, _rules: values.text(value, limit=limit)
+
+
+def _email(value: Any, rules: Rules) -> str | None:
+    return _contact(value, MAX_EMAIL, rules.email)  # type: ignore[no-any-return]
+
+
+def _phone(value: Any, rules: Rules) -> Phone | None:
+    return _contact(value, MAX_PHONE, lambda text: rules.phone(text, rules.region))  # type: ignore[no-any-return]
+
+
+def _moment(value: Any, rules: Rules) -> Any:
+    return dates.moment(value, zone=rules.zone, now=rules.now, order=rules.date_order)
+
+
+def _plain(reader: Callable[[Any], Any]) -> Callable[[Any, Rules], Any]:
+    return lambda value, _rules: reader(value)
+
+
+_READERS: tuple[tuple[str, Callable[[Any, Rules], Any]], ...] = (
+    *((field, _text_reader(TEXT_LIMITS[field])) for field in _PLAIN_TEXT),
+    (FULL_NAME, _text_reader(TEXT_LIMITS[FULL_NAME])),
+    ("email", _email),
+    ("phone", _phone),
+    ("timezone", _plain(values.timezone)),
+    ("deal_value", _plain(values.deal_value)),
+    ("tags", _plain(values.tags)),
+    ("attributes", _plain(values.attributes)),
+    ("consent_email", _plain(values.consent)),
+    ("consent_sms", _plain(values.consent)),
+    ("last_activity_at", _moment),
+)
+"""Each field and how it is read, in the order its problems are reported."""
 
 
 def _given(value: Any) -> bool:

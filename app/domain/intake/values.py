@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +42,7 @@ _THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 _AMBIGUOUS_DOT = re.compile(r"^[1-9]\d{0,2}\.\d{3}$")
 _DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's Cc: C0, DEL and C1
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
@@ -64,7 +64,7 @@ def text(value: object, *, limit: int) -> str | None:
     cleaned = " ".join(value.split())
     if not cleaned:
         return None
-    if any(unicodedata.category(c) == "Cc" for c in cleaned):
+    if _CONTROL.search(cleaned):
         raise Invalid("contains control characters")
     if is_formula(cleaned):
         raise Invalid(f"looks like a spreadsheet formula ({_shown(cleaned)}); remove the leading {cleaned[0]!r}")
