@@ -32,8 +32,10 @@ from app.domain.intake.fields import FieldError, LeadValues
 from app.domain.intake.rejected import rejected_csv
 from app.services import intake
 from app.services.intake import Progress, RowResult
+from db.models import Operator
 
 SOURCE = "csv"
+VIEWER_ROLE = "viewer"
 PROGRESS_EVERY = 2_000
 
 
@@ -108,10 +110,17 @@ def import_file(
     dry_run: bool = False,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    operator_id: int | None = None,
 ) -> FileReport:
     """Import the file's bytes (or the table already read from them); see the module.
-    Raises `FileProblem` (nothing written) for a file or mapping that cannot be imported."""
+
+    Raises `FileProblem` (nothing written) for a file or mapping that cannot be imported, and
+    `PermissionError` when the console's operator (`operator_id`; the command line passes none)
+    may not: an active admin, or a manager or rep of this tenant, may import; a viewer may not.
+    """
     at = now or dt.datetime.now(dt.UTC)
+    if operator_id is not None:
+        _check_operator(tenant_id, operator_id)
     tell = progress or (lambda _fraction, _label: None)
     if table is None:
         if data is None:
@@ -174,6 +183,19 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _check_operator(tenant_id: int, operator_id: int) -> None:
+    with runtime.session_scope() as session, session.begin():
+        operator = session.get(Operator, operator_id)
+        allowed = (
+            operator is not None
+            and operator.is_active
+            and operator.role != VIEWER_ROLE
+            and (operator.role == "admin" or operator.tenant_id == tenant_id)
+        )
+    if not allowed:
+        raise PermissionError("Only an admin, a manager or a rep of this tenant may import leads.")
 
 
 def _tenant(tenant_id: int) -> intake.TenantIntake:
