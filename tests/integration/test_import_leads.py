@@ -204,3 +204,33 @@ def test_a_file_imported_twice_rewrites_nothing(
         (True, Decimal("10.00")),
         (False, Decimal("25.00")),
     ]
+
+
+def test_from_the_console_a_viewer_or_another_tenants_rep_may_not_import(
+    db: Engine, world: World, tmp_path: Path
+) -> None:
+    people = {
+        role_and_tenant: sql(
+            db,
+            "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, 'X', :r) RETURNING id",
+            t=tenant,
+            e=f"{role_and_tenant}@example.com",
+            r=role_and_tenant.split("-")[0],
+        )[0][0]
+        for role_and_tenant, tenant in (
+            ("viewer-acme", world.acme),
+            ("rep-birch", world.birch),
+            ("admin-birch", world.birch),
+            ("rep-acme", world.acme),
+        )
+    }
+    data = b"email\nada@example.com\n"
+    for refused in ("viewer-acme", "rep-birch"):
+        with pytest.raises(
+            PermissionError, match=r"^Only an admin, a manager or a rep of this tenant may import leads\.$"
+        ):
+            intake_files.import_file(tenant_id=world.acme, data=data, operator_id=people[refused])
+    assert count(db, "leads") == 0
+    for allowed in ("admin-birch", "rep-acme"):
+        intake_files.import_file(tenant_id=world.acme, data=data, operator_id=people[allowed])
+    assert count(db, "leads") == 1
