@@ -26,6 +26,7 @@ from app.web.intake_body import (
     intake_clock,
     read_batch,
     refusals,
+    replayed_header,
 )
 
 router = APIRouter(prefix="/api", tags=["intake"])
@@ -113,4 +114,4 @@ async def post_activities(
         digest=intake_api.body_digest(batch.payload),
         now=now,
     )
-    return JSONResponse(answer.body, status_code=answer.status)
+    return JSONResponse(answer.body, status_code=answer.status, headers=replayed_header(answer))

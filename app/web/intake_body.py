@@ -114,12 +114,18 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+def replayed_header(answer: Any) -> dict[str, str]:
+    """`Idempotent-Replayed: true` on a stored answer given again (as Stripe's API says it)."""
+    return {"Idempotent-Replayed": "true"} if getattr(answer, "replayed", False) else {}
+
+
 IDEMPOTENCY_HEADER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
     "description": "Makes a retry safe: the first answer is stored for 24 hours and a request with the same key "
-    "and body gets it again without writing anything; the same key with another body gets 422.",
+    "and body gets it again (with `Idempotent-Replayed: true`) without writing anything; the same key with "
+    "another body gets 422.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
 

@@ -29,6 +29,7 @@ from app.web.intake_body import (
     intake_clock,
     read_batch,
     refusals,
+    replayed_header,
 )
 
 router = APIRouter(prefix="/api", tags=["intake"])
@@ -45,6 +46,13 @@ class LeadIn(BaseModel):
     )
     first_name: str | None = Field(None, max_length=100, examples=["Ada"])
     last_name: str | None = Field(None, max_length=100, examples=["Lovelace"])
+    full_name: str | None = Field(
+        None,
+        max_length=200,
+        description="Instead of first and last name: `Ada Lovelace` or `Lovelace, Ada`, split in two "
+        "(ignored when first_name or last_name is given).",
+        examples=["Ada Lovelace"],
+    )
     company: str | None = Field(None, max_length=200, examples=["Analytical Engines Ltd"])
     title: str | None = Field(None, max_length=200, examples=["Head of Operations"])
     email: str | None = Field(
@@ -128,4 +136,4 @@ async def post_leads(
         digest=intake_api.body_digest(batch.payload),
         now=now,
     )
-    return JSONResponse(answer.body, status_code=answer.status)
+    return JSONResponse(answer.body, status_code=answer.status, headers=replayed_header(answer))

@@ -265,6 +265,18 @@ def test_an_update_changes_only_what_is_given_and_a_newer_activity_resets_silenc
     assert (bob.last_activity_at, bob.silence_level, bob.recovery_state) == (NOW - dt.timedelta(days=2), 1, "silent")
 
 
+def test_a_full_name_is_split_when_no_first_or_last_name_is_given(db: Engine, client: TestClient, world: World) -> None:
+    items = [
+        {"email": "a@example.com", "full_name": "Lovelace, Ada"},
+        {"email": "b@example.com", "full_name": "Mary Ann Evans"},
+    ]
+    assert [r["status"] for r in leads(client, world.key, items).json()["results"]] == ["created", "created"]
+    assert [tuple(r) for r in sql(db, "SELECT first_name, last_name FROM leads ORDER BY email")] == [
+        ("Ada", "Lovelace"),
+        ("Mary Ann", "Evans"),
+    ]
+
+
 def test_a_generated_external_id_gives_way_to_the_crms(db: Engine, client: TestClient, world: World) -> None:
     first = leads(client, world.key, [{"email": "ada@example.com"}]).json()["results"][0]["id"]
     assert sql(db, "SELECT external_id FROM leads")[0][0].startswith("lre-auto-")
@@ -293,6 +305,7 @@ def test_a_retry_with_the_idempotency_key_gets_the_same_answer_and_writes_nothin
     after = snapshot(db)
     again = post(client, "/api/leads", world.key, {"leads": items}, **{"Idempotency-Key": "sync-42"})
     assert (again.status_code, again.json()) == (200, first.json())
+    assert (first.headers.get("Idempotent-Replayed"), again.headers.get("Idempotent-Replayed")) == (None, "true")
     assert snapshot(db) == after
     assert [r["status"] for r in first.json()["results"]] == ["created", "rejected"]
     other = leads(client, world.key, [{"email": "eve@example.com"}], **{"Idempotency-Key": "sync-42"})
@@ -413,6 +426,7 @@ def test_the_openapi_documents_both_routes(client: TestClient) -> None:
         "external_id",
         "first_name",
         "last_name",
+        "full_name",
         "company",
         "title",
         "email",
