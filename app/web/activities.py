@@ -55,7 +55,7 @@ class ActivityIn(BaseModel):
     lead_id: int | None = Field(
         None, description="Our id of the lead (a `POST /api/leads` result's `id`).", examples=[1042]
     )
-    external_id: str | None = Field(None, description="The lead's id in your CRM.", examples=["HS-88213"])
+    external_id: str | int | None = Field(None, description="The lead's id in your CRM.", examples=["HS-88213"])
     kind: ActivityKind = Field(
         description="What happened. form, call, meeting, page_view, email_in, sms_in and click are the lead's own "
         "signs of life: they reset its silence."

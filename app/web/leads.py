@@ -41,8 +41,8 @@ class LeadIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    external_id: str | None = Field(
-        None, max_length=255, description="Your CRM's id of the lead.", examples=["HS-88213"]
+    external_id: str | int | None = Field(
+        None, description="Your CRM's id of the lead (text up to 255 characters, or a number).", examples=["HS-88213"]
     )
     first_name: str | None = Field(None, max_length=100, examples=["Ada"])
     last_name: str | None = Field(None, max_length=100, examples=["Lovelace"])

@@ -85,6 +85,13 @@ def test_every_problem_of_a_row_is_reported_at_once() -> None:
     ]
 
 
+def test_a_numeric_external_id_is_its_decimal_text() -> None:
+    row = rows.normalise({"external_id": 88213}, rules())
+    assert isinstance(row, LeadValues)
+    assert row.external_id == "88213"
+    assert rows.normalise({"external_id": True}, rules()) == [FieldError("external_id", "must be text")]
+
+
 def test_a_row_must_name_its_lead() -> None:
     assert rows.normalise({"first_name": "Ada", "company": "AE"}, rules()) == [
         FieldError("row", "give an external_id, an email or a phone: nothing else tells leads apart")

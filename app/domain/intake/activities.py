@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.domain.intake import dates, values
+from app.domain.intake import dates, rows, values
 from app.domain.intake.fields import FieldError, Invalid
 
 ACTIVITY_FIELDS = ("lead_id", "external_id", "kind", "occurred_at", "channel", "summary", "details")
@@ -53,7 +53,7 @@ def check_activity(
         except Invalid as problem:
             errors.append(FieldError(name, str(problem)))
 
-    read("external_id", lambda v: values.text(v, limit=255))
+    read("external_id", rows.external_id)
     read("kind", lambda v: _kind(v, kinds))
     read("occurred_at", lambda v: _required(dates.moment(v, zone=zone, now=now, order="mdy")))
     read("channel", lambda v: values.text(v, limit=MAX_CHANNEL))

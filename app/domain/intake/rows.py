@@ -121,8 +121,16 @@ def _plain(reader: Callable[[Any], Any]) -> Callable[[Any, Rules], Any]:
     return lambda value, _rules: reader(value)
 
 
+def external_id(value: Any, _rules: Rules | None = None) -> str | None:
+    """A CRM's id: text, or a whole number (many CRMs' ids are numbers in their JSON)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return values.text(value, limit=TEXT_LIMITS["external_id"])
+
+
 _READERS: tuple[tuple[str, Callable[[Any, Rules], Any]], ...] = (
-    *((field, _text_reader(TEXT_LIMITS[field])) for field in _PLAIN_TEXT),
+    ("external_id", external_id),
+    *((field, _text_reader(TEXT_LIMITS[field])) for field in _PLAIN_TEXT if field != "external_id"),
     (FULL_NAME, _text_reader(TEXT_LIMITS[FULL_NAME])),
     ("email", _email),
     ("phone", _phone),
