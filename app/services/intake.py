@@ -262,21 +262,24 @@ def _write(
 ) -> dict[int, int]:
     """New leads by COPY straight into `leads`, updates through a staged table; the lead id of each
     write, by its position in `writes`."""
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     new = [write for write in writes if write.lead_id is None]
     old = [write for write in writes if write.lead_id is not None]
     created: dict[str, int] = {}
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor:  # type: ignore[union-attr]
+        if new:
+            with cursor.copy(f"COPY leads ({', '.join(_LEAD_COLUMNS)}) FROM STDIN") as copy:
+                for write in new:
+                    copy.write_row(_new_row(tenant_id, write, tenant=tenant, source=source, now=now))
+        if old:
+            session.execute(_STAGE)
+            with cursor.copy(f"COPY intake_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+                for write in old:
+                    copy.write_row(_staged(write))
     if new:
-        with cursor.copy(f"COPY leads ({', '.join(_LEAD_COLUMNS)}) FROM STDIN") as copy:
-            for write in new:
-                copy.write_row(_new_row(tenant_id, write, tenant=tenant, source=source, now=now))
         found = session.execute(_NEW_IDS, {"t": tenant_id, "keys": [write.key for write in new]})
         created = {row.key: int(row.id) for row in found}
     if old:
-        session.execute(_STAGE)
-        with cursor.copy(f"COPY intake_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-            for write in old:
-                copy.write_row(_staged(write))
         session.execute(_UPDATE, {"t": tenant_id})
         session.execute(text("DROP TABLE intake_stage"))
     return {
