@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.services import api_keys, score_requests
+from app.services import api_keys, intake_api, score_requests
 from tests.integration.intake_world import NOW, World, build, client_at, count, post, snapshot, sql
 
 
@@ -445,3 +447,22 @@ def test_the_openapi_documents_both_routes(client: TestClient) -> None:
     assert activity["properties"]["activities"]["items"]["required"] == ["kind", "occurred_at"]
     status = spec["components"]["schemas"]["ItemResult"]["properties"]["status"]
     assert status["enum"] == ["created", "updated", "rejected"]
+
+
+def test_two_deliveries_of_one_keyed_request_at_once_write_once(db: Engine, world: World) -> None:
+    """Both start together; the tenant's intake lock queues one behind the other, which then finds the
+    first one's answer: one set of leads, the same answer twice, one of them a replay."""
+    items = [{"email": f"l{n}@example.com"} for n in range(200)]
+    digest = intake_api.body_digest({"leads": items})
+    start = threading.Barrier(2)
+
+    def deliver() -> intake_api.Answer:
+        start.wait()
+        return intake_api.receive_leads(tenant_id=world.acme, items=items, key="once", digest=digest, now=NOW)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = [f.result() for f in [pool.submit(deliver), pool.submit(deliver)]]
+    assert answers[0].body == answers[1].body
+    assert sorted(a.replayed for a in answers) == [False, True]
+    assert count(db, "leads") == 200
+    assert count(db, "intake_requests") == 1
