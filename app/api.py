@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.services.health import app_version
 from app.settings import get_settings
-from app.web import conversions, health, sendgrid_events, twilio, unsubscribe
+from app.web import activities, conversions, health, leads, sendgrid_events, twilio, unsubscribe
 
 
 def create_app() -> FastAPI:
@@ -24,6 +24,8 @@ def create_app() -> FastAPI:
     api.include_router(twilio.router)
     api.include_router(unsubscribe.router)
     api.include_router(conversions.router)
+    api.include_router(leads.router)
+    api.include_router(activities.router)
     return api
 
 

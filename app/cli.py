@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from app.settings import get_settings
 
@@ -111,6 +112,23 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_leads(args: argparse.Namespace) -> int:
+    from app.services import api_keys, intake_files
+
+    path = Path(args.file)
+    report = intake_files.import_path(path, tenant_id=api_keys.tenant_id_of(args.tenant), dry_run=args.dry_run)
+    for row in report.rejected:
+        for error in row.errors:
+            print(f"row {row.number}: {error.field}: {error.message}")
+    rejected = report.rejected_csv()
+    if rejected is not None:
+        beside = intake_files.rejected_path(path)
+        beside.write_bytes(rejected)
+        print(f"{len(report.rejected):,} rejected rows written to {beside} (fix them there and import that file)")
+    print(report.summary())
+    return 1 if report.rejected else 0
+
+
 def add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("api-key", help="make, list and revoke a tenant's bearer keys of the intake API")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -162,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_create_admin)
 
     add_api_key_commands(sub)
+
+    imports = sub.add_parser("import-leads", help="import a CSV of leads (new ones created, known ones updated)")
+    imports.add_argument("file", metavar="FILE", help="UTF-8 CSV, comma or semicolon separated, header first")
+    imports.add_argument("--tenant", required=True, metavar="SLUG")
+    imports.add_argument("--dry-run", action="store_true", help="check and count everything, write nothing")
+    imports.set_defaults(func=cmd_import_leads)
     return parser
 
 

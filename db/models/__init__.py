@@ -25,6 +25,7 @@ from .campaigns import (
     Template,
     TemplateVersion,
 )
+from .intake import INTAKE_ENDPOINTS, IntakeRequest
 from .leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
 from .ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
 from .messaging import (
@@ -60,6 +61,7 @@ __all__ = [
     "DELIVERY_RESULTS",
     "ENROLLMENT_STATUSES",
     "EVENT_TYPES",
+    "INTAKE_ENDPOINTS",
     "INTENTS",
     "LEAD_STATES",
     "MESSAGE_SOURCES",
@@ -83,6 +85,7 @@ __all__ = [
     "Conversion",
     "Enrollment",
     "InboundMessage",
+    "IntakeRequest",
     "Lead",
     "MessageEvent",
     "MetricsDaily",

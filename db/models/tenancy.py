@@ -23,11 +23,14 @@ class Tenant(Timestamped, Base):
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23 AND quiet_end_hour BETWEEN 0 AND 23", name="quiet_hours"),
         CheckConstraint("send_window_start_hour < send_window_end_hour", name="send_window"),
         CheckConstraint("cardinality(silence_ladder_hours) BETWEEN 1 AND 10", name="ladder_size"),
+        CheckConstraint("country IS NULL OR country ~ '^[A-Z]{2}$'", name="country"),
     )
 
     slug: Mapped[str] = mapped_column(unique=True)
     name: Mapped[str]
     timezone: Mapped[str] = mapped_column(server_default="UTC")
+    country: Mapped[str | None]
+    """ISO 3166-1 alpha-2 code: the region an imported phone without a country code is read in (None: US)."""
     silence_ladder_hours: Mapped[list[int]] = mapped_column(server_default=text("'{24,48,72}'"))
     cooldown_hours: Mapped[int] = mapped_column(server_default=text("24"))
     holdout_percent: Mapped[int] = mapped_column(SmallInteger, server_default=text("10"))

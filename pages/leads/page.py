@@ -1,6 +1,6 @@
 """Leads & scores: find leads by state, score and name; see how intent is spread and why a lead scores
-what it does; a call list of who to call first; a lead drawer (timeline, score, AI insight); and
-a map of every lead from which a selection can be recovered at once."""
+what it does; a call list of who to call first; a lead drawer (timeline, score, AI insight); a
+map of every lead from which a selection can be recovered at once; and a CSV import of leads."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 from components import charts
 from pages import data, session
 from pages.leads.call_list import call_list
+from pages.leads.csv_import import csv_import
 from pages.leads.drawer import drawer
 from pages.leads.finder import PAGE_SIZE, breakdown, filters, page_number, table
 from pages.leads.lead_map import lead_map
@@ -18,6 +19,7 @@ from pages.leads.picks import note_pick
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Leads & scores")
+    csv_import(tenant.id)
     lead_filter = filters()
     first = data.leads_page(tenant.id, lead_filter, PAGE_SIZE, 0)
     page = page_number(first.total)
