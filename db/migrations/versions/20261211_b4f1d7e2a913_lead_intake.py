@@ -8,7 +8,7 @@
   endpoint and key; expired by age (the tenant and time index).
 
 Revision ID: b4f1d7e2a913
-Revises: c5d2e8a4f610
+Revises: d8b4f2a61c93
 Create Date: 2026-12-09 12:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b4f1d7e2a913"
-down_revision: str | None = "c5d2e8a4f610"
+down_revision: str | None = "d8b4f2a61c93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
