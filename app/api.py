@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.services.health import app_version
 from app.settings import get_settings
-from app.web import activities, conversions, health, leads, sendgrid_events, twilio, unsubscribe
+from app.web import activities, conversions, health, leads, sendgrid_events, sendgrid_inbound, twilio, unsubscribe
 
 
 def create_app() -> FastAPI:
@@ -21,6 +21,7 @@ def create_app() -> FastAPI:
     api = FastAPI(title="Lead Recovery Engine", version=app_version())
     api.include_router(health.router)
     api.include_router(sendgrid_events.router)
+    api.include_router(sendgrid_inbound.router)
     api.include_router(twilio.router)
     api.include_router(unsubscribe.router)
     api.include_router(conversions.router)

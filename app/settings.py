@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     sendgrid_webhook_public_key: str | None = Field(
         default=None, description="SendGrid signed event webhook public key (base64 ECDSA)."
     )
+    sendgrid_inbound_secret: SecretStr | None = Field(
+        default=None,
+        description="The path secret of SendGrid Inbound Parse (`/webhooks/sendgrid/inbound/<secret>`); "
+        "generated under DATA_DIR while email is sandboxed.",
+    )
+    reply_domain: str | None = Field(
+        default=None, description="The Inbound Parse domain of per-message Reply-To addresses (`reply+…@`)."
+    )
     twilio_account_sid: str | None = Field(default=None, description="Twilio account SID for SMS_PROVIDER=twilio.")
     twilio_auth_token: SecretStr | None = Field(
         default=None, description="Twilio auth token; also verifies X-Twilio-Signature."

@@ -29,6 +29,8 @@ from app.settings import Settings
 PRIVATE_KEY_FILE = "sendgrid-events-private.pem"
 PUBLIC_KEY_FILE = "sendgrid-events-public.b64"
 TWILIO_TOKEN_FILE = "twilio-auth-token"  # noqa: S105 - a file name, not a token
+INBOUND_SECRET_FILE = "sendgrid-inbound-secret"  # noqa: S105 - a file name, not a secret
+MIN_INBOUND_SECRET_CHARS = 32
 
 
 def demo_dir(settings: Settings) -> Path:
@@ -48,6 +50,8 @@ def ensure_demo_keys(settings: Settings) -> None:
         _write_private(folder / PUBLIC_KEY_FILE, public_key_b64(private.public_key()).encode())
     if not (folder / TWILIO_TOKEN_FILE).exists():
         _write_private(folder / TWILIO_TOKEN_FILE, secrets.token_hex(16).encode())
+    if not (folder / INBOUND_SECRET_FILE).exists():
+        _write_private(folder / INBOUND_SECRET_FILE, secrets.token_urlsafe(32).encode())
 
 
 def sendgrid_public_key(settings: Settings) -> str | None:
@@ -66,6 +70,18 @@ def twilio_auth_token(settings: Settings) -> str | None:
     if settings.sms_provider == "sandbox":
         return _read(demo_dir(settings) / TWILIO_TOKEN_FILE)
     return None
+
+
+def sendgrid_inbound_secret(settings: Settings) -> str | None:
+    """The path secret of Inbound Parse, which SendGrid does not sign: the configured one, or the
+    demo's while email is sandboxed. None (every request 404) when unset or too short to be unguessable."""
+    if settings.sendgrid_inbound_secret is not None:
+        secret: str | None = settings.sendgrid_inbound_secret.get_secret_value()
+    elif settings.email_provider == "sandbox":
+        secret = _read(demo_dir(settings) / INBOUND_SECRET_FILE)
+    else:
+        secret = None
+    return secret if secret is not None and len(secret) >= MIN_INBOUND_SECRET_CHARS else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Stdlib only, so the route and any later re-parse agree.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 MAX_REPLY_CHARS = 5_000
 """Kept of the lead's own words; a longer reply is cut (a reply is rarely over a few hundred)."""
@@ -76,3 +77,34 @@ def addresses(value: str) -> list[str]:
     if bracketed:
         return [a.lower() for a in bracketed]
     return [a.lower().strip(",;") for a in re.findall(r"[^\s<>,;\"]+@[^\s<>,;\"]+", value or "")]
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"style", "script", "head"}:
+            self._skip += 1
+        elif tag in {"br", "p", "div", "tr", "li"}:
+            self.parts.append("\n")
+        elif tag == "blockquote":
+            self.parts.append("\n> ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"style", "script", "head"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML-only email (some clients send no text part), blockquotes marked as quotes."""
+    parser = _TextOnly()
+    parser.feed(html or "")
+    parser.close()
+    return "".join(parser.parts)

@@ -102,3 +102,30 @@ def record_delivery(
         "error": error,
     }
     return int(session.execute(_RECORD, params).scalar_one())
+
+
+_MARK_APPLIED = text(
+    """
+    UPDATE webhook_deliveries
+    SET result = 'applied', applied_at = clock_timestamp(), updated_at = now(), event_count = :events,
+        applied_count = :applied, duplicate_count = :duplicates, unmatched_count = :unmatched,
+        ignored_count = :ignored, error = :note
+    WHERE id = :id
+    """
+)
+
+
+def mark_applied(session: Session, delivery_id: int, applied: Applied) -> None:
+    """A delivery applied within its own request (inbound texts and emails): its counts, in the same commit."""
+    session.execute(
+        _MARK_APPLIED,
+        {
+            "id": delivery_id,
+            "events": applied.events,
+            "applied": applied.applied,
+            "duplicates": applied.duplicates,
+            "unmatched": applied.unmatched,
+            "ignored": applied.ignored,
+            "note": "; ".join(applied.notes) or None,
+        },
+    )

@@ -3,7 +3,7 @@ Gmail, Outlook, Apple Mail and plain clients format them; and the reply token.""
 
 from __future__ import annotations
 
-from app.domain.email_reply import addresses, header_value, message_ids, strip_reply
+from app.domain.email_reply import addresses, header_value, html_text, message_ids, strip_reply
 from app.domain.reply_address import claim_from_addresses, make_token, reply_address, verify_token
 
 
@@ -100,3 +100,8 @@ def test_claim_from_the_recipients() -> None:
     assert claim is not None
     assert (claim.tenant_id, claim.message_id) == (7, 42)
     assert claim_from_addresses("s3cret", ["reply+7-42-000000000000000000000000@x"]) is None
+
+
+def test_html_only_replies_keep_their_text_and_mark_blockquotes_as_quotes() -> None:
+    html = "<html><head><style>p{}</style></head><body><div>Yes &amp; soon</div><blockquote>Hi Jo</blockquote></body>"
+    assert strip_reply(html_text(html)) == "Yes & soon"

@@ -71,3 +71,23 @@ def test_nothing_verifies_when_no_demo_keys_were_made(tmp_path: Path) -> None:
     assert webhook_keys.sendgrid_public_key(settings) is None
     assert webhook_keys.twilio_auth_token(settings) is None
     assert webhook_keys.demo_signer(settings) is None
+
+
+def test_the_inbound_parse_secret_is_made_once_and_only_serves_the_sandbox(tmp_path: Path) -> None:
+    sandbox = load_settings(data_dir=tmp_path)
+    assert webhook_keys.sendgrid_inbound_secret(sandbox) is None  # not made yet: every request is 404
+    webhook_keys.ensure_demo_keys(sandbox)
+    made = webhook_keys.sendgrid_inbound_secret(sandbox)
+    assert made is not None
+    assert len(made) >= 32
+    webhook_keys.ensure_demo_keys(sandbox)
+    assert webhook_keys.sendgrid_inbound_secret(sandbox) == made  # kept across starts
+    real = load_settings(
+        data_dir=tmp_path, email_provider="sendgrid", sendgrid_api_key="SG.k", public_base_url="https://lre.example"
+    )
+    assert webhook_keys.sendgrid_inbound_secret(real) is None
+    assert (
+        webhook_keys.sendgrid_inbound_secret(load_settings(data_dir=tmp_path, sendgrid_inbound_secret="short")) is None
+    )
+    configured = load_settings(data_dir=tmp_path, sendgrid_inbound_secret="z" * 40)
+    assert webhook_keys.sendgrid_inbound_secret(configured) == "z" * 40
