@@ -266,3 +266,8 @@ def lead_owners(tenant_id: int) -> list[dashboard.Owner]:
 @st.cache_data(ttl=PULSE, show_spinner=False)
 def activity_feed(tenant_id: int, limit: int, now: dt.datetime | None = None) -> pd.DataFrame:
     return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit, now=now)
+
+
+def forget_replies() -> None:
+    """After an inbox action: the reply must move (handled) and the counts follow at once."""
+    replies_inbox.clear()

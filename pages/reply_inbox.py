@@ -1,4 +1,8 @@
-"""Replies: what leads wrote back, the most urgent unhandled first."""
+"""Replies: what leads wrote back, the most urgent unhandled first.
+
+The inbox comes first, with its filters and actions: a rep opens this page to answer people.
+The best-time heat-map, which a rep reads once a week, has a tab of its own.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from components import format as fmt
 from components.metrics import Card, metric_cards
 from db.queries import Inbox
 from pages import data, session
+from pages.replies.actions import flash, reply_actions
 
 BODY_PREVIEW = 600
 HEATMAP_DAYS = 90
@@ -22,6 +27,17 @@ SENDER_USES_IT = (
     f"{best_time.MAX_DELAY // timedelta(hours=1)} hours, inside the send window and outside quiet hours in the "
     "lead's time zone; otherwise, and for leads with no history anywhere, at the first allowed moment."
 )
+INTENTS = (
+    "interested",
+    "question",
+    "not_now",
+    "not_interested",
+    "unsubscribe",
+    "out_of_office",
+    "wrong_person",
+    "untriaged",
+)
+"""The intents triage stores (inbound_messages' check constraint), and replies not yet triaged."""
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -32,7 +48,7 @@ def inbox_cards(inbox: Inbox) -> list[Card]:
     ]
 
 
-def reply_card(row: pd.Series, timezone: str) -> None:
+def reply_card(row: pd.Series, timezone: str, tenant_id: int) -> None:
     """One reply; the lead's words go through `st.text`, never Markdown."""
     with st.container(border=True):
         head = st.columns([3, 3])
@@ -52,8 +68,24 @@ def reply_card(row: pd.Series, timezone: str) -> None:
         if isinstance(row["suggested_reply"], str) and row["suggested_reply"]:
             with st.expander("Suggested answer"):
                 st.text(row["suggested_reply"])
-        if pd.notna(row["handled_at"]):
+        handled = bool(pd.notna(row["handled_at"]))
+        if handled:
             st.caption(f"Handled by {row['handled_by'] or 'someone'}")
+        lead_id = int(row["lead_id"]) if pd.notna(row["lead_id"]) else None
+        reply_actions(tenant_id, int(row["id"]), lead_id, handled)
+
+
+def filtered(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows the intent and channel filters keep (none picked keeps all); order unchanged."""
+    left, right = st.columns(2)
+    picked_intents = left.multiselect("Intent", INTENTS, key="replies.intent")
+    picked_channels = right.multiselect("Channel", ["email", "sms"], key="replies.channel")
+    keep = pd.Series(True, index=rows.index)
+    if picked_intents:
+        keep &= rows["intent"].fillna("untriaged").isin(picked_intents)
+    if picked_channels:
+        keep &= rows["channel"].isin(picked_channels)
+    return rows[keep]
 
 
 def window_sentence(window: best_time.BestWindow, days: int = HEATMAP_DAYS) -> str:
@@ -79,10 +111,18 @@ def best_time_section(tenant_id: int) -> None:
 def render() -> None:
     tenant = session.current_tenant()
     st.title("Replies")
+    inbox_tab, best_tab = st.tabs(["Inbox", "Best time"])
+    with inbox_tab:
+        inbox_section(tenant.id, tenant.timezone)
+    with best_tab:
+        best_time_section(tenant.id)
+
+
+def inbox_section(tenant_id: int, timezone: str) -> None:
     show_handled = st.toggle("Show handled replies", key="replies.show_handled")
-    inbox = data.replies_inbox(tenant.id, bool(show_handled))
+    inbox = data.replies_inbox(tenant_id, bool(show_handled))
     metric_cards(inbox_cards(inbox))
-    best_time_section(tenant.id)
+    flash()
     if inbox.rows.empty:
         tables.empty_state(
             "Inbox zero",
@@ -90,9 +130,10 @@ def render() -> None:
             "Turn on *Show handled replies* to see past ones.",
         )
         return
-    st.caption(f"Newest first within each priority; times in {tenant.timezone}.")
-    for _, row in inbox.rows.iterrows():
-        reply_card(row, tenant.timezone)
+    rows = filtered(inbox.rows)
+    st.caption(f"Newest first within each priority; times in {timezone}.")
+    for _, row in rows.iterrows():
+        reply_card(row, timezone, tenant_id)
 
 
 if __name__ == "__main__":
