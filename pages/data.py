@@ -22,6 +22,7 @@ from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
 from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
 from db import recovery_progress as progress_reads
+from db import replies as db_replies
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -271,3 +272,9 @@ def activity_feed(tenant_id: int, limit: int, now: dt.datetime | None = None) ->
 def forget_replies() -> None:
     """After an inbox action: the reply must move (handled) and the counts follow at once."""
     replies_inbox.clear()
+    reply_thread.clear()
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def reply_thread(tenant_id: int, lead_id: int) -> pd.DataFrame:
+    return db_replies.thread(runtime.engine(), tenant_id, lead_id)

@@ -18,6 +18,7 @@ from components.metrics import Card, metric_cards
 from db.queries import Inbox
 from pages import data, session
 from pages.replies.actions import flash, reply_actions
+from pages.replies.thread import open_reply
 
 BODY_PREVIEW = 600
 HEATMAP_DAYS = 90
@@ -65,9 +66,7 @@ def reply_card(row: pd.Series, timezone: str, tenant_id: int) -> None:
             )
         body = str(row["body"])
         st.text(body if len(body) <= BODY_PREVIEW else body[:BODY_PREVIEW] + "…")
-        if isinstance(row["suggested_reply"], str) and row["suggested_reply"]:
-            with st.expander("Suggested answer"):
-                st.text(row["suggested_reply"])
+        open_reply(tenant_id, row, timezone)
         handled = bool(pd.notna(row["handled_at"]))
         if handled:
             st.caption(f"Handled by {row['handled_by'] or 'someone'}")

@@ -43,6 +43,7 @@ from .messaging import (
     Suppression,
     WebhookDelivery,
 )
+from .replies import ReplyLabel
 from .tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
 
 TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
@@ -91,6 +92,7 @@ __all__ = [
     "MetricsDaily",
     "Operator",
     "OutboundMessage",
+    "ReplyLabel",
     "ScheduledAction",
     "Suppression",
     "Template",

@@ -16,7 +16,7 @@ from app.services import replies
 from app.services.operators import hash_password
 from db.models import Operator
 from pages import session
-from pages.replies import actions
+from pages.replies import actions, thread
 from tests.app import factories
 from tests.app.driver import open_page, rows, signed_in, truncate, value
 
@@ -140,3 +140,81 @@ def test_a_rep_of_another_tenant_cannot_handle_its_replies(world: factories.Worl
             now=world.now,
         )
     assert value(engine, "SELECT handled_at FROM inbound_messages WHERE id = :id", id=reply) is None
+
+
+def test_a_rep_corrects_the_intent_and_it_is_kept_as_a_labelled_example(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    reply, _ = first_unhandled(engine, acme)
+    [before] = rows(engine, "SELECT intent, body, channel FROM inbound_messages WHERE id = :id", id=reply)
+    at = inbox_as("demo@acme.example", factories.DEMO_PASSWORD, world.now)
+
+    at.selectbox(key=thread.intent_key(reply)).set_value("not_now")
+    at.button(key=f"FormSubmitter:{thread.intent_form_key(reply)}-Save intent").click().run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    assert value(engine, "SELECT intent FROM inbound_messages WHERE id = :id", id=reply) == "not_now"
+    [label] = rows(
+        engine,
+        """SELECT tenant_id, channel, text, intent, previous_intent, labelled_by
+           FROM reply_labels WHERE inbound_message_id = :id""",
+        id=reply,
+    )
+    assert tuple(label) == (
+        acme,
+        before.channel,
+        before.body,
+        "not_now",
+        before.intent,
+        world.operators["demo@acme.example"],
+    )
+
+    at.selectbox(key=thread.intent_key(reply)).set_value("wrong_person")
+    at.button(key=f"FormSubmitter:{thread.intent_form_key(reply)}-Save intent").click().run()
+    [(intent, previous)] = [
+        tuple(r)
+        for r in rows(
+            engine, "SELECT intent, previous_intent FROM reply_labels WHERE inbound_message_id = :id", id=reply
+        )
+    ]
+    assert (intent, previous) == ("wrong_person", before.intent)  # one label per reply; triage's verdict kept
+
+
+def test_a_rep_edits_the_suggested_answer_and_it_is_queued_for_the_sender_once(
+    world: factories.World, engine: Engine
+) -> None:
+    acme, now = world.tenants["acme"], world.now
+    reply, lead = first_unhandled(engine, acme)
+    at = inbox_as("demo@acme.example", factories.DEMO_PASSWORD, now)
+    box = at.text_area(key=thread.answer_key(reply))
+    assert box.value == factories.SUGGESTED_REPLY
+
+    box.set_value("Happy to call you on Tuesday at 10.")
+    at.button(key=f"FormSubmitter:{thread.answer_form_key(reply)}-Send answer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = inbox_as("demo@acme.example", factories.DEMO_PASSWORD, now)  # the reply is handled: shown only with handled
+    again.toggle(key="replies.show_handled").set_value(True).run()
+    again.text_area(key=thread.answer_key(reply)).set_value("Twice?")
+    again.button(key=f"FormSubmitter:{thread.answer_form_key(reply)}-Send answer").click().run()
+
+    queued = rows(
+        engine,
+        """SELECT lead_id, channel, to_address, subject, body, source, status, scheduled_for, campaign_id
+           FROM outbound_messages WHERE source = 'manual'""",
+    )
+    email = value(engine, "SELECT email FROM leads WHERE id = :l", l=lead)
+    assert [tuple(q) for q in queued] == [
+        (
+            lead,
+            "email",
+            email,
+            "Re: your message",
+            "Happy to call you on Tuesday at 10.",
+            "manual",
+            "pending",
+            now,
+            None,
+        )
+    ]
+    [handled] = rows(engine, "SELECT handled_at, handled_by FROM inbound_messages WHERE id = :id", id=reply)
+    assert tuple(handled) == (now, world.operators["demo@acme.example"])
+    assert [e.value for e in again.error] == ["This reply was already answered."]

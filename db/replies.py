@@ -1,0 +1,32 @@
+"""The Replies page's thread: a lead's conversation, our messages and theirs, oldest first.
+
+Apart from `db/queries.py` (the inbox itself) because that module is full.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+_THREAD = text(
+    """
+    (SELECT coalesce(m.sent_at, m.created_at) AS at, 'us' AS side, m.channel, m.subject, m.body, m.status AS note
+     FROM outbound_messages m
+     WHERE m.tenant_id = :tenant_id AND m.lead_id = :lead_id AND m.status <> 'canceled'
+     ORDER BY coalesce(m.sent_at, m.created_at) DESC LIMIT :limit)
+    UNION ALL
+    (SELECT i.received_at, 'them', i.channel, NULL, i.body, i.intent
+     FROM inbound_messages i WHERE i.tenant_id = :tenant_id AND i.lead_id = :lead_id
+     ORDER BY i.received_at DESC LIMIT :limit)
+    ORDER BY 1, 2
+    """
+)
+
+
+def thread(engine: Engine, tenant_id: int, lead_id: int, *, limit: int = 20) -> pd.DataFrame:
+    """at, side ('us' or 'them'), channel, subject, body, note (our status, or their intent); the last
+    `limit` of each side (ix_outbound_messages_lead, ix_inbound_messages_lead)."""
+    params = {"tenant_id": tenant_id, "lead_id": lead_id, "limit": limit}
+    with engine.connect() as conn:
+        result = conn.execute(_THREAD, params)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
