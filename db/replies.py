@@ -30,3 +30,18 @@ def thread(engine: Engine, tenant_id: int, lead_id: int, *, limit: int = 20) -> 
     with engine.connect() as conn:
         result = conn.execute(_THREAD, params)
         return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+_OWNERS = text(
+    """
+    SELECT l.id AS lead_id, o.name AS owner
+    FROM leads l LEFT JOIN operators o ON o.id = l.owner_id
+    WHERE l.tenant_id = :tenant_id AND l.id = ANY(CAST(:lead_ids AS bigint[]))
+    """
+)
+
+
+def lead_owners(engine: Engine, tenant_id: int, lead_ids: list[int]) -> dict[int, str | None]:
+    """Each lead's owner (operator name, None when unassigned): the inbox's owner filter."""
+    with engine.connect() as conn:
+        return {int(r.lead_id): r.owner for r in conn.execute(_OWNERS, {"tenant_id": tenant_id, "lead_ids": lead_ids})}

@@ -278,3 +278,8 @@ def forget_replies() -> None:
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def reply_thread(tenant_id: int, lead_id: int) -> pd.DataFrame:
     return db_replies.thread(runtime.engine(), tenant_id, lead_id)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def reply_lead_owners(tenant_id: int, lead_ids: tuple[int, ...]) -> dict[int, str | None]:
+    return db_replies.lead_owners(runtime.engine(), tenant_id, list(lead_ids))

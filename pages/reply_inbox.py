@@ -74,16 +74,25 @@ def reply_card(row: pd.Series, timezone: str, tenant_id: int) -> None:
         reply_actions(tenant_id, int(row["id"]), lead_id, handled)
 
 
-def filtered(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows the intent and channel filters keep (none picked keeps all); order unchanged."""
-    left, right = st.columns(2)
-    picked_intents = left.multiselect("Intent", INTENTS, key="replies.intent")
-    picked_channels = right.multiselect("Channel", ["email", "sms"], key="replies.channel")
+UNASSIGNED = "Unassigned"
+
+
+def filtered(rows: pd.DataFrame, tenant_id: int) -> pd.DataFrame:
+    """The rows the intent, channel and owner filters keep (none picked keeps all); order unchanged."""
+    lead_ids = tuple(sorted({int(i) for i in rows["lead_id"].dropna()}))
+    owners = data.reply_lead_owners(tenant_id, lead_ids)
+    owner = rows["lead_id"].map(lambda i: (owners.get(int(i)) if pd.notna(i) else None) or UNASSIGNED)
+    intent_col, channel_col, owner_col = st.columns(3)
+    picked_intents = intent_col.multiselect("Intent", INTENTS, key="replies.intent")
+    picked_channels = channel_col.multiselect("Channel", ["email", "sms"], key="replies.channel")
+    picked_owners = owner_col.multiselect("Owner", sorted(set(owner)), key="replies.owner")
     keep = pd.Series(True, index=rows.index)
     if picked_intents:
         keep &= rows["intent"].fillna("untriaged").isin(picked_intents)
     if picked_channels:
         keep &= rows["channel"].isin(picked_channels)
+    if picked_owners:
+        keep &= owner.isin(picked_owners)
     return rows[keep]
 
 
@@ -129,7 +138,7 @@ def inbox_section(tenant_id: int, timezone: str) -> None:
             "Turn on *Show handled replies* to see past ones.",
         )
         return
-    rows = filtered(inbox.rows)
+    rows = filtered(inbox.rows, tenant_id)
     st.caption(f"Newest first within each priority; times in {timezone}.")
     for _, row in rows.iterrows():
         reply_card(row, timezone, tenant_id)

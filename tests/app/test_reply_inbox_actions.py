@@ -218,3 +218,20 @@ def test_a_rep_edits_the_suggested_answer_and_it_is_queued_for_the_sender_once(
     [handled] = rows(engine, "SELECT handled_at, handled_by FROM inbound_messages WHERE id = :id", id=reply)
     assert tuple(handled) == (now, world.operators["demo@acme.example"])
     assert [e.value for e in again.error] == ["This reply was already answered."]
+
+
+def test_the_owner_filter_keeps_the_replies_of_that_owners_leads(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    expected = rows(
+        engine,
+        """SELECT coalesce(o.name, 'Unassigned') AS owner, count(*) AS n
+           FROM inbound_messages i JOIN leads l ON l.id = i.lead_id LEFT JOIN operators o ON o.id = l.owner_id
+           WHERE i.tenant_id = :t AND i.handled_at IS NULL GROUP BY 1""",
+        t=acme,
+    )
+    at = inbox_as("demo@acme.example", factories.DEMO_PASSWORD, world.now)
+    assert at.multiselect(key="replies.owner").options == sorted(r.owner for r in expected)
+
+    for row in expected:
+        at.multiselect(key="replies.owner").set_value([row.owner]).run()
+        assert len([b for b in at.button if b.key and b.key.endswith(".handled")]) == row.n
