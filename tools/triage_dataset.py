@@ -3,7 +3,8 @@
 Why a generator: each hand-written phrasing is shipped in an SMS register (lower case, clipped,
 sometimes a typo) and an email register (greeting and sign-off), so the model sees both ways a
 person answers; the output is deterministic (fixed seed) so the file only changes when the
-phrasings do. Run: `.venv/bin/python tools/triage_dataset.py`.
+phrasings do. Each row names its phrasing (`group`) so a held-out split keeps every variant
+of one phrasing on the same side. Run: `.venv/bin/python tools/triage_dataset.py`.
 """
 
 from __future__ import annotations
@@ -280,12 +281,12 @@ def rows() -> list[dict[str, str]]:
     rng = random.Random(11)
     out: list[dict[str, str]] = []
     for intent, phrases in PHRASES.items():
-        for phrase in phrases:
-            out.append({"text": sms(phrase, rng), "channel": "sms", "intent": intent})
-            out.append({"text": sms(typo(phrase, rng), rng), "channel": "sms", "intent": intent})
-            out.append({"text": email(phrase, rng), "channel": "email", "intent": intent})
+        for n, phrase in enumerate(phrases):
+            group = f"{intent}-{n:02d}"
+            variants = [("sms", sms(phrase, rng)), ("sms", sms(typo(phrase, rng), rng)), ("email", email(phrase, rng))]
             if rng.random() < 0.5:
-                out.append({"text": email(typo(phrase, rng), rng), "channel": "email", "intent": intent})
+                variants.append(("email", email(typo(phrase, rng), rng)))
+            out.extend({"text": t, "channel": c, "intent": intent, "group": group} for c, t in variants)
     return out
 
 
