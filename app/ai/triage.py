@@ -17,7 +17,7 @@ from anthropic import Anthropic, AnthropicError
 from app.domain.triage import Intent, Triage
 from app.settings import Settings
 
-PRIORITIES = ("high", "normal", "low")
+PRIORITIES = ("high", "medium", "low")
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {

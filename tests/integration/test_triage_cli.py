@@ -35,7 +35,7 @@ def test_each_line_comes_back_with_intent_sentiment_and_priority() -> None:
     assert [o["intent"] for o in out] == ["unsubscribe", "wrong_person"]
     assert out[0]["id"] == 7
     assert out[0]["text"] == "please remove me from your list"
-    assert out[0]["priority"] in {"high", "normal", "low"}
+    assert out[0]["priority"] in {"high", "medium", "low"}
     assert -1 <= out[0]["sentiment"] <= 1
 
 

@@ -27,9 +27,9 @@ SENTIMENT = {
 PRIORITY = {
     Intent.INTERESTED: "high",
     Intent.QUESTION: "high",
-    Intent.NOT_NOW: "normal",
+    Intent.NOT_NOW: "medium",
     Intent.NOT_INTERESTED: "low",
-    Intent.UNSUBSCRIBE: "normal",
+    Intent.UNSUBSCRIBE: "medium",
     Intent.OUT_OF_OFFICE: "low",
     Intent.WRONG_PERSON: "low",
 }
