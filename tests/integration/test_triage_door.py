@@ -15,6 +15,8 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app import runtime
+from app.services.triage import ReplyNotFound, triage_reply
 from tests.integration.outbox import make_leads, make_messages, make_tenant
 from tests.integration.twilio_door import AT, SMS, client_for, enroll, mark_sent, post, settings, sql, text_fields
 
@@ -134,3 +136,11 @@ def test_wrong_person_flags_the_lead(lead: dict[str, int], client: TestClient, d
     assert lead_row(db, lead["lead"]).wrong_person is True
     assert sql(db, "SELECT count(*) FROM suppressions")[0][0] == 0
     assert triage_events(db, lead["enrollment"]) == ["triage_wrong_person"]
+
+
+def test_triaging_a_reply_another_tenant_owns_is_refused(lead: dict[str, int], client: TestClient, db: Engine) -> None:
+    reply(client, "Yes please, call me")
+    [(inbound_id,)] = sql(db, "SELECT id FROM inbound_messages")
+    other = make_tenant(db, slug="other")
+    with runtime.session_scope() as session, session.begin(), pytest.raises(ReplyNotFound, match="no inbound message"):
+        triage_reply(session, tenant_id=other, inbound_message_id=inbound_id, now=AT)
