@@ -43,6 +43,7 @@ bench: setup
 	$(PY) -m bench.first_paint
 	$(PY) -m bench.plan_validation
 	$(PY) -m bench.import
+	$(PY) -m bench.triage
 
 clean-data:
 	rm -rf .data

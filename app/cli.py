@@ -129,6 +129,21 @@ def cmd_import_leads(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.ai.triage import ClaudeTriage
+    from app.services.triage_model import classify_lines
+
+    claude = ClaudeTriage.from_settings(get_settings())
+    try:
+        bad = classify_lines(sys.stdin, sys.stdout, today=datetime.now(UTC).date(), claude=claude)
+    finally:
+        if claude is not None:
+            claude.close()
+    return 1 if bad else 0
+
+
 def add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("api-key", help="make, list and revoke a tenant's bearer keys of the intake API")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -186,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--tenant", required=True, metavar="SLUG")
     imports.add_argument("--dry-run", action="store_true", help="check and count everything, write nothing")
     imports.set_defaults(func=cmd_import_leads)
+
+    classify = sub.add_parser("classify", help='triage replies: JSON lines {"text","channel"} in, intent added out')
+    classify.set_defaults(func=cmd_classify)
     return parser
 
 

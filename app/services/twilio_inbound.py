@@ -41,7 +41,7 @@ from app.domain.sms_keywords import (
     opt_in_confirmation,
     opt_out_confirmation,
 )
-from app.services import activities, reactions
+from app.services import activities, reactions, triage
 from app.services.deliveries import Applied, record_delivery
 from app.services.reactions import StopEvent
 
@@ -239,7 +239,7 @@ _INBOUND = text(
 
 
 def _reply(session: Session, sms: InboundSms, match: TenantMatch, outcome: Outcome) -> None:
-    """A reply, stored once per MessageSid; the lead's silence resets and their recovery stops."""
+    """A reply, stored once per MessageSid and triaged; the lead's silence resets and their recovery stops."""
     params = {
         "tenant_id": match.tenant_id,
         "lead_id": match.lead_id,
@@ -256,6 +256,7 @@ def _reply(session: Session, sms: InboundSms, match: TenantMatch, outcome: Outco
     outcome.applied = Applied(events=1, applied=1)
     if match.lead_id is None:
         outcome.applied.notes.append("no lead with that phone: stored for a person to read")
+        triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=sms.received_at)
         return
     activities.add_activity(
         session,
@@ -275,6 +276,7 @@ def _reply(session: Session, sms: InboundSms, match: TenantMatch, outcome: Outco
         reason="the lead replied by SMS",
         at=sms.received_at,
     )
+    triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=sms.received_at)
     outcome.rescore.append((match.tenant_id, match.lead_id))
 
 

@@ -94,6 +94,9 @@ class Lead(TenantOwned, Base):
     recovered_at: Mapped[dt.datetime | None]
     recovered_value: Mapped[Decimal | None]
     phone_unreachable: Mapped[str | None]
+    snoozed_until: Mapped[dt.datetime | None]
+    resume_at: Mapped[dt.datetime | None]
+    wrong_person: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     """Why texts cannot reach this phone (a carrier's 'invalid number' or 'not a mobile'); None when they can."""
 
 

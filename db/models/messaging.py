@@ -183,6 +183,9 @@ class InboundMessage(TenantOwned, Base):
     sentiment: Mapped[str | None]
     priority: Mapped[str | None]
     suggested_reply: Mapped[str | None]
+    triage_reason: Mapped[str | None]
+    triage_until: Mapped[dt.date | None]
+    alert: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     received_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     handled_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
     handled_at: Mapped[dt.datetime | None]

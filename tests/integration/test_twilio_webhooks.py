@@ -194,7 +194,9 @@ def test_a_sentence_that_starts_with_stop_is_a_reply(texted: dict[str, int], cli
     assert sql(db, "SELECT count(*) FROM suppressions")[0][0] == 0
     assert [r.body for r in sql(db, "SELECT body FROM inbound_messages")] == ["stop by tomorrow please"]
     assert dict(sql(db, "SELECT lead_id, status FROM enrollments"))[texted["lead"]] == "stopped"
-    assert [r.event for r in sql(db, "SELECT event FROM campaign_transitions")] == ["replied"]
+    events = [r.event for r in sql(db, "SELECT event FROM campaign_transitions ORDER BY id")]
+    assert events == ["replied", "triage_unsubscribe"]  # read as an opt-out by the model only: a person decides
+    assert [tuple(r) for r in sql(db, "SELECT intent, alert FROM inbound_messages")] == [("unsubscribe", True)]
 
 
 def test_help_answers_the_business_and_its_contact_and_changes_nothing(
@@ -265,7 +267,7 @@ def test_a_reply_is_stored_once_resets_silence_and_stops_the_recovery(
         "Yes, can you call me Tuesday?",
         "SMreply1",
         AT,
-        None,
+        "interested",
         None,
     )
     [activity] = sql(db, "SELECT lead_id, kind, channel, occurred_at, details FROM activities")
@@ -282,8 +284,9 @@ def test_a_reply_is_stored_once_resets_silence_and_stops_the_recovery(
     assert tuple(lead[0]) == ("replied", 0, AT)
     enrollments = dict(sql(db, "SELECT lead_id, status FROM enrollments"))
     assert enrollments == {texted["lead"]: "stopped", texted["other"]: "active"}
-    [audit] = sql(db, "SELECT enrollment_id, event, reason, at FROM campaign_transitions")
+    audit, triaged = sql(db, "SELECT enrollment_id, event, reason, at FROM campaign_transitions ORDER BY id")
     assert tuple(audit) == (texted["enrollment"], "replied", "the lead replied by SMS", AT)
+    assert (triaged.enrollment_id, triaged.event, triaged.at) == (texted["enrollment"], "triage_interested", AT)
     outbox = dict(sql(db, "SELECT id, status FROM outbound_messages"))
     assert outbox == {texted["sent"]: "sent", texted["pending"]: "canceled"}
     assert [(d.applied_count, d.duplicate_count) for d in deliveries(db)] == [(1, 0), (0, 1)]
