@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain import email_reply, reply_address
-from app.services import activities, reactions
+from app.services import activities, reactions, triage
 from app.services.deliveries import Applied, mark_applied, record_delivery
 from app.services.reactions import StopEvent
 
@@ -154,9 +154,8 @@ def _reply(session: Session, email: InboundEmail, match: Match, outcome: Outcome
         return
     outcome.inbound_message_id = int(inbound_id)
     outcome.applied = Applied(events=1, applied=1)
-    # TRIAGE HOOK: once app/services/triage.py lands, classify here, in this transaction:
-    #     triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=email.received_at)
     if match.lead_id is None:
+        triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=email.received_at)
         return
     activities.add_activity(
         session,
@@ -176,4 +175,5 @@ def _reply(session: Session, email: InboundEmail, match: Match, outcome: Outcome
         reason="the lead replied by email",
         at=email.received_at,
     )
+    triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=email.received_at)
     outcome.rescore.append((match.tenant_id, match.lead_id))

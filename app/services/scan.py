@@ -140,6 +140,7 @@ eligible AS MATERIALIZED (
     WHERE l.silence_level = 0
       AND l.recovery_state IN {OPEN_STATES_SQL}
       AND l.last_activity_at <= t.at - make_interval(hours => t.ladder[1])
+      AND (l.snoozed_until IS NULL OR l.snoozed_until <= t.at) AND NOT l.wrong_person
       AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
       AND {_REACHABLE}
       AND NOT {_BUSY}

@@ -406,3 +406,17 @@ def test_a_scan_is_a_constant_number_of_statements(clean_db: Engine) -> None:
     # timers, the audit, the climb, the leads entered: the same for 3 leads as for 300
     assert len(few) == len(many) == 10
     assert sum("INSERT INTO enrollments" in s for s in many) == 1
+
+
+def test_a_snoozed_lead_waits_for_its_date_and_a_wrong_person_is_left_alone(clean_db: Engine, tenant: int) -> None:
+    """Triage snoozes a "not now" reply and flags a wrong person; the scan honours both."""
+    snoozed = make_lead(clean_db, tenant, snoozed_until=NOW + timedelta(days=3))
+    woken = make_lead(clean_db, tenant, snoozed_until=NOW - timedelta(hours=1))
+    make_lead(clean_db, tenant, wrong_person=True)
+
+    assert set(enrolled_rungs(clean_db, tenant)) == set()
+    scan.scan_tenant(tenant_id=tenant, now=NOW)
+    assert set(enrolled_rungs(clean_db, tenant)) == {woken}
+
+    scan.scan_tenant(tenant_id=tenant, now=NOW + timedelta(days=3))
+    assert set(enrolled_rungs(clean_db, tenant)) == {woken, snoozed}

@@ -141,8 +141,11 @@ def test_a_reply_to_the_signed_reply_to_is_stored_once_resets_silence_and_stops_
         emailed["lead"]: "stopped",
         emailed["other"]: "active",
     }
-    [audit] = sql(db, "SELECT enrollment_id, event, reason, at FROM campaign_transitions")
+    audit, triaged = sql(db, "SELECT enrollment_id, event, reason, at FROM campaign_transitions ORDER BY id")
     assert tuple(audit) == (emailed["enrollment"], "replied", "the lead replied by email", AT)
+    # then triage reads the reply and records what it decided, on the same enrollment
+    assert (triaged.enrollment_id, triaged.at) == (emailed["enrollment"], AT)
+    assert triaged.event.startswith("triage_")
     assert dict(sql(db, "SELECT id, status FROM outbound_messages")) == {
         emailed["sent"]: "sent",
         emailed["pending"]: "canceled",

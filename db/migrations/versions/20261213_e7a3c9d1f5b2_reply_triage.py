@@ -8,7 +8,7 @@
 - `leads.resume_at`: out of office: the next step should wait until then.
 
 Revision ID: e7a3c9d1f5b2
-Revises: b4f1d7e2a913
+Revises: e3a9c7b5d214
 Create Date: 2026-12-12 12:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e7a3c9d1f5b2"
-down_revision: str | None = "b4f1d7e2a913"
+down_revision: str | None = "e3a9c7b5d214"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
