@@ -100,7 +100,8 @@ def test_a_lead_climbs_the_three_rungs_as_its_silence_grows_and_stops_at_a_reply
     assert enrollment(clean_db)[0] == "stopped"
     assert timers(clean_db)[-1][3] == "canceled"
     events = [r.event for r in sql(clean_db, "SELECT event FROM campaign_transitions ORDER BY id")]
-    assert events == ["enrolled", "next", "wait", "next", "wait", "next", "replied"]
+    # then triage reads "Yes - can we talk Monday?" as interest and records it
+    assert events == ["enrolled", "next", "wait", "next", "wait", "next", "replied", "triage_interested"]
     # Long after, nothing is due and nothing more is scheduled: no fourth message.
     assert campaign_run.fire_due(tenant_id=tenant, now=NOW + 30 * 24 * HOUR) == {"fired": 0}
     assert len(sends(clean_db)) == 3
