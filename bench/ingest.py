@@ -17,7 +17,6 @@ bench waits for the applier to drain and checks that every distinct event landed
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import http.client
 import io
@@ -28,20 +27,18 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app import runtime, webhook_keys
 from app.settings import load_settings
+from bench.ingest_load import Generator, Message, load
 from bench.processes import rq_workers as rq_workers_running
 from bench.processes import wait_until
 from bench.scratch import scratch_database, scratch_redis
@@ -53,84 +50,10 @@ RESULTS = ROOT / "bench" / "results" / "ingest.json"
 TARGET_EVENTS_PER_S = 20_000
 TARGET_P99_MS = 50.0
 TARGET_LAG_P99_S = 5.0
-BATCH = 1000
-DUPLICATE_SHARE = 0.10
 MESSAGES = 60_000
 TENANTS = 3
 BENCH_REDIS_DB = 12
 RQ_ARGS = ("--config", "agents.rq_settings", "high", "default", "low")  # as the Procfile's worker
-KINDS = (  # a realistic mix of what SendGrid reports for re-engagement mail
-    ("processed", 0.24),
-    ("delivered", 0.30),
-    ("open", 0.25),
-    ("click", 0.10),
-    ("deferred", 0.03),
-    ("bounce", 0.02),
-    ("dropped", 0.01),
-    ("unsubscribe", 0.01),
-    ("spamreport", 0.005),
-    ("group_resubscribe", 0.035),  # a type we store and ignore
-)
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    tenant_id: int
-    lead_id: int
-    to_address: str
-    provider_message_id: str
-
-
-@dataclass
-class Generator:
-    """Makes batches of events for the seeded messages: unique ones, plus duplicates of recent ones."""
-
-    messages: list[Message]
-    rng: random.Random
-    counter: int = 0
-    recent: list[dict[str, Any]] = field(default_factory=list)
-    unique_known: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def batch(self) -> bytes:
-        with self.lock:
-            events = [self._one() for _ in range(BATCH)]
-        return json.dumps(events, separators=(",", ":")).encode()
-
-    def _one(self) -> dict[str, Any]:
-        if self.recent and self.rng.random() < DUPLICATE_SHARE:
-            copy = dict(self.rng.choice(self.recent))
-            if self.rng.random() < 0.5:  # SendGrid sometimes redelivers under a new id
-                copy["sg_event_id"] = f"re-{self.counter}-{copy['sg_event_id']}"
-                self.counter += 1
-            return copy
-        self.counter += 1
-        message = self.messages[self.rng.randrange(len(self.messages))]
-        kind = self.rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
-        event: dict[str, Any] = {
-            "email": message.to_address,
-            "timestamp": 1_764_000_000 + self.counter,  # distinct natural keys for distinct events
-            "event": kind,
-            "sg_event_id": f"ev-{self.counter}",
-            "sg_message_id": f"{message.provider_message_id}.filter0001.{message.id}.0",
-            "tenant_id": str(message.tenant_id),
-            "message_id": str(message.id),
-            "lead_id": str(message.lead_id),
-            "category": ["lead-recovery", "rung-1"],
-        }
-        if kind == "click":
-            event["url"] = "https://www.example.com/offer"
-        if kind == "bounce":
-            event.update({"type": "bounce", "status": "5.1.1", "reason": "550 5.1.1 unknown user"})
-        if kind == "dropped":
-            event["reason"] = "Bounced Address"
-        if kind != "group_resubscribe":
-            self.unique_known += 1
-        self.recent.append(event)
-        if len(self.recent) > 5_000:
-            del self.recent[:1_000]
-        return event
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,62 +232,6 @@ def healthy(port: int) -> bool:
         return conn.getresponse().status == 200
     except OSError:
         return False
-
-
-@dataclass(frozen=True)
-class Timing:
-    ms: float
-    status: int
-    events: int
-
-
-def load(
-    port: int, key: ec.EllipticCurvePrivateKey, generator: Generator, *, seconds: float, clients: int, rate: float
-) -> list[Timing]:
-    """`clients` threads post signed batches on kept-alive connections until `seconds` have passed.
-
-    With a `rate`, the load is open-loop: each client has its schedule of send times (together
-    `rate` events a second) and sends as soon as it falls behind, so a slow answer shows as
-    latency rather than as a politely lower offered load.
-    """
-    deadline = time.monotonic() + seconds
-    timings: list[Timing] = []
-    lock = threading.Lock()
-
-    interval = clients * BATCH / rate if rate else 0.0
-
-    def client(index: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[Timing] = []
-        due = time.monotonic() + index * interval / clients
-        while time.monotonic() < deadline:
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)  # pacing the offered load, not synchronisation
-            due += interval
-            body = generator.batch()
-            stamp = str(int(time.time()))
-            signature = base64.b64encode(key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
-            headers = {
-                "Content-Type": "application/json",
-                "X-Twilio-Email-Event-Webhook-Signature": signature,
-                "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
-            }
-            started = time.perf_counter()
-            conn.request("POST", "/webhooks/sendgrid/events", body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            mine.append(Timing((time.perf_counter() - started) * 1000, response.status, BATCH))
-        conn.close()
-        with lock:
-            timings.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return timings
 
 
 def wait_for_drain(engine: sa.Engine, *, timeout: float) -> float:
