@@ -145,7 +145,7 @@ def test_a_batch_replayed_50_times_and_under_new_event_ids_is_applied_once(
         assert post(client, key, batch).status_code == 200
     assert post(client, key, renamed).status_code == 200
     assert post(client, key, batch + renamed).status_code == 200
-    work(redis_conn)  # 51 deliveries: two applier transactions of up to 50
+    work(redis_conn)  # 51 deliveries: six applier transactions of up to 10
 
     rows = deliveries(db)
     assert len(rows) == 52
