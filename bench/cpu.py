@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,20 +51,57 @@ def postgres_roots() -> list[psutil.Process]:
     return []
 
 
+ROLES = (
+    ("autovacuum", "postgres_autovacuum"),
+    ("walwriter", "postgres_wal_checkpoint_bgwriter"),
+    ("checkpointer", "postgres_wal_checkpoint_bgwriter"),
+    ("background writer", "postgres_wal_checkpoint_bgwriter"),
+)
+
+
+def postgres_roles(database: str) -> dict[str, float]:
+    """CPU seconds of the PostgreSQL server by role: backends of `database`, of other databases,
+    autovacuum, the WAL writer, checkpointer and background writer, and processes that exited
+    (their time counts in the postmaster's reaped children, whatever they were)."""
+    roles: dict[str, float] = defaultdict(float)
+    for root in postgres_roots():
+        try:
+            t = root.cpu_times()
+            roles["postgres_exited_processes"] += t.children_user + t.children_system
+            children = root.children()
+        except psutil.Error:
+            continue
+        for process in children:
+            try:
+                title = " ".join(process.cmdline())
+                t = process.cpu_times()
+            except psutil.Error:
+                continue
+            role = next((name for key, name in ROLES if key in title), None)
+            if role is None:
+                role = "postgres_this_database" if f" {database} " in f"{title} " else "postgres_other"
+            roles[role] += t.user + t.system
+    return roles
+
+
 @dataclass
 class CpuWindow:
     """CPU use of named process groups between `start()` and `stop()`, and of this process's own threads
     (`load_client`: the bench's posting clients)."""
 
     groups: dict[str, Group]
+    database: str | None = None
+    """When set, PostgreSQL's time is also split by role (`postgres_roles`)."""
     started: float = 0.0
     busy: float = 0.0
     own: float = 0.0
     before: dict[str, dict[int, float]] = field(default_factory=dict)
     split: dict[str, float] = field(default_factory=dict)
+    roles: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
         self.before = {name: tree_seconds(roots()) for name, roots in self.groups.items()}
+        self.roles = postgres_roles(self.database) if self.database else {}
         self.busy = busy_seconds()
         self.own = time.process_time()
         self.started = time.monotonic()
@@ -81,4 +119,8 @@ class CpuWindow:
             self.split[name] = round(used / wall, 2)
         ours = sum(v for k, v in self.split.items() if k != "machine_busy")
         self.split["everything_else"] = round(max(machine - ours, 0.0), 2)
+        if self.database:
+            by_role = postgres_roles(self.database)
+            for role in sorted(by_role):
+                self.split[role] = round((by_role[role] - self.roles.get(role, 0.0)) / wall, 2)
         return self.split

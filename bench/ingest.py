@@ -133,13 +133,14 @@ def run(
                 {**env, "LRE_PROCESS": "worker"}, rq_workers, connection, queues=RQ_ARGS, label="ingest"
             ),
         ):
-            window = cpu_window(api)
+            window = cpu_window(api, db_url.rsplit("/", 1)[-1])
             window.start()
             timings = load(port, payloads, seconds=seconds, clients=clients, rate=rate)
             cpu = window.stop()
             drained_in = wait_for_drain(engine, timeout=300)
         lag = apply_lag(engine)
         landed = count(engine, "SELECT count(*) FROM message_events")
+        runs = count(engine, "SELECT count(*) FROM agent_runs WHERE agent = 'listener'")
         accepted = sum(t.events for t in timings if t.status == 200)
         copy_per_s = copy_ceiling(engine, max(accepted, 100_000))
         engine.dispose()
@@ -164,6 +165,7 @@ def run(
         "apply_lag_p50_s": lag[0],
         "apply_lag_p99_s": lag[1],
         "drain_after_load_s": round(drained_in, 2),
+        "applier_runs": runs,
         "distinct_events_sent": unique_expected,
         "message_events_landed": landed,
         "each_event_once": landed == unique_expected,
@@ -229,9 +231,10 @@ def process_env(database_url: str, redis_url: str, public_key: str) -> dict[str,
     return env
 
 
-def cpu_window(api: subprocess.Popen[bytes]) -> CpuWindow:
+def cpu_window(api: subprocess.Popen[bytes], database: str) -> CpuWindow:
     """The CPU split of the timed window: uvicorn, the rq workers (their job horses included),
-    PostgreSQL (every database of the server, so other users' too), the load client, the rest."""
+    PostgreSQL (every database of the server, so other users' too; then by role), the load client,
+    the rest."""
 
     def workers() -> list[psutil.Process]:
         return [p for p in psutil.Process().children() if "worker" in p.cmdline() and p.pid != api.pid]
@@ -241,7 +244,8 @@ def cpu_window(api: subprocess.Popen[bytes]) -> CpuWindow:
             "api": lambda: [psutil.Process(api.pid)],
             "rq_workers": workers,
             "postgres_all_databases": postgres_roots,
-        }
+        },
+        database=database,
     )
 
 

@@ -117,7 +117,7 @@ PROVIDER_ID = f"nullif(left(btrim(split_part(r.sg_message_id, '.', 1), {WHITESPA
 STAGE = text(
     f"""
     CREATE TEMPORARY TABLE sg_batch ON COMMIT DROP AS
-    WITH raw AS MATERIALIZED (
+    WITH raw AS (
         SELECT d.id AS delivery_id, CAST(r.n - 1 AS int) AS ordinal, {", ".join(f"r.{f}" for f in FIELDS)}
         FROM (SELECT d.id, coalesce(c.body, d.body) AS body
               FROM webhook_deliveries AS d
