@@ -128,6 +128,8 @@ def prepare(key: ec.EllipticCurvePrivateKey, generator: Generator, count: int) -
 
 @dataclass(frozen=True)
 class Timing:
+    at: float
+    """Seconds from the start of the load to the request's start."""
     ms: float
     status: int
     events: int
@@ -142,7 +144,8 @@ def load(port: int, payloads: list[Payload], *, seconds: float, clients: int, ra
     `rate` events a second) and sends as soon as it falls behind, so a slow answer shows as
     latency rather than as a politely lower offered load.
     """
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
     timings: list[Timing] = []
     lock = threading.Lock()
     queue = iter(payloads)
@@ -162,11 +165,13 @@ def load(port: int, payloads: list[Payload], *, seconds: float, clients: int, ra
                 payload = next(queue, None)
             if payload is None:
                 break
+            at = time.monotonic() - began
             started = time.perf_counter()
             conn.request("POST", "/webhooks/sendgrid/events", body=payload.body, headers=payload.headers)
             response = conn.getresponse()
             response.read()
-            mine.append(Timing((time.perf_counter() - started) * 1000, response.status, BATCH, payload.distinct))
+            ms = (time.perf_counter() - started) * 1000
+            mine.append(Timing(at, ms, response.status, BATCH, payload.distinct))
         conn.close()
         with lock:
             timings.extend(mine)
