@@ -63,8 +63,9 @@ LOAD_GENERATOR = (
     " batches generated and signed before the timed window"
 )
 WARM_UP_BATCHES = 8
-"""Posted one by one before the timed window (the api's first requests open its connections and
-fill its caches); they are applied and counted as landed, not timed."""
+"""Posted before the timed window, on as many connections as the load uses (so every uvicorn worker
+gets some: a worker's first requests open its database connections and fill its caches); they
+are applied and counted as landed, not timed."""
 RQ_ARGS = ("--config", "agents.rq_settings", "high", "default", "low")  # as the Procfile's worker
 
 
@@ -138,7 +139,7 @@ def run(
                 {**env, "LRE_PROCESS": "worker"}, rq_workers, connection, queues=RQ_ARGS, label="ingest"
             ),
         ):
-            warm_up = load(port, payloads[:WARM_UP_BATCHES], seconds=seconds, clients=1, rate=0)
+            warm_up = load(port, payloads[:WARM_UP_BATCHES], seconds=seconds, clients=clients, rate=0)
             window = cpu_window(api, db_url.rsplit("/", 1)[-1])
             wal_before = wal_counters(engine)
             window.start()

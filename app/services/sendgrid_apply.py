@@ -65,7 +65,9 @@ _INSERT_NEW = text(
         ON CONFLICT DO NOTHING
         RETURNING payload
     )
-    SELECT b.* FROM added AS a
+    SELECT b.delivery_id, b.ordinal, b.event, b.kind, b.occurred_at, b.url, b.message_id, b.tenant_id, b.lead_id,
+           b.to_address, b.rank, b.error_code, b.error, b.suppression
+    FROM added AS a
     JOIN sg_batch AS b ON b.delivery_id = CAST(a.payload->>'delivery_id' AS bigint)
                       AND b.ordinal = CAST(a.payload->>'index' AS int)
     """
