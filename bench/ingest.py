@@ -47,6 +47,7 @@ from bench.ingest_load import BATCH, Generator, Message, load, prepare
 from bench.processes import rq_workers as rq_workers_running
 from bench.processes import wait_until
 from bench.scratch import scratch_database, scratch_redis
+from bench.server_watch import ServerWatch
 from db.engine import make_engine
 from tests.support import free_port
 
@@ -141,11 +142,12 @@ def run(
         ):
             warm_up = load(port, payloads[:WARM_UP_BATCHES], seconds=seconds, clients=clients, rate=0)
             window = cpu_window(api, db_url.rsplit("/", 1)[-1])
-            wal_before = wal_counters(engine)
+            server = ServerWatch(engine)
+            server.start()
             window.start()
             timings = load(port, payloads[WARM_UP_BATCHES:], seconds=seconds, clients=clients, rate=rate)
             cpu = window.stop()
-            wal = {k: (v - wal_before[k]) / seconds for k, v in wal_counters(engine).items()}
+            server.stop()
             drained_in = wait_for_drain(engine, timeout=300)
         lag = apply_lag(engine)
         landed = count(engine, "SELECT count(*) FROM message_events")
@@ -153,7 +155,8 @@ def run(
         accepted = sum(t.events for t in timings if t.status == 200)
         copy_per_s = copy_ceiling(engine, max(accepted, 100_000))
         engine.dispose()
-    latencies = sorted(t.ms for t in timings if t.status == 200)
+    ok = [t for t in timings if t.status == 200]
+    latencies = sorted(t.ms for t in ok)
     per_s = accepted / seconds
     p99 = percentile(latencies, 0.99)
     unique_expected = sum(t.distinct for t in warm_up + timings)
@@ -187,8 +190,12 @@ def run(
         "ratio_to_copy": round(per_s / copy_per_s, 3),
         "load_avg_1m_before": round(load_before, 2),
         "cpu_cores_during_load": cpu,
-        "wal_per_s_during_load": {k: round(v) for k, v in wal.items() if k != "checkpoints"},
-        "checkpoints_during_load": round(wal["checkpoints"] * seconds),
+        "wal_per_s_during_load": server.per_second(seconds),
+        "checkpoints_began_at_s": server.checkpoints_began,
+        "p99_ms_within_5_s_after_a_checkpoint": round(
+            percentile(sorted(t.ms for t in ok if server.near_a_checkpoint(t.at)), 0.99), 1
+        ),
+        "p99_ms_otherwise": round(percentile(sorted(t.ms for t in ok if not server.near_a_checkpoint(t.at)), 0.99), 1),
         "met": per_s >= TARGET_EVENTS_PER_S
         and p99 < TARGET_P99_MS
         and lag[1] is not None
@@ -333,23 +340,6 @@ def copy_ceiling(engine: sa.Engine, rows: int) -> float:
             copy.write(data)
         seconds = time.perf_counter() - started
     return rows / seconds
-
-
-def wal_counters(engine: sa.Engine) -> dict[str, float]:
-    """The server's WAL written and checkpoints begun so far (every database: other users' too)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT wal_records, wal_fpi, wal_bytes, checkpoints_timed + checkpoints_req AS checkpoints"
-                " FROM pg_stat_wal, pg_stat_bgwriter"
-            )
-        ).one()
-    return {
-        "records": float(row.wal_records),
-        "full_page_images": float(row.wal_fpi),
-        "bytes": float(row.wal_bytes),
-        "checkpoints": float(row.checkpoints),
-    }
 
 
 def count(engine: sa.Engine, sql: str) -> int:
