@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from sqlalchemy import text
 
+from .models.messaging import EVENT_TYPES
 from .queries import _SILENCE_CUT, LEAD_SORTS, Bind, _connection, _frame, _now
 
 PERIODS = (7, 30, 90)
@@ -361,7 +362,12 @@ WITH RECURSIVE agents AS (
     SELECT (SELECT min(r.agent) FROM agent_runs r WHERE r.agent > a.agent) FROM agents a WHERE a.agent IS NOT NULL
 ), items AS (
     (SELECT e.occurred_at AS at, e.event_type AS kind, e.channel, e.lead_id, '' AS detail
-     FROM message_events e WHERE e.tenant_id = :tenant_id AND e.occurred_at <= :now
+     FROM unnest(CAST(:event_types AS text[])) AS t(event_type)
+     CROSS JOIN LATERAL (
+         SELECT e.occurred_at, e.event_type, e.channel, e.lead_id FROM message_events e
+         WHERE e.tenant_id = :tenant_id AND e.event_type = t.event_type AND e.occurred_at <= :now
+         ORDER BY e.occurred_at DESC LIMIT :n
+     ) AS e
      ORDER BY e.occurred_at DESC LIMIT :n)
     UNION ALL
     (SELECT m.created_at, 'message', m.channel, m.lead_id, m.status
@@ -405,9 +411,11 @@ def activity_feed(
     outbox row written, `detail` its status; `inbound`: a reply, `detail` its intent;
     `conversion`, `detail` its value; `enrolled` / `held_out`, `detail` the rung; `agent`, `detail`
     agent and status), channel, lead_id, lead (name), detail. Each source gives its newest
-    `limit` rows off its own index (ix_message_events_tenant_time, ix_outbound_messages_tenant_time,
+    `limit` rows off its own index (the newest `limit` of each event type off
+    ix_message_events_tenant_type_time, ix_outbound_messages_tenant_time,
     ix_inbound_messages_inbox's tenant prefix, ix_conversions_tenant_time, the enrollments'
     primary key backwards, ix_agent_runs_agent_time per agent), then the merge keeps `limit`.
     """
     with _connection(bind) as conn:
-        return _frame(conn.execute(text(_FEED_SQL), {"tenant_id": tenant_id, "now": _now(now), "n": limit}))
+        params = {"tenant_id": tenant_id, "now": _now(now), "n": limit, "event_types": list(EVENT_TYPES)}
+        return _frame(conn.execute(text(_FEED_SQL), params))

@@ -46,6 +46,8 @@ class Delivery:
     provider: str
     endpoint: str
     body: str
+    """The raw body; empty for endpoints whose applier reads it inside PostgreSQL
+    (`webhook_apply.READ_IN_DATABASE`)."""
     headers: Mapping[str, str]
     received_at: datetime
     tenant_id: int | None = None

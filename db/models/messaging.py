@@ -108,8 +108,8 @@ class MessageEvent(TenantOwned, Base):
     __table_args__ = (
         CheckConstraint(one_of("event_type", EVENT_TYPES), name="event_type"),
         Index("ix_message_events_message", "message_id"),
-        Index("ix_message_events_tenant_time", "tenant_id", text("occurred_at DESC")),
-        # One kind of event in a window (the best-time heat-map's clicks), index-only.
+        # One kind of event in a window (the best-time heat-map's clicks), index-only; the live
+        # feed's newest events are its newest of each kind (no index of its own: see db/dashboard.py).
         Index(
             "ix_message_events_tenant_type_time",
             "tenant_id",

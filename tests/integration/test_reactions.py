@@ -164,3 +164,56 @@ def test_start_lifts_only_a_suppression_the_lead_asked_for(db: Engine) -> None:
         kept = reactions.unsuppress(session, tenant_id=tenant, channel="sms", address="+15550000002", reasons=["stop"])
     assert (lifted, kept) == (True, False)
     assert [r.address for r in sql(db, "SELECT address FROM suppressions")] == ["+15550000002"]
+
+
+def test_many_leads_of_many_tenants_stop_in_one_call_each_at_its_first_reason(db: Engine) -> None:
+    acme, globex = make_tenant(db, slug="acme"), make_tenant(db, slug="globex")
+    bounced, spammer = make_leads(db, acme, 2)
+    (unsubscribed,) = make_leads(db, globex, 1)
+    enroll(db, acme, [bounced, spammer])
+    enroll(db, globex, [unsubscribed])
+    later = AT.replace(minute=30)
+    with runtime.session_scope() as session, session.begin():
+        stopped = reactions.stop_leads(
+            session,
+            [
+                reactions.Stop(acme, spammer, StopEvent.SPAM_REPORT, "SendGrid spamreport", later),
+                reactions.Stop(acme, bounced, StopEvent.UNSUBSCRIBED, "SendGrid unsubscribe", later),
+                reactions.Stop(acme, bounced, StopEvent.BOUNCED, "SendGrid bounce", AT),  # the earlier one
+                reactions.Stop(globex, unsubscribed, StopEvent.UNSUBSCRIBED, "SendGrid unsubscribe", AT),
+                reactions.Stop(globex, spammer, StopEvent.SPAM_REPORT, "not globex's lead", AT),
+            ],
+        )
+    assert stopped.enrollments == 3
+    audit = sql(
+        db,
+        """SELECT e.tenant_id, e.lead_id, t.event, t.reason, t.at FROM campaign_transitions AS t
+           JOIN enrollments AS e ON e.id = t.enrollment_id ORDER BY e.lead_id""",
+    )
+    assert [tuple(r) for r in audit] == [
+        (acme, bounced, "bounced", "SendGrid bounce", AT),
+        (acme, spammer, "spamreport", "SendGrid spamreport", later),
+        (globex, unsubscribed, "unsubscribed", "SendGrid unsubscribe", AT),
+    ]
+    actions = {r.status for r in sql(db, "SELECT status FROM scheduled_actions")}
+    assert actions == {"canceled"}
+
+
+def test_many_addresses_of_many_tenants_are_suppressed_in_one_call_each_with_its_first_reason(db: Engine) -> None:
+    acme, globex = make_tenant(db, slug="acme"), make_tenant(db, slug="globex")
+    with runtime.session_scope() as session, session.begin():
+        added = reactions.suppress_addresses(
+            session,
+            [
+                reactions.Suppression(acme, "email", "A@acme.example", "bounce", "SendGrid bounce"),
+                reactions.Suppression(acme, "email", "a@acme.example ", "unsubscribe", "SendGrid unsubscribe"),
+                reactions.Suppression(globex, "email", "a@acme.example", "spam", "SendGrid spamreport"),
+                reactions.Suppression(globex, "sms", " ", "stop"),
+            ],
+        )
+    assert added == 2
+    rows = sql(db, "SELECT tenant_id, channel, address, reason, note FROM suppressions ORDER BY tenant_id")
+    assert [tuple(r) for r in rows] == [
+        (acme, "email", "a@acme.example", "bounce", "SendGrid bounce"),
+        (globex, "email", "a@acme.example", "spam", "SendGrid spamreport"),
+    ]

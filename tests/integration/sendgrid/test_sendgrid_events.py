@@ -99,10 +99,10 @@ def test_a_signed_batch_is_stored_answered_and_applied_by_a_worker(
     assert [tuple(r) for r in stops] == [
         (L[0], "active", None, None),
         (L[1], "active", None, None),
-        (L[2], "stopped", "bounced", T0 + 5),  # both bounces fell in the minute from T0: one call, its latest time
-        (L[3], "stopped", "bounced", T0 + 5),
+        (L[2], "stopped", "bounced", T0 + 5),  # each lead stops at its own event's time
+        (L[3], "stopped", "bounced", T0 + 1),
         (L[4], "stopped", "spamreport", T0 + 300),
-        (L[5], "stopped", "unsubscribed", T0 + 200),  # T0 = 14:50:00: + 200 s is 14:53, + 250 s is 14:54
+        (L[5], "stopped", "unsubscribed", T0 + 200),
         (L[6], "stopped", "unsubscribed", T0 + 250),
         (L[7], "active", None, None),
         (L[8], "active", None, None),
@@ -145,7 +145,7 @@ def test_a_batch_replayed_50_times_and_under_new_event_ids_is_applied_once(
         assert post(client, key, batch).status_code == 200
     assert post(client, key, renamed).status_code == 200
     assert post(client, key, batch + renamed).status_code == 200
-    work(redis_conn)  # 51 deliveries: two applier transactions of up to 50
+    work(redis_conn)  # 51 deliveries: six applier transactions of up to 10
 
     rows = deliveries(db)
     assert len(rows) == 52
@@ -287,3 +287,38 @@ def test_events_without_custom_args_match_on_the_provider_id_and_the_recipient(
     assert (row.applied_count, row.unmatched_count) == (2, 2)
     events = sql(db, "SELECT message_id, event_type FROM message_events ORDER BY message_id")
     assert [tuple(e) for e in events] == [(s.messages[0], "delivered"), (s.messages[1], "open")]
+
+
+def test_opt_outs_hours_apart_in_one_batch_stop_each_lead_once_at_its_first(
+    db: Engine, redis_conn: redis.Redis, key: SigningKey, client: TestClient
+) -> None:
+    """A backlog of SendGrid's retries spans hours: each address keeps the reason of its first
+    opt-out, and each lead stops once, at that event's time."""
+    s, other = Scene(db, 2), Scene(db, 1, slug="globex")
+    hours = 3 * 3600
+    batch = [
+        s.ev(0, "unsubscribe", T0 + hours),
+        s.ev(0, "bounce", T0 - hours, type="bounce", reason="mailbox gone"),
+        s.ev(1, "spamreport", T0),
+        other.ev(0, "group_unsubscribe", T0 - 2 * hours),
+    ]
+
+    assert post(client, key, batch).status_code == 200
+    work(redis_conn)
+
+    suppressed = sql(db, "SELECT tenant_id, address, reason, note FROM suppressions ORDER BY tenant_id, address")
+    assert [tuple(r) for r in suppressed] == [
+        (s.tenant, s.address(0), "bounce", "SendGrid bounce"),
+        (s.tenant, s.address(1), "spam", "SendGrid spamreport"),
+        (other.tenant, other.address(0), "unsubscribe", "SendGrid group_unsubscribe"),
+    ]
+    stops = sql(
+        db,
+        """SELECT e.lead_id, t.event, extract(epoch FROM t.at)::bigint AS at FROM campaign_transitions AS t
+           JOIN enrollments AS e ON e.id = t.enrollment_id ORDER BY e.lead_id""",
+    )
+    assert [tuple(r) for r in stops] == [
+        (s.leads[0], "bounced", T0 - hours),
+        (s.leads[1], "spamreport", T0),
+        (other.leads[0], "unsubscribed", T0 - 2 * hours),
+    ]
