@@ -35,13 +35,11 @@ _REACH = """
     greatest(extract(epoch FROM CAST(:now AS timestamptz) - l.last_activity_at) / 3600, 0) AS silent_hours
 """
 
-# Leads about to be enrolled in a campaign, with where each stands in it already (if anywhere)
-# and whether another enrollment of any campaign holds it (then it is left alone).
+# Leads about to be enrolled in a campaign, with the episode each had in it already (if any)
+# and whether an active enrollment of any campaign holds it (then it is left alone).
 _CANDIDATES = text(
     f"""
-    SELECT l.id AS lead_id, {_REACH},
-           prior.id AS enrollment_id, prior.status AS prior_status, prior.episode AS prior_episode,
-           prior.state AS prior_state,
+    SELECT l.id AS lead_id, {_REACH}, prior.episode AS prior_episode,
            EXISTS (SELECT 1 FROM enrollments AS busy
                    WHERE busy.lead_id = l.id AND busy.status IN ('active', 'waiting')) AS busy
     FROM unnest(CAST(:lead_ids AS bigint[])) AS x(lead_id)
@@ -52,31 +50,34 @@ _CANDIDATES = text(
 )
 
 # Enrollments the interpreter is about to move, locked so two workers never step one at once
-# (in id order, so they never deadlock), with their lead's facts and their campaign's plan.
+# (in id order, so they never deadlock), with their lead's facts. The state comes as its shape
+# (the JSON without the lead's draw and facts, as text) and the draw: enrollments of one shape
+# step alike (`app/domain/plan/classes.py`), so each shape is parsed once.
 _ENROLLMENTS = text(
     f"""
-    SELECT e.id AS enrollment_id, e.lead_id, e.campaign_id, e.episode, e.status, e.state,
-           c.status AS campaign_status, c.plan, {_REACH}
+    SELECT e.id AS enrollment_id, e.lead_id, e.campaign_id,
+           CAST(e.state - 'draw' - 'facts' AS text) AS shape, e.state ->> 'draw' AS draw, {_REACH}
     FROM enrollments AS e
     JOIN leads AS l ON l.id = e.lead_id
-    JOIN campaigns AS c ON c.id = e.campaign_id
     WHERE e.tenant_id = :tenant_id AND e.id = ANY(:ids)
     ORDER BY e.id
     FOR UPDATE OF e
     """
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
+_PLANS = text("SELECT id, plan FROM campaigns WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger))
+)
+
 
 @dataclass(frozen=True)
 class Candidate:
-    """A lead the caller wants enrolled, its facts, and its enrollment in this campaign if it has one."""
+    """A lead the caller wants enrolled, its facts, its last episode in this campaign (0 if none), and whether
+    another enrollment holds it."""
 
     lead_id: int
     facts: LeadFacts
-    enrollment_id: int | None
-    prior_status: str | None
     prior_episode: int
-    prior_state: dict[str, Any]
     busy: bool
 
 
@@ -86,15 +87,7 @@ def candidates(
     """The tenant's leads among `lead_ids` (others are ignored), in id order."""
     params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_ids": sorted(set(lead_ids)), "now": now}
     return [
-        Candidate(
-            lead_id=row.lead_id,
-            facts=facts_of(row),
-            enrollment_id=row.enrollment_id,
-            prior_status=row.prior_status,
-            prior_episode=int(row.prior_episode or 0),
-            prior_state=dict(row.prior_state or {}),
-            busy=bool(row.busy),
-        )
+        Candidate(row.lead_id, facts_of(row), int(row.prior_episode or 0), bool(row.busy))
         for row in session.execute(_CANDIDATES, params)
     ]
 
@@ -102,6 +95,11 @@ def candidates(
 def locked_enrollments(session: Session, *, tenant_id: int, ids: Sequence[int], now: datetime) -> list[Row[Any]]:
     """The enrollments with these ids (the tenant's only), locked for this transaction, in id order."""
     return list(session.execute(_ENROLLMENTS, {"tenant_id": tenant_id, "ids": sorted(set(ids)), "now": now}))
+
+
+def plans(session: Session, campaign_ids: Sequence[int]) -> dict[int, Any]:
+    """The stored plan JSON of each of these campaigns."""
+    return {row.id: row.plan for row in session.execute(_PLANS, {"ids": sorted(set(campaign_ids))})}
 
 
 def facts_of(row: Row[Any]) -> LeadFacts:
