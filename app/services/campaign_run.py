@@ -61,20 +61,22 @@ CONTROL = "control"
 
 _PLAN = text("SELECT plan, status FROM campaigns WHERE id = :campaign_id AND tenant_id = :tenant_id")
 
+# The oldest due timers and events of running campaigns, read in the order of
+# ix_scheduled_actions_pending_interpreter so a round stops at its limit, then marked done by id.
 _CLAIM_DUE = text(
     """
     WITH due AS (
         SELECT a.id FROM scheduled_actions AS a
-        JOIN enrollments AS e ON e.id = a.enrollment_id
-        JOIN campaigns AS c ON c.id = e.campaign_id
         WHERE a.tenant_id = :tenant_id AND a.status = 'pending' AND a.kind <> 'send'
-          AND a.due_at <= CAST(:now AS timestamptz) AND c.status = 'running'
+          AND a.due_at <= CAST(:now AS timestamptz)
+          AND EXISTS (SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+                      WHERE e.id = a.enrollment_id AND c.status = 'running')
         ORDER BY a.due_at, a.id
         LIMIT :limit
         FOR UPDATE OF a SKIP LOCKED
     )
     UPDATE scheduled_actions AS a SET status = 'done', updated_at = now()
-    FROM due WHERE a.id = due.id
+    WHERE a.id = ANY (ARRAY(SELECT id FROM due))
     RETURNING a.id, a.enrollment_id, a.kind, a.node, a.due_at, a.payload
     """
 )

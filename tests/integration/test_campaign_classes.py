@@ -262,3 +262,17 @@ def test_each_lead_gets_its_own_step_on_enrolling_and_on_firing(world: dict[str,
         assert sends(clean_db, lead)[1:] == want["sends"], name
         assert audit(clean_db, enrollment)[-len(want["audit"]) :] == want["audit"], name
     assert [s[:2] for s in sends(clean_db, leads["chicago_sms"])] == [("offer-1", "sms"), ("offer-2", "sms")]
+
+
+def test_fire_due_takes_rounds_until_nothing_is_due(world: dict[str, Any], clean_db: Engine) -> None:
+    tenant, campaign, leads = world["tenant"], world["campaign"], world["leads"]
+    campaign_run.enroll_leads(tenant_id=tenant, campaign_id=campaign, lead_ids=list(leads.values()), now=NOW)
+
+    fired = campaign_run.fire_due(tenant_id=tenant, now=NOW + 26 * H, limit=2)
+
+    # seven wait timers, two per transaction: four rounds in one call
+    assert (fired["fired"], fired["sends"], fired["enrollments"]) == (7, 7, 7)
+    assert (
+        sql(clean_db, "SELECT count(*) AS n FROM scheduled_actions WHERE kind = 'wait' AND status = 'done'")[0].n == 7
+    )
+    assert campaign_run.fire_due(tenant_id=tenant, now=NOW + 26 * H, limit=2) == {"fired": 0}
