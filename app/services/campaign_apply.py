@@ -30,10 +30,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-from sqlalchemy.types import BigInteger, Integer, Text
 
 from app.domain.plan import (
     Action,
@@ -113,7 +111,8 @@ _STATE = "c.state || CASE WHEN c.is_control THEN '{}' ELSE jsonb_build_object('d
 _ENROLL = text(
     f"""
     WITH lead AS (
-        SELECT * FROM unnest(CAST(:lead_ids AS bigint[]), CAST(:cls AS int[]), CAST(:draws AS text[]))
+        SELECT * FROM unnest(CAST(string_to_array(:lead_ids, ',') AS bigint[]),
+                             CAST(string_to_array(:cls, ',') AS int[]), string_to_array(:draws, ','))
             AS x(lead_id, cls, draw)
     ), {_TEMPLATES},
     stored AS (
@@ -136,17 +135,14 @@ _ENROLL = text(
         SELECT s.id AS enrollment_id, s.lead_id, x.cls FROM stored AS s JOIN lead AS x ON x.lead_id = s.lead_id
     ), {_EFFECTS}
     """
-).bindparams(
-    bindparam("lead_ids", type_=ARRAY(BigInteger)),
-    bindparam("cls", type_=ARRAY(Integer)),
-    bindparam("draws", type_=ARRAY(Text)),
 )
 
 # Move enrollments the caller has locked to their class's state.
 _STEP = text(
     f"""
     WITH lead AS (
-        SELECT * FROM unnest(CAST(:enrollment_ids AS bigint[]), CAST(:cls AS int[]), CAST(:draws AS text[]))
+        SELECT * FROM unnest(CAST(string_to_array(:enrollment_ids, ',') AS bigint[]),
+                             CAST(string_to_array(:cls, ',') AS int[]), string_to_array(:draws, ','))
             AS x(enrollment_id, cls, draw)
     ), {_TEMPLATES},
     moved AS (
@@ -160,10 +156,6 @@ _STEP = text(
         RETURNING e.id AS enrollment_id, e.lead_id, x.cls
     ), {_EFFECTS}
     """
-).bindparams(
-    bindparam("enrollment_ids", type_=ARRAY(BigInteger)),
-    bindparam("cls", type_=ARRAY(Integer)),
-    bindparam("draws", type_=ARRAY(Text)),
 )
 
 
@@ -235,13 +227,13 @@ def _timer_tail(episode: int, kind: str, node: str, due: datetime) -> str:
 
 def enroll(session: Session, *, tenant_id: int, batch: Batch, now: datetime, source: str) -> Written:
     """Start the batch's enrollments (its leads, with no enrollment id yet) and write what their first step asked."""
-    params = {"lead_ids": batch.lead_ids, "cls": batch.members, "draws": _draws(batch)}
+    params = {"lead_ids": _column(batch.lead_ids), "cls": _column(batch.members), "draws": _draws(batch)}
     return _write(session, _ENROLL, tenant_id=tenant_id, batch=batch, now=now, source=source, params=params)
 
 
 def move(session: Session, *, tenant_id: int, batch: Batch, now: datetime, source: str) -> Written:
     """Store the batch's locked enrollments' new states and write what their steps asked."""
-    params = {"enrollment_ids": batch.enrollment_ids, "cls": batch.members, "draws": _draws(batch)}
+    params = {"enrollment_ids": _column(batch.enrollment_ids), "cls": _column(batch.members), "draws": _draws(batch)}
     return _write(session, _STEP, tenant_id=tenant_id, batch=batch, now=now, source=source, params=params)
 
 
@@ -272,9 +264,14 @@ def _write(
     return Written(list(row.moved), counts)
 
 
-def _draws(batch: Batch) -> list[str]:
+def _column(values: list[int]) -> str:
+    """A column of the batch as one comma-separated text (split in SQL): far cheaper to send than a list."""
+    return ",".join(map(str, values))
+
+
+def _draws(batch: Batch) -> str:
     """Each draw as its shortest exact decimal, so the stored state holds the very float the step used."""
-    return [repr(draw) for draw in batch.draws]
+    return ",".join(map(repr, batch.draws))
 
 
 def _class_row(cls: int, outcome: Outcome, source: str) -> dict[str, Any]:
