@@ -61,11 +61,11 @@ _ENROLLMENTS = text(
            CAST(e.state - 'draw' - 'facts' AS text) AS shape, e.state ->> 'draw' AS draw, {_REACH}
     FROM enrollments AS e
     JOIN leads AS l ON l.id = e.lead_id
-    WHERE e.tenant_id = :tenant_id AND e.id = ANY(:ids)
+    WHERE e.tenant_id = :tenant_id AND e.id = ANY(CAST(string_to_array(:ids, ',') AS bigint[]))
     ORDER BY e.id
     FOR UPDATE OF e
     """
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+)
 
 _PLANS = text("SELECT id, plan FROM campaigns WHERE id = ANY(:ids)").bindparams(
     bindparam("ids", type_=ARRAY(BigInteger))
@@ -97,7 +97,8 @@ def candidates(
 
 def locked_enrollments(session: Session, *, tenant_id: int, ids: Sequence[int], now: datetime) -> list[Row[Any]]:
     """The enrollments with these ids (the tenant's only), locked for this transaction, in id order."""
-    return list(session.execute(_ENROLLMENTS, {"tenant_id": tenant_id, "ids": sorted(set(ids)), "now": now}).all())
+    params = {"tenant_id": tenant_id, "ids": ",".join(map(str, sorted(set(ids)))), "now": now}
+    return list(session.execute(_ENROLLMENTS, params).all())
 
 
 def plans(session: Session, campaign_ids: Sequence[int]) -> dict[int, Any]:

@@ -77,7 +77,7 @@ _CLAIM_DUE = text(
     )
     UPDATE scheduled_actions AS a SET status = 'done', updated_at = now()
     WHERE a.id = ANY (ARRAY(SELECT id FROM due))
-    RETURNING a.id, a.enrollment_id, a.kind, a.node, a.due_at, a.payload
+    RETURNING a.id, a.enrollment_id, a.kind, a.node, a.due_at, CASE WHEN a.kind = 'event' THEN a.payload END AS payload
     """
 )
 
