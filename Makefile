@@ -42,6 +42,7 @@ bench: setup
 	$(PY) -m bench.ingest
 	$(PY) -m bench.first_paint
 	$(PY) -m bench.plan_validation
+	$(PY) -m bench.campaigns
 
 clean-data:
 	rm -rf .data
