@@ -1,14 +1,18 @@
 """The data of `python -m bench.scan`: tenants in steady state with a backlog, loaded with COPY.
 
-Every tenant's leads are spread over 90 days of silence; most already sit at the rung their
-silence reached (with the enrollments, done sends and contact times that left behind); a
-`due_share` of the silent ones crossed their next rung since; some are closed, suppressed,
-unconsented, in a nurture sequence or contacted by a rep a few hours ago. The tenants have the
-default rules (ladder 24/48/72 h, cool-down 24 h, holdout 10 %, cap 500 per run).
+Every tenant's leads are spread over 90 days of silence. Most of the silent ones are in an
+episode of the recovery plan already or finished one (`silence_level` at the rung their silence
+reached, with the enrollment, the done sends and the contact times that left behind); a
+`due_share` of them crossed the ladder's first threshold since the last scan and wait to start
+an episode (`silence_level` 0, the scan's backlog), a third of those after an earlier episode
+that ended. Some are closed, suppressed, unconsented, in a nurture sequence or contacted by a
+rep a few hours ago. The tenants have the default rules (ladder 24/48/72 h, cool-down 24 h,
+holdout 10 %, cap 500 per run) and their recovery campaign runs the ladder's default plan.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +21,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from app.domain.holdout import is_control
+from app.domain.plan import default_recovery_plan_json
 from bench.scratch import copy_table
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -58,11 +63,16 @@ def _tenant_rows(conn: sa.Connection, index: int) -> tuple[int, int, int]:
         {"slug": f"bench-{index + 1:02d}", "name": f"Bench {index + 1}"},
     ).scalar_one()
     campaign = sa.text(
-        "INSERT INTO campaigns (tenant_id, name, kind, status, created_at) "
-        "VALUES (:t, :name, :kind, 'running', :at) RETURNING id"
+        "INSERT INTO campaigns (tenant_id, name, kind, status, plan, created_at) "
+        "VALUES (:t, :name, :kind, 'running', CAST(:plan AS jsonb), :at) RETURNING id"
     )
-    recovery = conn.execute(campaign, {"t": tenant_id, "name": "Win back", "kind": "recovery", "at": ANCHOR})
-    nurture = conn.execute(campaign, {"t": tenant_id, "name": "Nurture", "kind": "sequence", "at": ANCHOR})
+    plan = json.dumps(default_recovery_plan_json(LADDER))
+    recovery = conn.execute(
+        campaign, {"t": tenant_id, "name": "Win back", "kind": "recovery", "plan": plan, "at": ANCHOR}
+    )
+    nurture = conn.execute(
+        campaign, {"t": tenant_id, "name": "Nurture", "kind": "sequence", "plan": "{}", "at": ANCHOR}
+    )
     return int(tenant_id), int(recovery.scalar_one()), int(nurture.scalar_one())
 
 
@@ -74,7 +84,7 @@ def _lead_world(rng: np.random.Generator, tenant_id: int, offset: int, n: int, d
     silent_h = rng.uniform(lows[band], highs[band])
     reached = sum((silent_h >= h).astype(np.int64) for h in LADDER)
     due = (reached > 0) & (rng.random(n) < due_share)
-    level = reached - due
+    level = np.where(due, 0, reached)
     control = np.array([is_control(tenant_id, int(i), HOLDOUT) for i in ids])
     closed = rng.random(n) < 0.05
     state = np.where(level == 0, "active", np.where(control, "control", "in_recovery"))
@@ -85,6 +95,7 @@ def _lead_world(rng: np.random.Generator, tenant_id: int, offset: int, n: int, d
         "silent_h": silent_h,
         "level": level,
         "due": due,
+        "earlier_episode": due & (rng.random(n) < 1 / 3),
         "control": control,
         "state": state,
         "has_email": rng.random(n) < 0.97,
@@ -134,9 +145,11 @@ def _leads_table(world: dict[str, Any]) -> pa.Table:
 
 
 def _enrollments_table(rng: np.random.Generator, world: dict[str, Any], recovery_id: int, nurture_id: int) -> pa.Table:
-    """The recovery enrollment each climbed lead has (its id is the lead's), and a nurture sequence for a few."""
-    climbed = world["level"] > 0
+    """The recovery enrollment of each lead in or past an episode (its id is the lead's), the ended episode of some
+    of the backlog, and a nurture sequence for a few."""
+    climbed = (world["level"] > 0) | world["earlier_episode"]
     ids, level, control = world["ids"][climbed], world["level"][climbed], world["control"][climbed]
+    level = np.where(level > 0, level, len(LADDER))
     fresh = (_rung_age_h(world, world["level"])[climbed] < 24) & ~world["due"][climbed]
     status = np.where(control, "control", np.where(fresh, "active", "completed"))
     nurtured = world["ids"][rng.random(len(world["ids"])) < 0.03]
@@ -166,7 +179,7 @@ def _actions_table(world: dict[str, Any], recovery_id: int) -> pa.Table:
     age_h = silent - np.array((0, *LADDER), dtype=float)[rungs]
     node = pa.compute.binary_join_element_wise("rung-", pa.array(rungs).cast(pa.string()), "")
     prefix = f"{world['tenant_id']}:{recovery_id}:"
-    key = pa.compute.binary_join_element_wise(prefix, pa.array(lead_ids).cast(pa.string()), ":", node, ":send", "")
+    key = pa.compute.binary_join_element_wise(prefix, pa.array(lead_ids).cast(pa.string()), ":e1:", node, ":send", "")
     n = len(lead_ids)
     return pa.table(
         {
