@@ -3,8 +3,9 @@
 The interpreter (`app/domain/plan/machine.py`) is pure: each step returns the enrollment's new
 state and the actions that get it there. A batch steps once per class of enrollments that
 cannot step differently (`app/domain/plan/classes.py`), so what it writes is a few templates,
-one per class, and three columns of the batch (enrollment, lead, class, and the lead's draw).
-One statement joins the two and writes every row, without a JSON object per enrollment:
+one per class, and a few columns of the batch (the enrollment or the lead, its class, the
+lead's variant draw). One statement joins the two and writes every row, without a JSON object
+per enrollment:
 
 - `Send` → a pending `send` action due at the planned moment, keyed
   `<tenant>:<campaign>:<lead>:e<episode>:<node>:send`, so the same node can go out again in a
@@ -24,13 +25,14 @@ ones. Helpers: they run inside the caller's transaction and never commit.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from app.domain.plan import (
@@ -60,14 +62,19 @@ plan_action AS (
         AS t(cls int, kind text, node text, due_at timestamptz, key_head text, key_tail text, payload jsonb)
 )"""
 
-# What every moved enrollment (`moved`: enrollment_id, lead_id, cls) writes besides its own row.
-_EFFECTS = """
-canceled AS (  -- by the enrollments' index, whatever the planner guesses of `moved`
+# The pending timers of the moved enrollments whose step canceled them, by the enrollments' index
+# (the statement has this part only when some class cancels: a scan of the tenant's pending work
+# for nothing would cost more than the rest).
+_CANCELED = """
+canceled AS (
     UPDATE scheduled_actions AS a SET status = 'canceled', updated_at = now()
     WHERE a.enrollment_id = ANY (ARRAY(
               SELECT m.enrollment_id FROM moved AS m JOIN plan_class AS c ON c.cls = m.cls WHERE c.cancel))
-      AND a.tenant_id = :tenant_id AND a.status = 'pending' AND a.kind NOT IN ('send', 'event')
-),
+      AND a.status = 'pending' AND a.kind NOT IN ('send', 'event')
+),"""
+
+# What every moved enrollment (`moved`: enrollment_id, lead_id, cls) writes besides its own row.
+_EFFECTS = """
 scheduled AS (
     INSERT INTO scheduled_actions (tenant_id, enrollment_id, lead_id, kind, node, due_at, dedupe_key, payload)
     SELECT :tenant_id, m.enrollment_id, m.lead_id, t.kind, t.node, t.due_at, t.key_head || m.lead_id || t.key_tail,
@@ -108,8 +115,7 @@ _STATE = "c.state || CASE WHEN c.is_control THEN '{}' ELSE jsonb_build_object('d
 
 # Start (or restart, for a lead whose earlier episode ended) one enrollment per lead; a lead
 # in a running enrollment of this campaign keeps it and is left out of `moved`.
-_ENROLL = text(
-    f"""
+_ENROLL = f"""
     WITH lead AS (
         SELECT * FROM unnest(CAST(string_to_array(:lead_ids, ',') AS bigint[]),
                              CAST(string_to_array(:cls, ',') AS int[]), string_to_array(:draws, ','))
@@ -133,13 +139,10 @@ _ENROLL = text(
     ),
     moved AS (
         SELECT s.id AS enrollment_id, s.lead_id, x.cls FROM stored AS s JOIN lead AS x ON x.lead_id = s.lead_id
-    ), {_EFFECTS}
-    """
-)
+    ),"""
 
 # Move enrollments the caller has locked to their class's state.
-_STEP = text(
-    f"""
+_STEP = f"""
     WITH lead AS (
         SELECT * FROM unnest(CAST(string_to_array(:enrollment_ids, ',') AS bigint[]),
                              CAST(string_to_array(:cls, ',') AS int[]), string_to_array(:draws, ','))
@@ -154,9 +157,7 @@ _STEP = text(
         FROM lead AS x JOIN plan_class AS c ON c.cls = x.cls
         WHERE e.id = x.enrollment_id AND e.tenant_id = :tenant_id
         RETURNING e.id AS enrollment_id, e.lead_id, x.cls
-    ), {_EFFECTS}
-    """
-)
+    ),"""
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,14 @@ def move(session: Session, *, tenant_id: int, batch: Batch, now: datetime, sourc
     return _write(session, _STEP, tenant_id=tenant_id, batch=batch, now=now, source=source, params=params)
 
 
+@functools.cache
+def _statement(head: str, cancel: bool) -> TextClause:
+    return text(head + (_CANCELED if cancel else "") + _EFFECTS)
+
+
 def _write(
     session: Session,
-    statement: Any,
+    head: str,
     *,
     tenant_id: int,
     batch: Batch,
@@ -256,8 +262,9 @@ def _write(
             continue
         classes.append(_class_row(cls, outcome, source))
         actions += _action_rows(cls, tenant_id, outcome, source)
+    cancel = any(row["cancel"] for row in classes)
     row = session.execute(
-        statement,
+        _statement(head, cancel),
         {**params, "tenant_id": tenant_id, "now": now, "classes": _json(classes), "actions": _json(actions)},
     ).one()
     counts = {"sends": int(row.sends), "timers": int(row.timers), "transitions": int(row.transitions)}
