@@ -8,8 +8,9 @@ active enrollment of another campaign (a nurture sequence), and 10 % had an earl
 the recovery campaign (completed), so they start episode 2. The branch fields (deal value,
 intent, stage, source, tags) vary as a CRM's do.
 
-Tenant 1's leads are the audience the enrollment is timed on; tenant 2's are enrolled once
-(committed) so that the fire benchmark has more than `FIRE_TIMERS` wait timers due a day later.
+Tenant 1's leads are the audience the enrollment is timed on; tenant 2's (16 % more) are
+enrolled once (committed) so that the fire benchmark has more wait timers due a day later than
+it fires.
 The clock is pinned: at `ANCHOR` (17:00 UTC) every zone of the mix is inside the plans' send
 window, so every first message goes at once and every wait timer is due exactly 24 h later.
 """
