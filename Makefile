@@ -44,6 +44,7 @@ bench: setup
 	$(PY) -m bench.plan_validation
 	$(PY) -m bench.import
 	$(PY) -m bench.triage
+	$(PY) -m bench.campaigns
 
 clean-data:
 	rm -rf .data

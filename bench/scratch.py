@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import redis
 import sqlalchemy as sa
 
@@ -53,3 +56,13 @@ def scratch_redis(server_url: str, db: int = BENCH_REDIS_DB) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+def copy_table(conn: sa.Connection, table: str, data: pa.Table) -> None:
+    """Load `data` into `table` with COPY (CSV through pyarrow: the fastest way in from Python)."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False))
+    columns = ", ".join(data.column_names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())

@@ -31,20 +31,20 @@ _REACH = """
         SELECT 1 FROM suppressions AS s
         WHERE s.tenant_id = l.tenant_id AND s.channel = 'sms' AND s.address = l.phone
     )) AS sms_ok,
-    l.timezone, l.deal_value, l.intent_score, l.stage, l.source, l.tags,
-    greatest(extract(epoch FROM CAST(:now AS timestamptz) - l.last_activity_at) / 3600, 0) AS silent_hours
+    l.timezone, CAST(coalesce(l.deal_value, 0) AS float8) AS deal_value, coalesce(l.intent_score, 0) AS intent_score,
+    CAST(greatest(extract(epoch FROM CAST(:now AS timestamptz) - l.last_activity_at) / 3600, 0) AS float8)
+        AS silent_hours,
+    coalesce(l.stage, '') AS stage, coalesce(l.source, '') AS source, l.tags
 """
 
-# Leads about to be enrolled in a campaign, with where each stands in it already (if anywhere)
-# and whether another enrollment of any campaign holds it (then it is left alone).
+# Leads about to be enrolled in a campaign, with the episode each had in it already (if any)
+# and whether an active enrollment of any campaign holds it (then it is left alone).
 _CANDIDATES = text(
     f"""
-    SELECT l.id AS lead_id, {_REACH},
-           prior.id AS enrollment_id, prior.status AS prior_status, prior.episode AS prior_episode,
-           prior.state AS prior_state,
+    SELECT l.id AS lead_id, {_REACH}, prior.episode AS prior_episode,
            EXISTS (SELECT 1 FROM enrollments AS busy
                    WHERE busy.lead_id = l.id AND busy.status IN ('active', 'waiting')) AS busy
-    FROM unnest(CAST(:lead_ids AS bigint[])) AS x(lead_id)
+    FROM unnest(CAST(string_to_array(:lead_ids, ',') AS bigint[])) AS x(lead_id)
     JOIN leads AS l ON l.id = x.lead_id AND l.tenant_id = :tenant_id
     LEFT JOIN enrollments AS prior ON prior.campaign_id = :campaign_id AND prior.lead_id = l.id
     ORDER BY l.id
@@ -52,31 +52,34 @@ _CANDIDATES = text(
 )
 
 # Enrollments the interpreter is about to move, locked so two workers never step one at once
-# (in id order, so they never deadlock), with their lead's facts and their campaign's plan.
+# (in id order, so they never deadlock), with their lead's facts. The state comes as its shape
+# (the JSON without the lead's draw and facts, as text) and the draw: enrollments of one shape
+# step alike (`app/domain/plan/classes.py`), so each shape is parsed once.
 _ENROLLMENTS = text(
     f"""
-    SELECT e.id AS enrollment_id, e.lead_id, e.campaign_id, e.episode, e.status, e.state,
-           c.status AS campaign_status, c.plan, {_REACH}
+    SELECT e.id AS enrollment_id, e.lead_id, e.campaign_id,
+           CAST(e.state - 'draw' - 'facts' AS text) AS shape, e.state ->> 'draw' AS draw, {_REACH}
     FROM enrollments AS e
     JOIN leads AS l ON l.id = e.lead_id
-    JOIN campaigns AS c ON c.id = e.campaign_id
-    WHERE e.tenant_id = :tenant_id AND e.id = ANY(:ids)
+    WHERE e.tenant_id = :tenant_id AND e.id = ANY(CAST(string_to_array(:ids, ',') AS bigint[]))
     ORDER BY e.id
     FOR UPDATE OF e
     """
-).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+)
+
+_PLANS = text("SELECT id, plan FROM campaigns WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger))
+)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A lead the caller wants enrolled, its facts, and its enrollment in this campaign if it has one."""
+    """A lead the caller wants enrolled, its facts, its last episode in this campaign (0 if none), and whether
+    another enrollment holds it."""
 
     lead_id: int
     facts: LeadFacts
-    enrollment_id: int | None
-    prior_status: str | None
     prior_episode: int
-    prior_state: dict[str, Any]
     busy: bool
 
 
@@ -84,36 +87,38 @@ def candidates(
     session: Session, *, tenant_id: int, campaign_id: int, lead_ids: Sequence[int], now: datetime
 ) -> list[Candidate]:
     """The tenant's leads among `lead_ids` (others are ignored), in id order."""
-    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_ids": sorted(set(lead_ids)), "now": now}
+    ids = ",".join(map(str, sorted(set(lead_ids))))
+    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_ids": ids, "now": now}
     return [
-        Candidate(
-            lead_id=row.lead_id,
-            facts=facts_of(row),
-            enrollment_id=row.enrollment_id,
-            prior_status=row.prior_status,
-            prior_episode=int(row.prior_episode or 0),
-            prior_state=dict(row.prior_state or {}),
-            busy=bool(row.busy),
-        )
-        for row in session.execute(_CANDIDATES, params)
+        Candidate(row.lead_id, facts_of(row), row.prior_episode or 0, row.busy)
+        for row in session.execute(_CANDIDATES, params).all()
     ]
 
 
 def locked_enrollments(session: Session, *, tenant_id: int, ids: Sequence[int], now: datetime) -> list[Row[Any]]:
     """The enrollments with these ids (the tenant's only), locked for this transaction, in id order."""
-    return list(session.execute(_ENROLLMENTS, {"tenant_id": tenant_id, "ids": sorted(set(ids)), "now": now}))
+    params = {"tenant_id": tenant_id, "ids": ",".join(map(str, sorted(set(ids)))), "now": now}
+    return list(session.execute(_ENROLLMENTS, params).all())
+
+
+def plans(session: Session, campaign_ids: Sequence[int]) -> dict[int, Any]:
+    """The stored plan JSON of each of these campaigns."""
+    return {row.id: row.plan for row in session.execute(_PLANS, {"ids": sorted(set(campaign_ids))})}
 
 
 def facts_of(row: Row[Any]) -> LeadFacts:
-    """The plan's view of a lead from a row that selected `_REACH`."""
+    """The plan's view of a lead from a row that selected `_REACH` (which did the conversions: a batch has many)."""
     return LeadFacts(
-        timezone=row.timezone,
-        email_ok=bool(row.email_ok),
-        sms_ok=bool(row.sms_ok),
-        deal_value=float(row.deal_value or 0),
-        intent_score=int(row.intent_score or 0),
-        silent_hours=float(row.silent_hours or 0),
-        stage=row.stage or "",
-        source=row.source or "",
-        tags=frozenset(row.tags or ()),
+        row.timezone,
+        row.email_ok,
+        row.sms_ok,
+        row.deal_value,
+        row.intent_score,
+        row.silent_hours,
+        row.stage,
+        row.source,
+        frozenset(row.tags) if row.tags else _NO_TAGS,
     )
+
+
+_NO_TAGS: frozenset[str] = frozenset()

@@ -4,10 +4,17 @@ Every enrollment moves only here, through the pure `step(plan, state, event, now
 `app/domain/plan`:
 - `enroll_leads` (a launched campaign's audience) and the silence scan (`app/services/scan.py`,
   through `enroll_in_session`) start episodes: one set-based read of the leads, one step per
-  lead in memory, then one statement per kind of row;
+  class of leads that cannot step differently (`app/domain/plan/classes.py`: same episode,
+  start, zone, reachable channels, branch outcomes and variant picks), then one statement
+  that writes every row (`campaign_apply`);
 - `fire_due` (the `fire_due` cron agent, `python -m app tick`) takes the tenant's due timers and
   the lead events waiting in `scheduled_actions` (kind `event`, queued by `queue_events`),
-  locks their enrollments, steps each through its events in order and writes the batch.
+  locks their enrollments, steps each class of them (same plan, same state but for the draw,
+  same events, same lead key) through its events in order, and writes the batch; it takes
+  `FIRE_LIMIT` at a time, each round its own transaction, until nothing is due.
+
+A hundred thousand leads make a few hundred classes, so the interpreter's cost no longer grows
+with the audience; what does is the rows themselves (bench/campaigns.py).
 
 A paused campaign's timers and events wait (they are not claimed until it runs again); a
 killed one's were canceled by the kill. What a step asks to send becomes a `send` action that
@@ -18,8 +25,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,10 +35,13 @@ from sqlalchemy.orm import Session
 
 from app import queue, runtime
 from app.domain.plan import (
+    Action,
     Enrolled,
     EnrollmentState,
     Event,
+    LeadClasses,
     LeadEvent,
+    LeadFacts,
     Plan,
     TimerFired,
     load_plan,
@@ -39,60 +49,35 @@ from app.domain.plan import (
     step,
     variant_draw,
 )
-from app.services import campaign_facts
-from app.services.campaign_apply import Move, state_rows, write_moves
+from app.services import campaign_apply, campaign_facts
+from app.services.campaign_apply import Batch, HeldOut, Outcome
 
 FIRE_LIMIT = 5_000
-"""Due timers and events taken per `fire_due` transaction; a bigger backlog takes more rounds."""
+"""Due timers and events taken per `fire_due` transaction; `fire_due` runs rounds until none is left."""
+FIRE_ROUNDS = 100
+"""At most this many rounds per `fire_due` call (500,000 timers), so one job cannot run forever."""
 
 CONTROL = "control"
 
 _PLAN = text("SELECT plan, status FROM campaigns WHERE id = :campaign_id AND tenant_id = :tenant_id")
 
-_ENROLL = text(
-    """
-    INSERT INTO enrollments AS e
-        (tenant_id, campaign_id, lead_id, current_node, rung, is_control, status, episode, state, variant,
-         next_action_at, enrolled_at, completed_at)
-    SELECT :tenant_id, :campaign_id, r.lead_id, r.node, coalesce(r.rung, 0), r.is_control, r.status, r.episode,
-           r.state, r.variant, r.next_action_at, CAST(:now AS timestamptz),
-           CASE WHEN r.status IN ('completed', 'stopped') THEN CAST(:now AS timestamptz) END
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS r(lead_id bigint, node text, rung smallint, is_control boolean, status text, episode int, state jsonb,
-             variant text, next_action_at timestamptz)
-    ON CONFLICT (campaign_id, lead_id) DO UPDATE
-    SET current_node = excluded.current_node, rung = excluded.rung, is_control = excluded.is_control,
-        status = excluded.status, episode = excluded.episode, state = excluded.state, variant = excluded.variant,
-        next_action_at = excluded.next_action_at, enrolled_at = excluded.enrolled_at,
-        completed_at = excluded.completed_at, updated_at = now()
-    WHERE e.status NOT IN ('active', 'waiting')
-    RETURNING e.id, e.lead_id
-    """
-)
-
-_HELD_OUT = text(
-    """
-    INSERT INTO campaign_transitions (tenant_id, enrollment_id, from_node, to_node, event, reason, at)
-    SELECT :tenant_id, x.id, NULL, NULL, 'held_out', CAST(:reason AS text), CAST(:now AS timestamptz)
-    FROM unnest(CAST(:ids AS bigint[])) AS x(id)
-    """
-)
-
+# The oldest due timers and events of running campaigns, read in the order of
+# ix_scheduled_actions_pending_interpreter so a round stops at its limit, then marked done by id.
 _CLAIM_DUE = text(
     """
     WITH due AS (
         SELECT a.id FROM scheduled_actions AS a
-        JOIN enrollments AS e ON e.id = a.enrollment_id
-        JOIN campaigns AS c ON c.id = e.campaign_id
         WHERE a.tenant_id = :tenant_id AND a.status = 'pending' AND a.kind <> 'send'
-          AND a.due_at <= CAST(:now AS timestamptz) AND c.status = 'running'
+          AND a.due_at <= CAST(:now AS timestamptz)
+          AND EXISTS (SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+                      WHERE e.id = a.enrollment_id AND c.status = 'running')
         ORDER BY a.due_at, a.id
         LIMIT :limit
         FOR UPDATE OF a SKIP LOCKED
     )
     UPDATE scheduled_actions AS a SET status = 'done', updated_at = now()
-    FROM due WHERE a.id = due.id
-    RETURNING a.id, a.enrollment_id, a.kind, a.node, a.due_at, a.payload
+    WHERE a.id = ANY (ARRAY(SELECT id FROM due))
+    RETURNING a.id, a.enrollment_id, a.kind, a.node, a.due_at, CASE WHEN a.kind = 'event' THEN a.payload END AS payload
     """
 )
 
@@ -118,6 +103,8 @@ class Enrollment:
     control: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    classes: int = 0
+    """How many distinct steps the interpreter took for the whole batch (one per class of leads)."""
 
     def summary(self) -> dict[str, int]:
         return {"enrolled": len(self.enrolled), "control": len(self.control), "busy": len(self.busy), **self.counts}
@@ -170,85 +157,114 @@ def enroll_in_session(
     conversation at a time. A lead enrolled here before starts the next episode.
     """
     plan = _running_plan(session, tenant_id, campaign_id)
+    classes = LeadClasses.of(plan)
     result = Enrollment(campaign_id)
-    rows: list[dict[str, Any]] = []
-    steps: dict[int, Move] = {}
+    batch = Batch()
+    index: dict[Hashable, int] = {}
+    starts = start_nodes or {}
+    prefix = f"{tenant_id}:{campaign_id}:"
     for candidate in campaign_facts.candidates(
         session, tenant_id=tenant_id, campaign_id=campaign_id, lead_ids=lead_ids, now=now
     ):
+        lead = candidate.lead_id
         if candidate.busy:
-            result.busy.append(candidate.lead_id)
+            result.busy.append(lead)
             continue
         episode = candidate.prior_episode + 1
-        if candidate.lead_id in control_ids:
-            rows.append(_control_row(candidate.lead_id, episode))
+        if lead in control_ids:
+            held = (CONTROL, episode)
+            if held not in index:
+                index[held] = len(batch.classes)
+                batch.classes.append(HeldOut(campaign_id, episode, source))
+            batch.add(index[held], lead_id=lead, draw=0.0)
             continue
-        draw = variant_draw(f"{tenant_id}:{campaign_id}:{candidate.lead_id}")
-        start = (start_nodes or {}).get(candidate.lead_id)
-        event = Enrolled(facts=candidate.facts, episode=episode, draw=draw, start=start)
-        after, actions = step(plan, EnrollmentState(episode=episode - 1), event, now)
-        move = Move(0, candidate.lead_id, campaign_id, plan, after, actions)
-        steps[candidate.lead_id] = move
-        row = state_rows([move])[0]
-        rows.append({**row, "is_control": False, "episode": episode})
-    if not rows:
+        draw = variant_draw(prefix + str(lead))
+        start = starts.get(lead)
+        key = (episode, start, classes.key(candidate.facts, draw))
+        if key not in index:
+            event = Enrolled(facts=candidate.facts, episode=episode, draw=draw, start=start)
+            after, actions = step(plan, EnrollmentState(episode=episode - 1), event, now)
+            index[key] = len(batch.classes)
+            batch.classes.append(Outcome(campaign_id, plan, after, actions))
+        batch.add(index[key], lead_id=lead, draw=draw)
+    if not batch.members:
         return result
-    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": now, "rows": _json(rows)}
-    stored = {row.lead_id: row.id for row in session.execute(_ENROLL, params)}
-    moves = [
-        Move(stored[lead], lead, campaign_id, plan, move.after, move.actions)
-        for lead, move in steps.items()
-        if lead in stored
-    ]
-    result.enrolled = [move.lead_id for move in moves]
-    result.control = [lead for lead in control_ids if lead in stored and lead not in steps]
-    result.busy += [row["lead_id"] for row in rows if row["lead_id"] not in stored]
-    if result.control:
-        held = {"tenant_id": tenant_id, "now": now, "reason": source, "ids": [stored[x] for x in result.control]}
-        session.execute(_HELD_OUT, held)
-    result.counts.update(
-        write_moves(session, tenant_id=tenant_id, moves=moves, now=now, source=source, update_states=False)
-    )
+    result.classes = len(batch.classes)
+    written = campaign_apply.enroll(session, tenant_id=tenant_id, batch=batch, now=now, source=source)
+    stored = set(written.lead_ids)
+    for lead, cls in zip(batch.lead_ids, batch.members, strict=True):
+        if lead not in stored:
+            result.busy.append(lead)
+        elif isinstance(batch.classes[cls], HeldOut):
+            result.control.append(lead)
+        else:
+            result.enrolled.append(lead)
+    result.counts.update(written.counts)
     return result
 
 
 def fire_due(*, tenant_id: int, now: datetime | None = None, limit: int = FIRE_LIMIT) -> dict[str, int]:
-    """Step every enrollment whose timer is due or that heard an event (up to `limit` of them); idempotent."""
+    """Step every enrollment whose timer is due or that heard an event, `limit` per transaction; idempotent.
+
+    A launch of a large audience makes its timers due together: rounds continue (each committed)
+    until a round finds fewer than `limit`, up to `FIRE_ROUNDS`.
+    """
     now = now or _now()
-    with runtime.session_scope() as session, session.begin():
-        counts = fire_in_session(session, tenant_id=tenant_id, now=now, limit=limit)
-    if counts.get("sends"):
+    total: Counter[str] = Counter()
+    for _ in range(FIRE_ROUNDS):
+        with runtime.session_scope() as session, session.begin():
+            counts = fire_in_session(session, tenant_id=tenant_id, now=now, limit=limit)
+        total.update(counts)
+        if counts["fired"] < limit:
+            break
+    if total["sends"]:
         _request_writes(tenant_id)
-    return counts
+    return {"fired": 0, **total}
 
 
 def fire_in_session(session: Session, *, tenant_id: int, now: datetime, limit: int = FIRE_LIMIT) -> dict[str, int]:
-    """`fire_due` inside the caller's transaction."""
+    """One round of `fire_due` inside the caller's transaction."""
     claimed = session.execute(_CLAIM_DUE, {"tenant_id": tenant_id, "now": now, "limit": limit}).all()
     if not claimed:
         return {"fired": 0}
     by_enrollment: dict[int, list[Any]] = defaultdict(list)
     for action in sorted(claimed, key=lambda a: (a.due_at, a.id)):
         by_enrollment[action.enrollment_id].append(action)
-    plans: dict[int, Plan | None] = {}
-    moves: list[Move] = []
-    for row in campaign_facts.locked_enrollments(session, tenant_id=tenant_id, ids=list(by_enrollment), now=now):
-        plan = (
-            plans.get(row.campaign_id)
-            if row.campaign_id in plans
-            else plans.setdefault(row.campaign_id, _plan_of(row.plan))
-        )
-        state = _state_of(row.state)
-        if plan is None or state is None:
+    rows = campaign_facts.locked_enrollments(session, tenant_id=tenant_id, ids=list(by_enrollment), now=now)
+    stored = campaign_facts.plans(session, [row.campaign_id for row in rows])
+    plans = {campaign: _plan_of(data) for campaign, data in stored.items()}
+    keyers = {campaign: LeadClasses.of(plan) for campaign, plan in plans.items() if plan is not None}
+    batch = Batch()
+    index: dict[Hashable, int | None] = {}
+    for row in rows:
+        plan, draw = plans.get(row.campaign_id), _draw_of(row.draw)
+        if plan is None or draw is None:
             continue
         facts = campaign_facts.facts_of(row)
-        actions: list[Any] = []
-        for due in by_enrollment[row.enrollment_id]:
-            state, done = step(plan, state, _event_of(due, facts), now)
-            actions += done
-        moves.append(Move(row.enrollment_id, row.lead_id, row.campaign_id, plan, state, tuple(actions)))
-    counts = write_moves(session, tenant_id=tenant_id, moves=moves, now=now, source="plan")
-    return {"fired": len(claimed), "enrollments": len(moves), **counts}
+        events = tuple(_event_of(due) for due in by_enrollment[row.enrollment_id])
+        key = (row.campaign_id, row.shape, events, keyers[row.campaign_id].key(facts, draw))
+        if key not in index:
+            index[key] = _fire_class(batch, row, plan, draw, facts, events, now)
+        cls = index[key]
+        if cls is not None:
+            batch.add(cls, lead_id=row.lead_id, draw=draw, enrollment_id=row.enrollment_id)
+    written = campaign_apply.move(session, tenant_id=tenant_id, batch=batch, now=now, source="plan")
+    return {"fired": len(claimed), "enrollments": len(written.lead_ids), **written.counts}
+
+
+def _fire_class(
+    batch: Batch, row: Any, plan: Plan, draw: float, facts: LeadFacts, events: tuple[Event, ...], now: datetime
+) -> int | None:
+    """Step one enrollment of a new class through its events; the class's index in the batch (None: unreadable)."""
+    state = _state_of(row.shape, draw)
+    if state is None:
+        return None
+    actions: list[Action] = []
+    for event in events:
+        state, done = step(plan, state, replace(event, facts=facts), now)
+        actions += done
+    batch.classes.append(Outcome(row.campaign_id, plan, state, tuple(actions)))
+    return len(batch.classes) - 1
 
 
 def queue_events(session: Session, *, tenant_id: int, signals: Sequence[LeadSignal]) -> int:
@@ -281,34 +297,30 @@ def _plan_of(data: Any) -> Plan | None:
     return plan if isinstance(plan, Plan) else None
 
 
-def _state_of(data: Any) -> EnrollmentState | None:
+def _state_of(shape: str, draw: float) -> EnrollmentState | None:
+    """The stored state (its shape and draw, as `campaign_facts.locked_enrollments` reads it); None when unreadable."""
     try:
-        return state_from_json(dict(data))
+        data = json.loads(shape)
+        return state_from_json({**data, "draw": draw})
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _event_of(due: Any, facts: Any) -> Event:
+def _draw_of(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _event_of(due: Any) -> Event:
+    """The event a claimed action stands for, without the lead's facts (the step adds them)."""
     if due.kind == "event":
         payload = due.payload or {}
         at = datetime.fromisoformat(str(payload.get("at"))) if payload.get("at") else due.due_at
         episode = payload.get("episode")
-        return LeadEvent(str(payload.get("event")), at, int(episode) if episode is not None else None, facts)
-    return TimerFired(due.kind, str(due.node), facts)
-
-
-def _control_row(lead_id: int, episode: int) -> dict[str, Any]:
-    return {
-        "lead_id": lead_id,
-        "node": None,
-        "rung": 1,
-        "is_control": True,
-        "status": CONTROL,
-        "episode": episode,
-        "state": {},
-        "variant": None,
-        "next_action_at": None,
-    }
+        return LeadEvent(str(payload.get("event")), at, int(episode) if episode is not None else None)
+    return TimerFired(due.kind, str(due.node))
 
 
 def _request_writes(tenant_id: int) -> None:

@@ -1,37 +1,32 @@
-"""Step 1 of the loop (docs/pipeline.md): enroll the leads that went silent, in one statement.
+"""Step 1 of the loop (docs/pipeline.md): start an episode for the leads that went silent.
 
-A tenant's scan is one set-based, data-modifying SQL statement (`SCAN`), not a loop of
-queries per lead: its CTEs pick the eligible leads, upsert their enrollments, insert the
-scheduled sends, climb the leads one rung and write the audit rows. The work grows with the
-leads enrolled, not with round trips: a tenant of 100,000 leads with a backlog of 3,600
-eligible enrolls its 500 in under a tenth of a second warm, 0.15 s cold (bench/scan.py,
-which also measures the per-lead loops it replaces).
+A tenant's scan is a constant handful of set-based statements, never a loop of queries per
+lead: one statement picks the eligible leads (`SCAN`), the plan interpreter starts their
+episodes (`campaign_run.enroll_in_session`: one step per class of leads, one statement that
+writes the enrollments, the rung-1 sends, the wait timers, the audit and the climb), and one
+statement marks the held-out leads. The ladder's later rungs are the plan's (its wait timers,
+fired by the planner agent), not the scan's. The work grows with the leads enrolled, not with
+round trips (bench/scan.py measures it against the per-lead loops it replaces).
 
 Who is eligible, precisely (`_ELIGIBLE`):
-- *next rung crossed*: `silence_level < cardinality(ladder)` and `last_activity_at <= now -
-  ladder[silence_level + 1]`; a lead climbs one rung per enrollment, so one silent for five
-  days gets rung 1 first, and since the enrollment sets `silence_level` to the rung it
-  never gets the same rung twice (new activity resets the level, `app/services/activities.py`);
+- *first threshold crossed, no episode yet*: `silence_level = 0` and `last_activity_at <= now -
+  ladder[1]`; the episode sets `silence_level` (to the rung its message climbs to), so the
+  lead is not picked again until new activity resets it (`app/services/activities.py`) and
+  its silence crosses the threshold once more: the next episode, whose keys carry its number;
 - *open*: `recovery_state` is active, silent, in_recovery or control; replied, recovered and
   lost leads belong to a person now;
 - *reachable*: at least one channel has an address, consent and no suppression for that
   address (email compared as stored and lower-cased, as the sender does). A lead whose every
-  channel is suppressed or unconsented is left alone; the writer picks the rung's channel
-  among the reachable ones;
+  channel is suppressed or unconsented is left alone; the plan picks the first channel of the
+  rung that reaches the lead;
 - *free*: no `active`/`waiting` enrollment in any campaign;
-- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`);
-- *fresh rung*: the rung's send is not already scheduled in this campaign (a control lead
-  never has one). The send's dedupe key is `<tenant>:<campaign>:<lead>:rung-<n>:send` (the
-  pipeline contract), so a lead whose silence was reset and who climbs again cannot get rung
-  n of the same campaign a second time; skipping it here keeps it from an `active`
-  enrollment that no send would ever move.
+- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`).
 
 At most `tenants.scan_cap` of them are taken per run, highest `intent_score × deal_value`
 first (then longest silent). Of those, the holdout bucket (`app/domain/holdout.py`, the same
 md5 formula in SQL) decides the control group: a control lead gets an enrollment with status
-`control` and its rung, `recovery_state = 'control'` and no send, so it is never contacted
-but still climbs and is not picked again each run. Everyone else gets an `active` enrollment
-and one pending `send` action.
+`control`, `recovery_state = 'control'` and no send, so it is never contacted and is not
+picked again each run. Everyone else starts an episode of the recovery campaign's plan.
 
 Every scan of a tenant, and every "Recover now", first takes a transaction-level advisory
 lock on the tenant: two cron processes (RQ's cron has no lock) or a click during a scan then
@@ -191,16 +186,21 @@ RECOVER = text(
 
 # Every lead that entered an episode (or the holdout) stands on the ladder's first rung at least,
 # so the scan does not pick it again until new activity resets its silence; the held-out ones are
-# marked `control` and never contacted.
+# marked `control` and never contacted. A lead its first message already climbed is left as it is
+# (a second version of the row would cost every index of leads again).
 _ENTERED = text(
     """
+    WITH entered AS (
+        SELECT l.id, CASE WHEN l.id = ANY(CAST(:control AS bigint[])) THEN 'control'
+                          WHEN l.recovery_state IN ('active', 'silent') THEN 'in_recovery'
+                          ELSE l.recovery_state END AS state
+        FROM leads AS l
+        WHERE l.tenant_id = :tenant_id AND l.id = ANY(CAST(:lead_ids AS bigint[]))
+    )
     UPDATE leads AS l
-    SET silence_level = greatest(l.silence_level, 1),
-        recovery_state = CASE WHEN l.id = ANY(CAST(:control AS bigint[])) THEN 'control'
-                              WHEN l.recovery_state IN ('active', 'silent') THEN 'in_recovery'
-                              ELSE l.recovery_state END,
-        updated_at = now()
-    WHERE l.tenant_id = :tenant_id AND l.id = ANY(CAST(:lead_ids AS bigint[]))
+    SET silence_level = greatest(l.silence_level, 1), recovery_state = e.state, updated_at = now()
+    FROM entered AS e
+    WHERE l.id = e.id AND (l.silence_level < 1 OR l.recovery_state <> e.state)
     """
 )
 

@@ -128,10 +128,12 @@ class ScheduledAction(TenantOwned, Base):
         CheckConstraint(one_of("kind", ACTION_KINDS), name="kind"),
         CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),
         Index("ix_scheduled_actions_due", "status", "due_at"),
+        # The interpreter's due timers and events, per tenant, in the order it claims them.
         Index(
             "ix_scheduled_actions_pending_interpreter",
             "tenant_id",
             "due_at",
+            "id",
             postgresql_where=text("status = 'pending' AND kind <> 'send'"),
         ),
         Index("ix_scheduled_actions_enrollment", "enrollment_id"),

@@ -56,6 +56,13 @@ def test_a_stepped_state_is_written_as_plain_json() -> None:
     assert state_from_json(json.loads(json.dumps(data))) == state
 
 
+def test_a_state_without_lead_facts_is_stored_without_them() -> None:
+    state = EnrollmentState(status="active", node="wait-1", episode=2, draw=0.5)
+    data = state_to_json(state)
+    assert "facts" not in data
+    assert state_from_json(json.loads(json.dumps(data))) == state
+
+
 def test_a_stored_time_without_its_offset_is_refused() -> None:
     data = state_to_json(EnrollmentState(entered_at=T))
     data["entered_at"] = "2026-06-10T15:00:00"

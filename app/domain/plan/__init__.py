@@ -6,9 +6,11 @@
 - `conditions.py`: the branch conditions and the lead facts they read;
 - `ladder.py`: the tenant's silence ladder as a plan, and version 1 plans upgraded;
 - `state.py`, `machine.py`: `step(plan, state, event, now) -> (state, actions)`;
-- `persist.py`: an enrollment's state as JSON (`enrollments.state`) and back.
+- `persist.py`: an enrollment's state as JSON (`enrollments.state`) and back;
+- `classes.py`: the leads one step cannot tell apart, so a batch steps once per class.
 """
 
+from app.domain.plan.classes import LeadClasses, LeadKey, as_lead
 from app.domain.plan.conditions import FIELDS, Condition, LeadFacts
 from app.domain.plan.durations import DurationError, format_duration, parse_duration
 from app.domain.plan.ladder import default_recovery_plan, default_recovery_plan_json, load_plan, upgrade_v1
@@ -67,8 +69,10 @@ __all__ = [
     "EnrollmentState",
     "Event",
     "HourRange",
+    "LeadClasses",
     "LeadEvent",
     "LeadFacts",
+    "LeadKey",
     "Moved",
     "Node",
     "Plan",
@@ -84,6 +88,7 @@ __all__ = [
     "Transition",
     "Variant",
     "WaitNode",
+    "as_lead",
     "default_recovery_plan",
     "default_recovery_plan_json",
     "format_duration",

@@ -192,7 +192,8 @@ def _send_once(
     if placed is None:
         return _end(state, STOPPED, f"no usable {' or '.join(node.channels)} for '{node.id}'", actions)
     channel, moment = placed
-    variant = _pick_variant(node.variants, state.draw)
+    picked = variant_index(node.variants, state.draw)
+    variant = None if picked is None else node.variants[picked]
     template = (variant and variant.template) or node.template
     brief = (variant and variant.brief) or node.brief
     name = variant.name if variant else None
@@ -210,14 +211,14 @@ def _placement(plan: Plan, node: SendNode, facts: LeadFacts, now: datetime) -> t
     return None
 
 
-def _pick_variant(variants: tuple[Variant, ...], draw: float) -> Variant | None:
-    """The variant whose share of the total weight covers `draw`."""
+def variant_index(variants: tuple[Variant, ...], draw: float) -> int | None:
+    """The position of the variant whose share of the total weight covers `draw` (None without variants)."""
     point, running = draw * sum(v.weight for v in variants), 0.0
-    for variant in variants:
+    for index, variant in enumerate(variants):
         running += variant.weight
         if point < running:
-            return variant
-    return variants[-1] if variants else None
+            return index
+    return len(variants) - 1 if variants else None
 
 
 def _wait_at(

@@ -1,7 +1,9 @@
 """An enrollment's interpreter state as JSON, for `enrollments.state`, and back.
 
 The timer agent and the event applier load the state, step it and store it again, so the
-round trip must be exact: times as ISO-8601 with their offset, sets as sorted lists.
+round trip must be exact: times as ISO-8601 with their offset, sets as sorted lists. A state
+without lead facts (the services store none: every step they take is given the lead's facts
+as they are then) is written without the `facts` key and read back with none.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.plan.conditions import LeadFacts
-from app.domain.plan.state import EnrollmentState, Timer
+from app.domain.plan.state import NO_FACTS, EnrollmentState, Timer
 
 
 def state_to_json(state: EnrollmentState) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def state_to_json(state: EnrollmentState) -> dict[str, Any]:
         "timer": None if timer is None else {"kind": timer.kind, "node": timer.node, "due_at": _time(timer.due_at)},
         "variant": state.variant,
         "draw": state.draw,
-        "facts": facts_to_json(state.facts),
+        **({} if state.facts == NO_FACTS else {"facts": facts_to_json(state.facts)}),
     }
 
 
@@ -46,7 +48,7 @@ def state_from_json(data: dict[str, Any]) -> EnrollmentState:
         timer=None if timer is None else Timer(timer["kind"], timer["node"], _required_time(timer["due_at"])),
         variant=data["variant"],
         draw=float(data["draw"]),
-        facts=facts_from_json(data["facts"]),
+        facts=facts_from_json(data["facts"]) if "facts" in data else NO_FACTS,
     )
 
 

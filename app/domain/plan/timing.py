@@ -8,6 +8,7 @@ plan's: a lead with no zone on record is most likely where the business is.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,13 +25,19 @@ def plan_hours(plan: Plan, channel: str) -> Hours:
 
 def send_zone(plan: Plan, lead_timezone: str | None) -> str:
     """The zone a send's hours are counted in: the lead's when it names one, else the plan's."""
+    return _zone_or(lead_timezone, plan.timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _zone_or(lead_timezone: str | None, fallback: str) -> str:
+    """Remembered: a batch asks for the same few zones once per lead, and a bad name costs an exception."""
     if lead_timezone:
         try:
             ZoneInfo(lead_timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            return plan.timezone
+            return fallback
         return lead_timezone
-    return plan.timezone
+    return fallback
 
 
 def first_send_moment(plan: Plan, channel: str, lead_timezone: str | None, now: datetime) -> datetime | None:
