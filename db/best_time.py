@@ -2,7 +2,7 @@
 
 The writer asks for a whole batch of leads at once (one statement, whatever the batch size),
 each in the zone its messages are scheduled in; the tenant's fallback is the heat-map of the
-Replies page (`db.queries.engagement_heatmap`), so the window a lead borrows is the one the
+Replies page (`db.outbox_reads.engagement_heatmap`), so the window a lead borrows is the one the
 page shows.
 
 A lead's own history is its timeline: `activities` of kind email_in, sms_in (replies, also
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger, Text
 
-from . import queries
+from . import outbox_reads
 
 LEAD_HISTORY_DAYS = 365
 TENANT_HISTORY_DAYS = 90  # the Replies page's heat-map
@@ -51,7 +51,7 @@ _LEAD_SLOTS = text(
     bindparam("kinds", type_=ARRAY(Text)),
 )
 
-known_zones = queries.known_zones  # one cache of the server's zone names for every read
+known_zones = outbox_reads.known_zones  # one cache of the server's zone names for every read
 
 
 def zones_for(conn: Connection, lead_zones: Mapping[int, str | None]) -> dict[int, str]:
@@ -92,5 +92,5 @@ def tenant_slot_counts(
     conn: Connection, tenant_id: int, *, now: dt.datetime, days: int = TENANT_HISTORY_DAYS
 ) -> SlotCounts:
     """The tenant's heat-map (the Replies page's) as counts by (weekday, hour)."""
-    frame = queries.engagement_heatmap(conn, tenant_id, days=days, now=now)
+    frame = outbox_reads.engagement_heatmap(conn, tenant_id, days=days, now=now)
     return {(int(d), int(h)): int(n) for d, h, n in frame[["weekday", "hour", "count"]].itertuples(index=False)}

@@ -1,4 +1,4 @@
-"""Reads for the Campaigns page beyond the list itself (`queries.campaigns`): what each campaign has
+"""Reads for the Campaigns page beyond the list itself (`campaigns`): what each campaign has
 queued right now, its audit trail, the values its audience criteria can pick from, and the
 tenant's message templates.
 
@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
-from .queries import Bind, _connection, _frame
+from .queries import (
+    Bind,
+    _connection,
+    _frame,
+)
 
 OPTION_LIMIT = 200
 LIBRARY_LIMIT = 100
@@ -117,3 +121,49 @@ def template_library(bind: Bind, tenant_id: int) -> list[LibraryTemplate]:
     with _connection(bind) as conn:
         rows = conn.execute(sql, {"tenant_id": tenant_id, "limit": LIBRARY_LIMIT})
         return [LibraryTemplate(r.name, r.channel, r.subject, r.body) for r in rows]
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+CAMPAIGN_STATUS_ORDER = ("running", "scheduled", "paused", "draft", "completed", "archived")
+
+
+def campaigns(bind: Bind, tenant_id: int) -> pd.DataFrame:
+    """The tenant's campaigns, running first, with their enrollments and results so far.
+
+    Columns: id, name, kind, status, channel (None: the plan mixes channels), starts_at,
+    enrolled (every enrollment), active (status active or waiting), control (held out),
+    completed, stopped (stopped or failed), sent, replied, conversions, revenue, cost (the last
+    five summed over all days of metrics_daily for the campaign).
+    """
+    sql = text(
+        """
+        WITH e AS (
+            SELECT campaign_id,
+                   count(*) AS enrolled,
+                   count(*) FILTER (WHERE status IN ('active', 'waiting')) AS active,
+                   count(*) FILTER (WHERE status = 'control') AS control,
+                   count(*) FILTER (WHERE status = 'completed') AS completed,
+                   count(*) FILTER (WHERE status IN ('stopped', 'failed')) AS stopped
+            FROM enrollments WHERE tenant_id = :tenant_id GROUP BY campaign_id
+        ), m AS (
+            SELECT campaign_id, sum(sent) AS sent, sum(replied) AS replied, sum(conversions) AS conversions,
+                   sum(revenue) AS revenue, sum(cost_usd) AS cost
+            FROM metrics_daily WHERE tenant_id = :tenant_id AND campaign_id IS NOT NULL GROUP BY campaign_id
+        )
+        SELECT c.id, c.name, c.kind, c.status, c.channel, c.starts_at,
+               coalesce(e.enrolled, 0) AS enrolled, coalesce(e.active, 0) AS active,
+               coalesce(e.control, 0) AS control, coalesce(e.completed, 0) AS completed,
+               coalesce(e.stopped, 0) AS stopped,
+               coalesce(m.sent, 0) AS sent, coalesce(m.replied, 0) AS replied,
+               coalesce(m.conversions, 0) AS conversions,
+               coalesce(m.revenue, 0)::float8 AS revenue, coalesce(m.cost, 0)::float8 AS cost
+        FROM campaigns c
+        LEFT JOIN e ON e.campaign_id = c.id
+        LEFT JOIN m ON m.campaign_id = c.id
+        WHERE c.tenant_id = :tenant_id
+        ORDER BY array_position(CAST(:order AS text[]), c.status), c.created_at DESC, c.id DESC
+        """
+    )
+    with _connection(bind) as conn:
+        return _frame(conn.execute(sql, {"tenant_id": tenant_id, "order": list(CAMPAIGN_STATUS_ORDER)}))

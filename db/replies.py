@@ -5,8 +5,17 @@ Apart from `db/queries.py` (the inbox itself) because that module is full.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import Engine, text
+
+from .queries import (
+    _NAME,
+    Bind,
+    _connection,
+    _frame,
+)
 
 _THREAD = text(
     """
@@ -45,3 +54,52 @@ def lead_owners(engine: Engine, tenant_id: int, lead_ids: list[int]) -> dict[int
     """Each lead's owner (operator name, None when unassigned): the inbox's owner filter."""
     with engine.connect() as conn:
         return {int(r.lead_id): r.owner for r in conn.execute(_OWNERS, {"tenant_id": tenant_id, "lead_ids": lead_ids})}
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The replies inbox.
+
+    - `rows`: id, received_at, channel, from_address, lead_id, lead (name), intent, sentiment,
+      priority, body, suggested_reply, handled_at, handled_by (operator name). Unhandled first;
+      within that, priority high → medium → not yet triaged → low; newest first.
+    - `unhandled`: replies nobody has handled yet; `unhandled_high`: those of high priority.
+    """
+
+    rows: pd.DataFrame
+    unhandled: int
+    unhandled_high: int
+
+
+def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, limit: int = 50) -> Inbox:
+    """The inbox (see `Inbox`); unhandled replies come off ix_inbound_messages_inbox."""
+    handled_clause = "" if include_handled else "AND i.handled_at IS NULL"
+    rows_sql = text(
+        f"""
+        SELECT i.id, i.received_at, i.channel, i.from_address, i.lead_id, {_NAME} AS lead,
+               i.intent, i.sentiment, i.priority, i.body, i.suggested_reply, i.handled_at,
+               o.name AS handled_by
+        FROM inbound_messages i
+        LEFT JOIN leads l ON l.id = i.lead_id
+        LEFT JOIN operators o ON o.id = i.handled_by
+        WHERE i.tenant_id = :tenant_id {handled_clause}
+        ORDER BY (i.handled_at IS NOT NULL),
+                 CASE i.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
+                 i.received_at DESC, i.id DESC
+        LIMIT :limit
+        """
+    )
+    counts_sql = text(
+        """
+        SELECT count(*) AS unhandled, count(*) FILTER (WHERE priority = 'high') AS high
+        FROM inbound_messages WHERE tenant_id = :tenant_id AND handled_at IS NULL
+        """
+    )
+    params = {"tenant_id": tenant_id, "limit": limit}
+    with _connection(bind) as conn:
+        rows = _frame(conn.execute(rows_sql, params))
+        counts = conn.execute(counts_sql, params).one()
+    return Inbox(rows=rows, unhandled=int(counts.unhandled), unhandled_high=int(counts.high))

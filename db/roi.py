@@ -34,7 +34,12 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from .queries import Bind, _connection, _frame, _now
+from .queries import (
+    Bind,
+    _connection,
+    _frame,
+    _now,
+)
 
 Grain = Literal["day", "week"]
 GRAINS: tuple[Grain, ...] = ("day", "week")

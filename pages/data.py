@@ -20,9 +20,21 @@ from app.services import ab_decisions, operators
 from app.services import agent_status as machinery
 from app.services import api_keys as api_keys_service
 from app.services import insight as insight_service
-from db import dashboard, deliverability, lead_detail, queries, sms_deliverability, suppressions
+from db import (
+    agent_reads,
+    dashboard,
+    deliverability,
+    lead_detail,
+    outbox_reads,
+    queries,
+    sms_deliverability,
+    suppressions,
+)
+from db import campaigns as campaign_reads
+from db import holdout as holdout_reads
 from db import recovery_progress as progress_reads
 from db import replies as db_replies
+from db import replies as reply_reads
 
 PULSE = dt.timedelta(seconds=2)  # what a rep just set in motion, and the queues: read at every 3-5 s refresh
 LIVE = dt.timedelta(seconds=10)
@@ -64,7 +76,7 @@ def lead_scatter(tenant_id: int, now: dt.datetime | None = None) -> tuple[pd.Dat
 
 @st.cache_data(ttl=FRESH, show_spinner=False)
 def campaigns(tenant_id: int) -> pd.DataFrame:
-    return queries.campaigns(runtime.engine(), tenant_id)
+    return campaign_reads.campaigns(runtime.engine(), tenant_id)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False, max_entries=MANY)
@@ -74,33 +86,33 @@ def ab_report(tenant_id: int, campaign_id: int) -> ab_decisions.AbReport:
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def replies_inbox(tenant_id: int, include_handled: bool) -> queries.Inbox:
-    return queries.replies_inbox(runtime.engine(), tenant_id, include_handled=include_handled)
+def replies_inbox(tenant_id: int, include_handled: bool) -> reply_reads.Inbox:
+    return reply_reads.replies_inbox(runtime.engine(), tenant_id, include_handled=include_handled)
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
 def engagement_heatmap(tenant_id: int, days: int) -> pd.DataFrame:
-    return queries.engagement_heatmap(runtime.engine(), tenant_id, days=days)
+    return outbox_reads.engagement_heatmap(runtime.engine(), tenant_id, days=days)
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
-def holdout_comparison(tenant_id: int, days: int, now: dt.datetime | None = None) -> queries.HoldoutComparison:
-    return queries.holdout_comparison(runtime.engine(), tenant_id, days=days, now=now)
+def holdout_comparison(tenant_id: int, days: int, now: dt.datetime | None = None) -> holdout_reads.HoldoutComparison:
+    return holdout_reads.holdout_comparison(runtime.engine(), tenant_id, days=days, now=now)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def agent_runs_latest(tenant_id: int) -> pd.DataFrame:
-    return queries.agent_runs_latest(runtime.engine(), tenant_id)
+    return agent_reads.agent_runs_latest(runtime.engine(), tenant_id)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def agent_status(tenant_id: int) -> pd.DataFrame:
-    return queries.agent_status(runtime.engine(), tenant_id)
+    return agent_reads.agent_status(runtime.engine(), tenant_id)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
 def last_heartbeat() -> dt.datetime | None:
-    return queries.last_heartbeat(runtime.engine())
+    return agent_reads.last_heartbeat(runtime.engine())
 
 
 @st.cache_data(ttl=SLOW, show_spinner=False)
@@ -114,8 +126,8 @@ def recovery_progress(tenant_id: int, lead_ids: tuple[int, ...]) -> pd.DataFrame
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False, max_entries=MANY)
-def outbox(tenant_id: int, status: str | None) -> queries.Outbox:
-    return queries.outbox(runtime.engine(), tenant_id, status=status)
+def outbox(tenant_id: int, status: str | None) -> outbox_reads.Outbox:
+    return outbox_reads.outbox(runtime.engine(), tenant_id, status=status)
 
 
 @st.cache_data(ttl=FRESH, show_spinner=False)

@@ -15,7 +15,7 @@ from app.domain import best_time
 from components import badges, charts, tables
 from components import format as fmt
 from components.metrics import Card, metric_cards
-from db.queries import Inbox
+from db.replies import Inbox
 from pages import data, session
 from pages.replies.actions import flash, reply_actions
 from pages.replies.thread import open_reply

@@ -23,7 +23,7 @@ from app.ai.context import LeadContext
 from app.ai.writer import GenerationRecord, Writer
 from app.domain.messages import Draft
 from app.settings import get_settings
-from db import queries
+from db import ai_budget as budget_reads
 from db.models import AIGeneration
 
 PURPOSE = "wizard_draft"
@@ -64,7 +64,7 @@ def draft_with_ai(*, tenant_id: int, lead_id: int, channel: str, brief: str, now
         row = session.execute(_LEAD, {"tenant_id": tenant_id, "lead_id": lead_id, "now": now}).mappings().first()
         if row is None:
             raise LookupError(f"lead {lead_id} does not exist for this tenant")
-        budget = queries.ai_budget(session.connection(), tenant_id).left
+        budget = budget_reads.ai_budget(session.connection(), tenant_id).left
     context = LeadContext(
         tenant_id=tenant_id,
         lead_id=lead_id,

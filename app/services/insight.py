@@ -21,7 +21,8 @@ from app import runtime
 from app.ai import insight as ai
 from app.ai.cost import Usage
 from app.settings import Settings, get_settings
-from db import lead_detail, queries
+from db import ai_budget as budget_reads
+from db import lead_detail
 from db.models import AIGeneration
 
 
@@ -108,7 +109,7 @@ def _stored(tenant_id: int, facts: ai.InsightFacts, writers: list[str]) -> ai.In
 
 
 def _within_budget(tenant_id: int) -> bool:
-    left = queries.ai_budget(runtime.engine(), tenant_id).left
+    left = budget_reads.ai_budget(runtime.engine(), tenant_id).left
     return left is None or left > 0
 
 

@@ -49,7 +49,7 @@ from app.domain.sending_window import QuietHours, Window, allowed_hours
 from app.services import write_reads, write_rules
 from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
-from db import queries
+from db import ai_budget as budget_reads
 from db.models import AIGeneration, OutboundMessage
 
 STALE_AFTER = timedelta(minutes=30)
@@ -257,7 +257,7 @@ def _drop_already_written(session: Session, due: list[Due], skipped: list[Skip])
 
 def _ai_budget_left(session: Session, tenant_id: int) -> Decimal | None:
     """What this tenant may still spend on Claude this month; a budget of 0 means no cap."""
-    return queries.ai_budget(session.connection(), tenant_id).left
+    return budget_reads.ai_budget(session.connection(), tenant_id).left
 
 
 def _chunks(items: list[Due], size: int) -> Iterator[list[Due]]:

@@ -13,7 +13,7 @@ from components import format as fmt
 from components import tables
 from components.metrics import Card, metric_cards
 from db import roi
-from db.queries import HoldoutComparison
+from db.holdout import HoldoutComparison
 from pages.roi.headline import md
 
 TRUST_SENTENCE = (

@@ -13,7 +13,8 @@ from components import client_summary as doc
 from components import format as fmt
 from components.metrics import metric_cards
 from db import roi
-from db.queries import HoldoutComparison, TenantRow
+from db.holdout import HoldoutComparison
+from db.queries import TenantRow
 from pages.roi import readers
 from pages.roi.attribution import ATTRIBUTION_FIGURES
 from pages.roi.headline import cards, md

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.services import demo, operators
 from components import format as fmt
-from db import queries
+from db import holdout as holdout_reads
 from pages import session
 from tests.app.driver import (
     APP,
@@ -263,7 +263,7 @@ def test_roi_lift_against_the_holdout_equals_sql(seeded: Demo, engine: Engine, t
     at = open_page(at, "pages/roi_report.py")
     found = HoldoutLift.of(engine, tenant_id, seeded.anchor)
     assert found.enough, "the demo holds out at least 30 enrolled leads per tenant"
-    read = queries.holdout_comparison(engine, tenant_id, now=seeded.anchor)
+    read = holdout_reads.holdout_comparison(engine, tenant_id, now=seeded.anchor)
     assert (read.treated.leads, read.treated.recovered, float(read.treated.revenue)) == found.treated
     assert (read.control.leads, read.control.recovered, float(read.control.revenue)) == found.control
     shown = {m.label: (m.value, m.delta) for m in at.metric}
