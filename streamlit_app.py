@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from app.domain.identity import OperatorIdentity
-from app.settings import Settings, get_settings
-from components import badges
+from app.settings import Settings, SettingsError, get_settings
+from components import badges, errors
 from pages import session
 
 if TYPE_CHECKING:
@@ -139,6 +139,18 @@ def no_tenant() -> None:
     )
 
 
+DEMO_BANNER = (
+    "Demo: made-up tenants and leads. Emails and texts are recorded here, never sent; "
+    "the demo accounts' password is public."
+)
+
+
+def demo_banner(settings: Settings) -> None:
+    """On every page of the demo, signed in or not, so no one mistakes it for real data."""
+    if settings.is_demo:
+        st.info(DEMO_BANNER, icon=":material/science:")
+
+
 def main() -> None:
     st.set_page_config(
         page_title="Lead Recovery Engine",
@@ -146,6 +158,18 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="expanded",
     )
+    try:
+        settings = get_settings()
+    except SettingsError as refusal:  # `streamlit run` by hand on an unsafe setup (the launcher refuses first)
+        st.error(str(refusal))
+        st.stop()
+    demo_banner(settings)
+    with errors.shown_as_id("console"):
+        route(settings)
+
+
+def route(settings: Settings) -> None:
+    """Sign-in for a visitor; the pages, tenant picker and account box for an operator."""
     who = session.identity()
     if who is None:
         st.navigation([_page(SIGN_IN, default=True)], position="hidden").run()
@@ -160,7 +184,7 @@ def main() -> None:
     sidebar_links(pages)
     tenant_picker(tenants)
     account_box(who)
-    mode_strip(get_settings())
+    mode_strip(settings)
     navigation.run()
 
 

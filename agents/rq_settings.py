@@ -10,12 +10,19 @@ tracebacks still show, while the `agents` loggers speak at INFO: the one line pe
 given a level on its command line, sets none, so these levels are the ones that hold.
 
 RQ reads every UPPERCASE name of this module as a setting (REDIS_URL, QUEUES, NAME…): keep
-it to `DICT_CONFIG`.
+it to `DICT_CONFIG`. Importing it reads the settings, so the worker and cron refuse to start on
+an environment the other processes would refuse too.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from app.settings import get_settings
+
+# RQ imports this module before it starts working: a malformed or unsafe environment (a real
+# provider with the development SECRET_KEY, say) stops the worker and cron here, with one line.
+get_settings()
 
 DICT_CONFIG: dict[str, Any] = {
     "version": 1,

@@ -7,9 +7,13 @@ against `DATABASE_URL`/`REDIS_URL`, or the embedded servers when those are unset
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
 
 from app.settings import get_settings
 
@@ -29,6 +33,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from app import runtime
     from app.services import demo, operators
 
+    sending = get_settings().sending_providers
+    if sending:
+        raise ValueError(
+            f"the demo's made-up addresses and numbers would become real targets of {' and '.join(sending)}"
+        )
     result = demo.seed(
         tenants=args.tenants, leads=args.leads, seed=args.seed, replace=args.replace, progress=not args.quiet
     )
@@ -175,7 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
 
-    run = sub.add_parser("run", help="start embedded services if needed, migrate, seed once, start all processes")
+    run = sub.add_parser(
+        "run", help="start embedded services if needed, migrate, (demo: seed once), start all processes"
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="run as the demo: seed an empty database (implied without DATABASE_URL and real providers)",
+    )
     run.add_argument("--demo-leads", type=_positive, default=20_000)
     run.add_argument("--procfile", default="Procfile")
     run.set_defaults(func=cmd_run)
@@ -214,14 +230,29 @@ def _positive(value: str) -> int:
     return number
 
 
+def unreachable(error: Exception) -> str:
+    """One line for a server that does not answer: the driver's first line, never the URL (the
+    drivers name host and port, not the password), and no traceback."""
+    if isinstance(error, sa_exc.OperationalError):
+        first = str(error.orig).strip().splitlines()[0] if error.orig is not None else "connection failed"
+        return f"PostgreSQL (DATABASE_URL) cannot be reached: {first}"
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"Redis (REDIS_URL) cannot be reached: {first}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    get_settings()  # fail fast, with one line, on a malformed environment
+    if getattr(args, "demo", False):
+        os.environ["DEMO"] = "1"  # read by the settings of this process and of every process it starts
+    get_settings()  # fail fast, with one line, on a malformed or unsafe environment
     func: Command = args.func
     try:
         return func(args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (sa_exc.OperationalError, redis_exc.ConnectionError, redis_exc.TimeoutError) as error:
+        print(f"error: {unreachable(error)}", file=sys.stderr)
         return 2
     finally:
         from app import runtime

@@ -1,7 +1,8 @@
 """`make run`: bring the whole product up from nothing, and down again on Ctrl-C.
 
-Order matters: services first (embedded when the URLs are unset), then migrations, then
-the demo seed (only into an empty database, so a second `make run` keeps its data), then
+Order matters: services first (embedded when the URLs are unset), then migrations, then,
+for the demo only, the seed (only into an empty database, so a second `make run` keeps its
+data; a configured DATABASE_URL is never seeded unless `--demo` asks for it), then
 the four Procfile processes under honcho with the resolved URLs in their environment, so
 every process talks to the same servers. Once the console and the api both answer their
 health checks, it says so once: where each is, and who to sign in as. That is the last
@@ -23,13 +24,13 @@ from pathlib import Path
 
 from app import runtime, webhook_keys
 from app.services import demo, operators
-from app.settings import PROJECT_ROOT, get_settings
+from app.settings import PROJECT_ROOT, Settings, get_settings
 from db import migrate
 
 DEMO_TENANTS = 3
 DEMO_SEED = 7
 # The Procfile's addresses; set here for every process, so the banner names the real ones.
-PORT_DEFAULTS = {"WEB_PORT": "8501", "API_HOST": "127.0.0.1", "API_PORT": "8000"}
+PORT_DEFAULTS = {"WEB_HOST": "127.0.0.1", "WEB_PORT": "8501", "API_HOST": "127.0.0.1", "API_PORT": "8000"}
 UP_DEADLINE_S = 300.0  # a first start on a slow machine: streamlit and uvicorn importing everything
 POLL_S = 0.5
 PROBE_TIMEOUT_S = 2.0
@@ -44,14 +45,18 @@ class Addresses:
 
     @classmethod
     def of(cls, env: dict[str, str]) -> Addresses:
-        return cls(console=f"http://localhost:{env['WEB_PORT']}", api=f"http://{env['API_HOST']}:{env['API_PORT']}")
+        host = env["WEB_HOST"]
+        console_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "localhost") else host  # noqa: S104
+        return cls(
+            console=f"http://{console_host}:{env['WEB_PORT']}", api=f"http://{env['API_HOST']}:{env['API_PORT']}"
+        )
 
     @property
     def health_checks(self) -> tuple[str, str]:
         return (f"{self.console}/_stcore/health", f"{self.api}/healthz")
 
 
-def process_environment(urls: runtime.ServiceUrls) -> dict[str, str]:
+def process_environment(urls: runtime.ServiceUrls, *, demo_mode: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = urls.database_url
     env["REDIS_URL"] = urls.redis_url
@@ -62,6 +67,7 @@ def process_environment(urls: runtime.ServiceUrls) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     for name, default in PORT_DEFAULTS.items():
         env[name] = env.get(name) or default
+    env["DEMO"] = "1" if demo_mode else "0"  # the children see DATABASE_URL set: tell them what this is
     return env
 
 
@@ -73,19 +79,27 @@ def run(*, demo_leads: int, procfile: str = "Procfile") -> int:
     try:
         migrate.upgrade(urls.database_url)
         print("database: migrated", flush=True)
-        if demo.is_empty():
-            print(f"database: empty, seeding the demo ({DEMO_TENANTS} tenants, {demo_leads:,} leads)", flush=True)
-            print(demo.seed(tenants=DEMO_TENANTS, leads=demo_leads, seed=DEMO_SEED).summary(), flush=True)
-        else:
-            print("database: has data, keeping it", flush=True)
+        seed_demo_if_empty(settings, demo_leads)
         if "sandbox" in (settings.email_provider, settings.sms_provider):
             webhook_keys.ensure_demo_keys(settings)  # the simulator signs the demo's webhooks with these
-        sign_in = operators.demo_sign_in()
+        sign_in = operators.demo_sign_in() if settings.is_demo else None
         runtime.engine().dispose()
-        env = process_environment(urls)
+        env = process_environment(urls, demo_mode=settings.is_demo)
         return _supervise(procfile, env, Addresses.of(env), sign_in)
     finally:
         urls.stop_embedded()
+
+
+def seed_demo_if_empty(settings: Settings, demo_leads: int) -> None:
+    """Seed the demo into an empty database, in demo mode only: a configured database is
+    someone's production, where demo admins with the password `demo` must never appear."""
+    if not settings.is_demo:
+        print("database: not the demo, nothing seeded (`python -m app run --demo` seeds an empty one)", flush=True)
+    elif demo.is_empty():
+        print(f"database: empty, seeding the demo ({DEMO_TENANTS} tenants, {demo_leads:,} leads)", flush=True)
+        print(demo.seed(tenants=DEMO_TENANTS, leads=demo_leads, seed=DEMO_SEED).summary(), flush=True)
+    else:
+        print("database: has data, keeping it", flush=True)
 
 
 def banner(where: Addresses, sign_in: str | None) -> str:

@@ -9,9 +9,11 @@ the middle of a send.
 from __future__ import annotations
 
 import functools
+import re
 import typing
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +80,11 @@ class Settings(BaseSettings):
     sms_provider: Literal["sandbox", "twilio"] = Field(
         default="sandbox", description="`sandbox` records SMS locally; `twilio` sends them."
     )
+    demo: bool = Field(
+        default=False,
+        description="Run as the demo (`python -m app run --demo` sets it for its processes): seed an empty "
+        "database, label every page, show the demo sign-in. Implied by the embedded default.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -86,6 +93,7 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
+        _check_port(value)
         return value
 
     @field_validator("redis_url")
@@ -95,6 +103,7 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        _check_port(value)
         return value
 
     @field_validator("data_dir", mode="before")
@@ -146,6 +155,41 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _demo_sends_nothing(self) -> Settings:
+        """The demo's addresses and numbers are made up but well formed: a real provider would
+        write to them (20,000 texts to strangers on a first start)."""
+        sending = self.sending_providers
+        if self.demo and sending:
+            raise ValueError(
+                f"DEMO (python -m app run --demo) seeds made-up addresses and numbers; "
+                f"it cannot run with {' and '.join(sending)}"
+            )
+        return self
+
+    @property
+    def sending_providers(self) -> list[str]:
+        """The selected providers that reach real people."""
+        return [
+            *(["EMAIL_PROVIDER=sendgrid"] if self.email_provider == "sendgrid" else []),
+            *(["SMS_PROVIDER=twilio"] if self.sms_provider == "twilio" else []),
+        ]
+
+    @property
+    def real_providers(self) -> list[str]:
+        """Every real provider selected, by a *_PROVIDER setting or by a provider key."""
+        keys = [
+            *(["SENDGRID_API_KEY"] if self.sendgrid_api_key is not None and self.email_provider == "sandbox" else []),
+            *(["TWILIO_AUTH_TOKEN"] if self.twilio_auth_token is not None and self.sms_provider == "sandbox" else []),
+            *(["ANTHROPIC_API_KEY"] if self.anthropic_api_key is not None else []),
+        ]
+        return [*self.sending_providers, *keys]
+
+    @property
+    def is_demo(self) -> bool:
+        """The demo: asked for, or the embedded default sending nothing (plain `make run`)."""
+        return self.demo or (self.database_url is None and not self.sending_providers)
+
     @property
     def ai_mode(self) -> Literal["claude", "offline"]:
         return "claude" if self.anthropic_api_key is not None else "offline"
@@ -153,6 +197,28 @@ class Settings(BaseSettings):
     @property
     def uses_dev_secret(self) -> bool:
         return self.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def _check_port(url: str) -> None:
+    """A port that is not a number fails here, in one line, not deep in the driver."""
+    try:
+        urlsplit(url).port  # noqa: B018 - read for its ValueError
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+
+
+URL_FIELDS = frozenset({"database_url", "redis_url"})  # they carry a password: shown redacted
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` parameter) replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "***"
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    return f"{scheme}://" + re.sub(r"(?i)(password=)[^&;]*", r"\1***", rest)
 
 
 def describe_error(error: ValidationError) -> str:
@@ -165,6 +231,8 @@ def describe_error(error: ValidationError) -> str:
     name = str(location[0]).upper()
     got = first.get("input")
     hidden = _is_secret(str(location[0])) or isinstance(got, dict) or got is None
+    if not hidden and str(location[0]) in URL_FIELDS:
+        got = redacted_url(str(got))
     shown = "" if hidden else f" (got {str(got)[:60]!r})"
     return f"settings: {name} {message}{shown}"
 
@@ -177,6 +245,36 @@ def _is_secret(field_name: str) -> bool:
     return SecretStr in (field.annotation, *typing.get_args(field.annotation))
 
 
+MIN_SECRET_CHARS = 32
+MIN_SECRET_DISTINCT = 10  # a hex key of 32 characters has about 14 distinct; "aaaa…" or "changeme…" far fewer
+
+
+def production_refusal(settings: Settings) -> str | None:
+    """Why this environment must not start with a real provider, in one line, or None.
+
+    With a real provider the secret signs links that reach real people (unsubscribe, reply-to):
+    the public development key, or a short or repetitive one, would let anyone forge them. And
+    those links, with the webhooks the providers call, must travel over https.
+    """
+    real = settings.real_providers
+    if not real:
+        return None
+    named = " and ".join(real)
+    secret = settings.secret_key.get_secret_value()
+    generate = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if settings.uses_dev_secret:
+        return f"settings: SECRET_KEY is the public development key; {named} needs a random one ({generate})"
+    if len(secret) < MIN_SECRET_CHARS or len(set(secret)) < MIN_SECRET_DISTINCT:
+        return (
+            f"settings: SECRET_KEY must be at least {MIN_SECRET_CHARS} random characters with {named} "
+            f"(got {len(secret)} characters, {len(set(secret))} distinct; {generate})"
+        )
+    if settings.public_base_url.scheme != "https":
+        got = str(settings.public_base_url)[:60]
+        return f"settings: PUBLIC_BASE_URL must be an https:// URL with {named}, got {got!r}"
+    return None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, or stop the process with one clear line."""
     try:
@@ -185,7 +283,19 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(describe_error(error)) from None
 
 
+def production_settings(**overrides: object) -> Settings:
+    """Settings a process may start with: readable, and safe for the providers they select.
+
+    Tests that point a provider's real SDK at a local fake build theirs with `load_settings`.
+    """
+    settings = load_settings(**overrides)
+    refusal = production_refusal(settings)
+    if refusal is not None:
+        raise SettingsError(refusal)
+    return settings
+
+
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this process, read once."""
-    return load_settings()
+    """The settings of this process, read once; an unsafe production setup stops it (one line)."""
+    return production_settings()

@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.domain.intake.rejected import escaped
+
 Column = Any  # a `st.column_config` entry, or a plain label
 
 
@@ -64,8 +66,17 @@ def data_table(
 
 
 def csv_bytes(frame: pd.DataFrame, columns: Mapping[str, Column]) -> bytes:
-    """`columns` of `frame` as UTF-8 CSV, one line per row under a header of the column names."""
-    return frame.loc[:, list(columns)].to_csv(index=False).encode("utf-8")
+    """`columns` of `frame` as UTF-8 CSV, one line per row under a header of the column names.
+
+    Text cells are formula-safe: one starting with `= + - @`, a tab or a carriage return gets a
+    leading apostrophe, so a campaign or lead name typed as `=HYPERLINK(…)` opens in a
+    spreadsheet as text, not as a formula (CSV injection). Numbers stay numbers.
+    """
+    chosen = frame.loc[:, list(columns)].copy()
+    for name in chosen.columns:
+        if not pd.api.types.is_numeric_dtype(chosen[name]):
+            chosen[name] = chosen[name].map(lambda cell: escaped(cell) if isinstance(cell, str) else cell)
+    return chosen.to_csv(index=False, lineterminator="\r\n").encode("utf-8")  # RFC 4180; quotes any \r
 
 
 def table_with_csv(

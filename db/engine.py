@@ -29,7 +29,9 @@ def sqlalchemy_url(url: str) -> str:
 
 def make_engine(url: str, *, null_pool: bool = False, pool_size: int = 5, echo: bool = False) -> Engine:
     """An engine for `url`; `null_pool` for processes that fork per job."""
-    options: dict[str, object] = {"echo": echo, "future": True}
+    # hide_parameters: a failed statement's message (logged, stored in agent_runs.error) never carries
+    # the bound values, which are leads' names, emails and phone numbers.
+    options: dict[str, object] = {"echo": echo, "future": True, "hide_parameters": True}
     if null_pool:
         options["poolclass"] = NullPool
     else:

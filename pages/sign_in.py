@@ -1,7 +1,9 @@
 """Sign in with an operator's email and password.
 
-When the database holds the seeded demo (a `demo@<tenant>.example` operator whose password is
-still `demo`) the form says so, so a demo audience can walk straight in. Repeated failures
+In demo mode (`make run` on the embedded default, or `python -m app run --demo`), when the
+database holds the seeded demo (a `demo@<tenant>.example` operator whose password is still
+`demo`) the form says so, so a demo audience can walk straight in. Outside demo mode it never
+names an account: a production database may hold a leftover demo operator. Repeated failures
 lock the email out for a while (`app/services/sign_in_guard.py`).
 
 This is the first screen of every visit, and the first script run of a fresh server process
@@ -20,13 +22,19 @@ from pages import session
 
 def _hint() -> None:
     from app.services import operators
+    from app.settings import get_settings
     from pages import data
 
+    demo_mode = get_settings().is_demo
     if not data.tenants():
         st.info(
-            "The database is empty. `make run` seeds a demo on first start; `python -m app seed` loads one by hand.",
+            "The database is empty. `make run` seeds a demo on first start; `python -m app seed` loads one by hand."
+            if demo_mode
+            else "No tenant yet. Create the first operator: `python -m app create-admin --tenant SLUG --email EMAIL`.",
             icon=":material/info:",
         )
+        return
+    if not demo_mode:
         return
     email = data.demo_sign_in()
     if email:
@@ -54,6 +62,20 @@ def render() -> None:
 
 def attempt(email: str, password: str) -> None:
     """Check the password unless this email is locked out; sign in or say what went wrong."""
+    from app.services import sign_in_guard
+
+    try:
+        checked(email, password)
+    except sign_in_guard.Unavailable:
+        st.error(
+            "Sign-in is unavailable: the console cannot reach its Redis server. Try again in a minute; "
+            "if it lasts, tell whoever runs the console.",
+            icon=":material/cloud_off:",
+        )
+
+
+def checked(email: str, password: str) -> None:
+    """The attempt itself: refused while locked out, counted when wrong, signed in when right."""
     from app import runtime
     from app.services import operators, sign_in_guard
 

@@ -100,8 +100,9 @@ def facts(title: str, rows: list[tuple[str, str]]) -> None:
 def rules_form(s: TenantSettings, operator_id: int) -> None:
     """The editable recovery rules; quiet hours and the sender identity stay read-only here.
 
-    The inputs carry no bounds of their own: a stored value outside them would stop the page,
-    and the service names the field that is out of range.
+    Each input is bounded as the service is, so a typed 9e15 never reaches the database (an
+    int4 column); a bound widens (min/max) to a stored value beyond it, which would otherwise stop the page,
+    and the service still names the field that is out of range.
     """
     st.subheader("Change recovery rules")
     with st.form(key(s.id, "form")):
@@ -109,12 +110,15 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
             "Silence ladder (hours, comma-separated)",
             value=", ".join(str(h) for h in s.silence_ladder_hours),
             key=key(s.id, "ladder"),
-            help="Strictly increasing positive hours of silence, e.g. 24, 48, 72.",
+            help="Strictly increasing positive hours of silence, e.g. 24, 48, 72 (each at most a year).",
+            max_chars=200,
         )
         left, middle, right = st.columns(3)
         left.number_input(
             "Cool-down (hours)",
             value=s.cooldown_hours,
+            min_value=min(0, s.cooldown_hours),
+            max_value=max(rules_service.MAX_COOLDOWN_HOURS, s.cooldown_hours),
             step=1,
             key=key(s.id, "cooldown"),
             help="A lead contacted less than this long ago is not enrolled again by the scanner.",
@@ -122,6 +126,8 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
         middle.number_input(
             "Control hold-out (%)",
             value=s.holdout_percent,
+            min_value=min(0, s.holdout_percent),
+            max_value=max(rules_service.MAX_HOLDOUT_PERCENT, s.holdout_percent),
             step=1,
             key=key(s.id, "holdout"),
             help="Share of silent leads (0-50 %) held out at random and never contacted: the control group "
@@ -130,6 +136,8 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
         right.number_input(
             "Leads enrolled per scan, at most",
             value=s.scan_cap,
+            min_value=min(1, s.scan_cap),
+            max_value=max(rules_service.MAX_SCAN_CAP, s.scan_cap),
             step=1,
             key=key(s.id, "scan_cap"),
             help="The most leads one scan enrolls, so a backlog reaches the outbox in steady batches.",
@@ -138,6 +146,8 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
         start.number_input(
             "Send window starts (hour)",
             value=s.send_window_start_hour,
+            min_value=min(0, s.send_window_start_hour),
+            max_value=max(23, s.send_window_start_hour),
             step=1,
             key=key(s.id, "window_start"),
             help="Earliest hour (0-23, the lead's local time) a message may go out; it must be before the end.",
@@ -145,6 +155,8 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
         end.number_input(
             "Send window ends (hour)",
             value=s.send_window_end_hour,
+            min_value=min(1, s.send_window_end_hour),
+            max_value=max(24, s.send_window_end_hour),
             step=1,
             key=key(s.id, "window_end"),
             help="From this hour on (1-24, the lead's local time) messages wait for the next day's window.",

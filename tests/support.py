@@ -35,3 +35,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# What a production environment with a real provider must carry (app/settings.production_refusal):
+# a random secret of 32+ characters and an https base. Written out, not generated, so a test's
+# tokens are the same on every run.
+PRODUCTION_SECRET_KEY = "kq3V9xZr7TbW2mLp8YdN4cHs6FjA0uGe"
+PRODUCTION_BASE_URL = "https://lre.example"
+PRODUCTION_ENV = {"SECRET_KEY": PRODUCTION_SECRET_KEY, "PUBLIC_BASE_URL": PRODUCTION_BASE_URL}

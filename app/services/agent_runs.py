@@ -156,7 +156,31 @@ def tracked_run(*, agent: str, tenant_id: int | None = None, job_id: str | None 
 
 
 def _describe(error: BaseException) -> str:
+    """The stored error. For a database error: the error's class, its SQLSTATE and the names of
+    the table, column and constraint involved, never its message, because PostgreSQL quotes
+    values there (`invalid input syntax for type integer: "…"`, `Key (email)=(…)`, `Failing row
+    contains (…)`) and SQLAlchemy's text may carry bound parameters: leads' data either way."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return f"{type(error).__name__} ({_database_detail(error.orig)})"
+    if isinstance(error, sa.exc.StatementError):
+        return f"{type(error).__name__}: a statement failed before it reached the database"
     return f"{type(error).__name__}: {error}"
+
+
+def _database_detail(original: BaseException | None) -> str:
+    """`UniqueViolation, SQLSTATE 23505, table leads, constraint leads_email_key`: names only."""
+    diag = getattr(original, "diag", None)
+    parts = [type(original).__name__]
+    for label, attribute in (
+        ("SQLSTATE", "sqlstate"),
+        ("table", "table_name"),
+        ("column", "column_name"),
+        ("constraint", "constraint_name"),
+    ):
+        name = getattr(diag, attribute, None)
+        if name:
+            parts.append(f"{label} {name}")
+    return ", ".join(parts)
 
 
 def _clip(text: str | None) -> str | None:

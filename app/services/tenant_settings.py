@@ -18,6 +18,8 @@ from db.models import Operator, Tenant
 MAX_RUNGS = 10  # the database's `ladder_size` check
 MAX_HOLDOUT_PERCENT = 50  # the database's `holdout_range` check
 MAX_SCAN_CAP = 100_000
+MAX_SILENCE_HOURS = 24 * 365  # a rung a year out is the longest silence worth a message
+MAX_COOLDOWN_HOURS = 24 * 365
 EDITOR_ROLES = frozenset({"admin", "manager"})
 
 
@@ -53,6 +55,8 @@ def _checked_ladder(ladder_hours: list[int]) -> Ladder:
         raise ValueError(f"Silence ladder: {err}") from None
     if ladder.top > MAX_RUNGS:
         raise ValueError(f"Silence ladder: at most {MAX_RUNGS} rungs")
+    if max(ladder_hours) > MAX_SILENCE_HOURS:
+        raise ValueError(f"Silence ladder: each rung at most {MAX_SILENCE_HOURS:,} hours (a year)")
     return ladder
 
 
@@ -67,8 +71,8 @@ def check_recovery_rules(
 ) -> Ladder:
     """The validated ladder; raises `ValueError` naming the first field that is out of bounds."""
     ladder = _checked_ladder(ladder_hours)
-    if cooldown_hours < 0:
-        raise ValueError("Cool-down: must be 0 hours or more")
+    if not 0 <= cooldown_hours <= MAX_COOLDOWN_HOURS:
+        raise ValueError(f"Cool-down: must be between 0 and {MAX_COOLDOWN_HOURS:,} hours (a year)")
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValueError(f"Hold-out: must be between 0 and {MAX_HOLDOUT_PERCENT} percent")
     if not 1 <= scan_cap <= MAX_SCAN_CAP:

@@ -9,6 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from app.settings import get_settings
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
@@ -30,3 +32,14 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
     return saved
+
+
+@pytest.fixture
+def demo_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """What `make run` on the embedded default (or `run --demo`) gives the console process: the
+    suite has a DATABASE_URL, which alone is not the demo. Settings are read once per process,
+    so they are re-read here, and again after, before the variable is restored."""
+    monkeypatch.setenv("DEMO", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

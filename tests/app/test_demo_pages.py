@@ -63,7 +63,7 @@ def demo_operator(engine: Engine, tenant_id: int) -> str:
     return str(value(engine, "SELECT email FROM operators WHERE tenant_id = :t AND email LIKE 'demo@%'", t=tenant_id))
 
 
-def test_the_sign_in_form_names_the_demo_account(seeded: Demo) -> None:
+def test_the_sign_in_form_names_the_demo_account(seeded: Demo, demo_mode: None) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert any(seeded.email in c.value and operators.DEMO_PASSWORD in c.value for c in at.caption)
     assert signed_in(seeded.email, operators.DEMO_PASSWORD).title[0].value == "Recovery dashboard"

@@ -30,6 +30,7 @@ from pages.leads import lead_map, picks
 from tests.app import factories
 from tests.app.driver import open_page, rows, signed_in, truncate, value
 from tests.fakes.anthropic_server import FakeAnthropic, ok, server_error
+from tests.support import PRODUCTION_ENV
 
 MODEL = "claude-sonnet-5-5"
 QUEUE_TABLE = 2  # after the leads table and the "Why this score?" breakdown
@@ -85,6 +86,8 @@ def claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
     """The settings name a key and point the SDK at the fake, as an operator's environment would."""
     with FakeAnthropic() as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        for name, value in PRODUCTION_ENV.items():  # a real provider key needs them
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
         monkeypatch.setenv("ANTHROPIC_MODEL", MODEL)
         get_settings.cache_clear()

@@ -55,7 +55,7 @@ def reply_bodies(at: AppTest) -> list[str]:
 # --- sign-in and access --------------------------------------------------------------------
 
 
-def test_sign_in_form_offers_the_demo_account(world: factories.World) -> None:
+def test_sign_in_form_offers_the_demo_account(world: factories.World, demo_mode: None) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.title[0].value == "Lead Recovery Engine"

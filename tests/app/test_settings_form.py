@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.services import tenant_settings as rules_service
 from pages import tenant_settings
 from pages.roi.prices import price_key
 from tests.app import factories
@@ -50,7 +51,7 @@ def test_an_admin_changes_the_ladder_and_sees_it(world: factories.World, engine:
     assert "12 h → 36 h" in texts(at)
 
 
-@pytest.mark.parametrize("ladder", ["48, 24", "", "-1", "24, soon"])
+@pytest.mark.parametrize("ladder", ["48, 24", "", "-1", "24, soon", "9000000000000000", "24, 9e15", "24, 8761"])
 def test_a_bad_ladder_is_refused_and_nothing_changes(world: factories.World, engine: Engine, ladder: str) -> None:
     acme = world.tenants["acme"]
     at = save_ladder(settings_as_admin(), acme, ladder)
@@ -87,3 +88,26 @@ def test_a_bad_fixed_cost_is_refused_by_name_and_nothing_changes(world: factorie
     assert len(at.error) == 1
     assert "fixed" in at.error[0].value.lower()
     assert value(engine, "SELECT settings ? 'fixed_monthly_cost' FROM tenants WHERE id = :t", t=acme) is False
+
+
+def test_a_huge_cool_down_never_reaches_the_database(world: factories.World, engine: Engine) -> None:
+    """The column is int4: 9e15 once overflowed it and showed a traceback with SQL. The input is
+    bounded now (a year of hours), and the service refuses what gets past it, naming the field."""
+    acme = world.tenants["acme"]
+    at = settings_as_admin()
+    at.number_input(key=tenant_settings.key(acme, "cooldown")).set_value(9e15)
+    at.button(key=f"FormSubmitter:{tenant_settings.key(acme, 'form')}-Save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert 0 <= value(engine, "SELECT cooldown_hours FROM tenants WHERE id = :t", t=acme) <= 8760
+    admin = value(engine, "SELECT id FROM operators WHERE email = 'boss@acme.example'")
+    with pytest.raises(ValueError, match=r"^Cool-down: must be between 0 and 8,760 hours"):
+        rules_service.update_recovery_rules(
+            tenant_id=acme,
+            operator_id=admin,
+            ladder_hours=[24],
+            cooldown_hours=9 * 10**15,
+            holdout_percent=10,
+            scan_cap=500,
+            send_window_start_hour=8,
+            send_window_end_hour=20,
+        )

@@ -18,6 +18,7 @@ from app.services import campaign_drafts as drafts
 from app.settings import get_settings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.integration.campaign_world import NOW, World, build, sql
+from tests.support import PRODUCTION_ENV
 
 # A curly apostrophe makes the text UCS-2: 70 units a segment, so "Hi Ann, it’s Sam. ..." (74 units) takes two.
 SMS = "Hi {{first_name}}, it’s {{sender_name}}. Still keen on a quote this month? Reply STOP to opt out."
@@ -41,6 +42,8 @@ def no_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
     with FakeAnthropic() as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        for name, value in PRODUCTION_ENV.items():  # a real provider key needs them
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
         get_settings.cache_clear()
         yield fake

@@ -16,7 +16,7 @@ from app.services import insight as insight_service
 from app.settings import get_settings
 from db import lead_detail
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.support import truncate_all
+from tests.support import PRODUCTION_ENV, truncate_all
 
 
 @pytest.fixture
@@ -124,6 +124,8 @@ def test_a_spent_ai_budget_writes_offline_without_calling_claude(
 ) -> None:
     with FakeAnthropic() as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        for name, value in PRODUCTION_ENV.items():  # a real provider key needs them
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
         get_settings.cache_clear()
         try:

@@ -32,6 +32,7 @@ from app.services import send
 from tests.fakes import sendgrid_server
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
+from tests.support import PRODUCTION_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 1500
@@ -54,6 +55,7 @@ def worker_env(database_url: str, redis_url: str, fake: FakeSendGrid) -> dict[st
         SENDGRID_API_KEY=sendgrid_server.API_KEY,
         SENDGRID_API_HOST=fake.url,
         PUBLIC_BASE_URL="https://lre.example",  # a real provider needs https links; only links use it
+        SECRET_KEY=PRODUCTION_SECRET_KEY,  # and a random secret, or the worker refuses to start
         LRE_PROCESS="worker",
         PYTHONPATH=str(ROOT),
     )

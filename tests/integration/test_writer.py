@@ -23,6 +23,7 @@ from app.domain.messages import SMS_MAX_CHARS, SMS_OPT_OUT
 from app.services.write import write_due
 from app.settings import get_settings
 from tests.fakes.anthropic_server import FakeAnthropic, ok, rate_limited, server_error, slow, tokens
+from tests.support import PRODUCTION_ENV
 
 MODEL = "claude-sonnet-5-5"
 
@@ -37,6 +38,8 @@ def fake() -> Iterator[FakeAnthropic]:
 def claude(fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
     """The settings name a key and point the SDK at the fake, as an operator's environment would."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+    for name, value in PRODUCTION_ENV.items():  # a real provider key needs them
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
     monkeypatch.setenv("ANTHROPIC_MODEL", MODEL)
     get_settings.cache_clear()
