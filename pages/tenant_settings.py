@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.domain.unsubscribe import MAX_VALID_DAYS, MIN_VALID_DAYS
 from app.services import tenant_settings as rules_service
 from components import format as fmt
 from components import tables
@@ -49,6 +50,7 @@ def save(tenant_id: int, operator_id: int) -> None:
             scan_cap=int(state[key(tenant_id, "scan_cap")]),
             send_window_start_hour=int(state[key(tenant_id, "window_start")]),
             send_window_end_hour=int(state[key(tenant_id, "window_end")]),
+            unsubscribe_link_days=int(state[key(tenant_id, "unsubscribe_days")]),
         )
     except (ValueError, PermissionError, LookupError) as err:
         state[FLASH] = ("error", str(err))
@@ -73,6 +75,7 @@ def rules(s: TenantSettings) -> list[tuple[str, str]]:
         ("Leads enrolled per scan, at most", fmt.count(s.scan_cap)),
         ("Quiet hours", f"{window(s.quiet_start_hour, s.quiet_end_hour)} ({s.timezone})"),
         ("Send window", f"{window(s.send_window_start_hour, s.send_window_end_hour)} (lead's local time)"),
+        ("Unsubscribe links work for", f"{s.unsubscribe_link_days:,} days after the message"),
     ]
 
 
@@ -160,6 +163,16 @@ def rules_form(s: TenantSettings, operator_id: int) -> None:
             step=1,
             key=key(s.id, "window_end"),
             help="From this hour on (1-24, the lead's local time) messages wait for the next day's window.",
+        )
+        st.number_input(
+            "Unsubscribe links work for (days)",
+            value=s.unsubscribe_link_days,
+            min_value=min(MIN_VALID_DAYS, s.unsubscribe_link_days),
+            max_value=max(MAX_VALID_DAYS, s.unsubscribe_link_days),
+            step=1,
+            key=key(s.id, "unsubscribe_days"),
+            help="How long the unsubscribe link of a message keeps working: at least 60 days "
+            "(CAN-SPAM asks for 30), at most ten years; after that it shows a page that names nobody.",
         )
         st.form_submit_button("Save", type="primary", on_click=save, args=(s.id, operator_id))
 

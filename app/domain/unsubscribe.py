@@ -7,7 +7,18 @@ is enough for the api to confirm which address to suppress (the lead's current o
 the addresses we sent to). Stdlib only, so the sender and the api's /unsubscribe route share
 one verifier.
 
-Format (URL-safe, no padding): ``<tenant>.<channel>.<lead>.<address digest>.<signature>``.
+Format (URL-safe, no padding): ``<tenant>.<channel>.<lead>.<issued>.<address digest>.<signature>``,
+`issued` being the day the message was written, in days since 1970-01-01 (UTC), under the
+signature. A token works for at least `MIN_VALID_DAYS` after that day (CAN-SPAM asks for 30
+days after the message; Gmail and Yahoo expect the link to keep working) and stops working after
+the period its tenant sets (`tenants.unsubscribe_link_days`, 365 by default), so a link left in an
+old mailbox or a forwarded mail no longer names the lead and their masked address forever.
+
+Tokens issued before they carried a date (``<tenant>.<channel>.<lead>.<digest>.<signature>``)
+are still honoured, without an age: their day is unknown, they are at most as old as this
+change, and refusing one would keep mailing a person who asked us to stop, from a message we may
+have sent last week. Honouring an unsubscribe can only stop mail; it never starts any. They
+cannot be made any more, so they die out with the mail that carries them.
 """
 
 from __future__ import annotations
@@ -16,8 +27,13 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 CHANNELS = ("email", "sms")
+EPOCH = date(1970, 1, 1)
+MIN_VALID_DAYS = 60  # CAN-SPAM's 30 days after the message, doubled
+DEFAULT_VALID_DAYS = 365
+MAX_VALID_DAYS = 3650
 _DIGEST_BYTES = 9  # 72 bits: enough to tell a lead's addresses apart, short in a URL
 _SIGNATURE_BYTES = 18  # 144 bits of HMAC-SHA256
 
@@ -30,6 +46,14 @@ class UnsubscribeClaim:
     channel: str
     lead_id: int
     address_digest: str
+    issued: date | None = None
+    """The day the link was written; None for a token from before links carried one."""
+
+    def expired(self, today: date, valid_days: int) -> bool:
+        """Past the tenant's period (never less than `MIN_VALID_DAYS`); an undated token never is."""
+        if self.issued is None:
+            return False
+        return today > self.issued + timedelta(days=max(valid_days, MIN_VALID_DAYS))
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -42,26 +66,41 @@ def address_digest(secret: str, channel: str, address: str) -> str:
     return _b64(_mac(secret, f"address:{channel}:{normalise_address(channel, address)}")[:_DIGEST_BYTES])
 
 
-def make_token(secret: str, *, tenant_id: int, channel: str, lead_id: int, address: str) -> str:
-    """The signed token for the unsubscribe link of one message."""
+def make_token(secret: str, *, tenant_id: int, channel: str, lead_id: int, address: str, issued: date) -> str:
+    """The signed token for the unsubscribe link of one message written on `issued`."""
     if channel not in CHANNELS:
         raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
-    payload = f"{int(tenant_id)}.{channel}.{int(lead_id)}.{address_digest(secret, channel, address)}"
+    day = (issued - EPOCH).days
+    payload = f"{int(tenant_id)}.{channel}.{int(lead_id)}.{day}.{address_digest(secret, channel, address)}"
     return f"{payload}.{_sign(secret, payload)}"
 
 
 def verify_token(secret: str, token: str) -> UnsubscribeClaim | None:
-    """The claim of a genuine token, or None for anything forged, truncated or malformed."""
+    """The claim of a genuine token, dated or from before dates, or None for anything forged,
+    truncated or malformed. Whether it has expired is the caller's question (`claim.expired`):
+    the period is the tenant's."""
     parts = token.strip().split(".")
-    if len(parts) != 5:
+    if len(parts) not in (5, 6):
         return None
-    tenant, channel, lead, digest, signature = parts
-    payload = ".".join(parts[:4])
+    payload, signature = ".".join(parts[:-1]), parts[-1]
     if not hmac.compare_digest(signature, _sign(secret, payload)):
         return None
-    if channel not in CHANNELS or not (tenant.isdigit() and lead.isdigit()):
+    tenant, channel, lead, *day, digest = parts[:-1]
+    if channel not in CHANNELS or not (tenant.isdigit() and lead.isdigit() and all(d.isdigit() for d in day)):
         return None
-    return UnsubscribeClaim(tenant_id=int(tenant), channel=channel, lead_id=int(lead), address_digest=digest)
+    issued = _day(day[0]) if day else None
+    if day and issued is None:
+        return None
+    return UnsubscribeClaim(
+        tenant_id=int(tenant), channel=channel, lead_id=int(lead), address_digest=digest, issued=issued
+    )
+
+
+def _day(text: str) -> date | None:
+    try:
+        return EPOCH + timedelta(days=int(text))
+    except OverflowError:
+        return None
 
 
 def claim_covers(secret: str, claim: UnsubscribeClaim, address: str) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -118,16 +118,19 @@ def send_batch(
     counts.update(a.counter for a in aside)
     if not ready:
         return counts
-    results = deliver(ready, providers, settings)
+    results = deliver(ready, providers, settings, issued=(now or datetime.now(UTC)).date())
     counts.update(record({row.id: row.attempts for row in ready}, results))
     return counts
 
 
-def deliver(ready: Sequence[Claimed], providers: Mapping[str, Provider], settings: Settings) -> list[SendResult]:
-    """Hand each channel's messages to its provider; a provider that raises is an unknown outcome."""
+def deliver(
+    ready: Sequence[Claimed], providers: Mapping[str, Provider], settings: Settings, *, issued: date
+) -> list[SendResult]:
+    """Hand each channel's messages to its provider; a provider that raises is an unknown outcome.
+    `issued`: the day their unsubscribe links are dated."""
     results: list[SendResult] = []
     for channel, provider in providers.items():
-        messages = [outgoing(row, settings) for row in ready if row.channel == channel]
+        messages = [outgoing(row, settings, issued=issued) for row in ready if row.channel == channel]
         if not messages:
             continue
         try:
@@ -137,10 +140,10 @@ def deliver(ready: Sequence[Claimed], providers: Mapping[str, Provider], setting
     return results
 
 
-def outgoing(row: Claimed, settings: Settings) -> OutgoingMessage:
+def outgoing(row: Claimed, settings: Settings, *, issued: date) -> OutgoingMessage:
     secret = settings.secret_key.get_secret_value()
     token = make_token(
-        secret, tenant_id=row.tenant_id, channel=row.channel, lead_id=row.lead_id, address=row.to_address
+        secret, tenant_id=row.tenant_id, channel=row.channel, lead_id=row.lead_id, address=row.to_address, issued=issued
     )
     return OutgoingMessage(
         message_id=row.id,

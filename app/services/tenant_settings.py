@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import runtime
 from app.domain.sending_window import Window
 from app.domain.silence import Ladder
+from app.domain.unsubscribe import MAX_VALID_DAYS, MIN_VALID_DAYS
 from db.models import Operator, Tenant
 
 MAX_RUNGS = 10  # the database's `ladder_size` check
@@ -84,6 +85,12 @@ def check_recovery_rules(
     return ladder
 
 
+def check_unsubscribe_link_days(days: int) -> None:
+    """Links work at least `MIN_VALID_DAYS` (the database's check says the same)."""
+    if not MIN_VALID_DAYS <= days <= MAX_VALID_DAYS:
+        raise ValueError(f"Unsubscribe links: must work between {MIN_VALID_DAYS} and {MAX_VALID_DAYS:,} days")
+
+
 def update_recovery_rules(
     *,
     tenant_id: int,
@@ -94,8 +101,9 @@ def update_recovery_rules(
     scan_cap: int,
     send_window_start_hour: int,
     send_window_end_hour: int,
+    unsubscribe_link_days: int | None = None,
 ) -> None:
-    """Save the tenant's recovery rules in one transaction.
+    """Save the tenant's recovery rules in one transaction (`unsubscribe_link_days` None: unchanged).
 
     Raises `ValueError` (nothing written) on a bad value, `PermissionError` when the operator is
     not an active admin or a manager of this tenant, `LookupError` when the tenant does not exist.
@@ -108,6 +116,8 @@ def update_recovery_rules(
         send_window_start_hour=send_window_start_hour,
         send_window_end_hour=send_window_end_hour,
     )
+    if unsubscribe_link_days is not None:
+        check_unsubscribe_link_days(unsubscribe_link_days)
     with runtime.session_scope() as session, session.begin():
         tenant = editable_tenant(session, tenant_id=tenant_id, operator_id=operator_id, what="recovery rules")
         tenant.silence_ladder_hours = list(ladder.hours)
@@ -116,3 +126,5 @@ def update_recovery_rules(
         tenant.scan_cap = scan_cap
         tenant.send_window_start_hour = send_window_start_hour
         tenant.send_window_end_hour = send_window_end_hour
+        if unsubscribe_link_days is not None:
+            tenant.unsubscribe_link_days = unsubscribe_link_days

@@ -3,8 +3,9 @@
 A token (`app/domain/unsubscribe.py`) names a tenant, a channel, a lead and a digest of the
 address the message went to. The address it covers is the lead's current one when the digest
 matches it, else one of the addresses we sent to that lead on that channel (the lead's email
-may have changed since the message left). A token whose tenant or lead no longer exists, or
-that covers none of those addresses, names nobody: the api answers it like a forged one.
+may have changed since the message left). A token whose tenant or lead no longer exists, that
+covers none of those addresses, or that is older than the tenant lets links work, names nobody:
+the api answers it like a forged one.
 
 Reading (`recipient`) changes nothing, for the confirmation page that link scanners fetch;
 `unsubscribe` suppresses the address, stops the lead's recovery and records an `unsubscribe`
@@ -15,7 +16,7 @@ transaction, through `app/services/reactions.py`, and is idempotent: a second ca
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -48,7 +49,8 @@ class Recipient:
 
 _LEAD = text(
     """
-    SELECT t.name AS business, CASE WHEN :channel = 'email' THEN l.email ELSE l.phone END AS current_address
+    SELECT t.name AS business, t.unsubscribe_link_days AS valid_days,
+           CASE WHEN :channel = 'email' THEN l.email ELSE l.phone END AS current_address
     FROM leads l JOIN tenants t ON t.id = l.tenant_id
     WHERE l.tenant_id = :tenant_id AND l.id = :lead_id
     """
@@ -85,13 +87,13 @@ _SUPPRESSED = text(
 )
 
 
-def recipient(token: str, *, secret: str) -> Recipient | None:
-    """Whom `token` names, or None for a forged, altered or stale one; reads only."""
+def recipient(token: str, *, secret: str, at: datetime) -> Recipient | None:
+    """Whom `token` names at `at`, or None for a forged, altered, expired or stale one; reads only."""
     claim = verify_token(secret, token)
     if claim is None:
         return None
     with runtime.session_scope() as session:
-        return _resolve(session, claim, secret)
+        return _resolve(session, claim, secret, at)
 
 
 def unsubscribe(token: str, *, secret: str, at: datetime) -> Recipient | None:
@@ -105,7 +107,7 @@ def unsubscribe(token: str, *, secret: str, at: datetime) -> Recipient | None:
     if claim is None:
         return None
     with runtime.session_scope() as session, session.begin():
-        found = _resolve(session, claim, secret)
+        found = _resolve(session, claim, secret, at)
         if found is None:
             return None
         reactions.suppress(
@@ -137,11 +139,12 @@ def unsubscribe(token: str, *, secret: str, at: datetime) -> Recipient | None:
     return replace(found, unsubscribed=True)
 
 
-def _resolve(session: Session, claim: UnsubscribeClaim, secret: str) -> Recipient | None:
-    """The claim's lead, business and covered address, as stored now."""
+def _resolve(session: Session, claim: UnsubscribeClaim, secret: str, at: datetime) -> Recipient | None:
+    """The claim's lead, business and covered address, as stored now; None once the link is
+    older than its tenant lets links work (`tenants.unsubscribe_link_days`)."""
     ids = {"tenant_id": claim.tenant_id, "lead_id": claim.lead_id, "channel": claim.channel}
     lead = session.execute(_LEAD, ids).first()
-    if lead is None:
+    if lead is None or claim.expired(at.astimezone(UTC).date(), int(lead.valid_days)):
         return None
     address = _covered_address(session, claim, secret, lead.current_address)
     if address is None:

@@ -5,7 +5,8 @@ message, so a GET that unsubscribed would opt people out who never asked. POST u
 the page's button and RFC 8058 one-click (a mail provider's `List-Unsubscribe=One-Click`
 POST) alike, with no cookie and no second step, and answers 200 with the "you're
 unsubscribed" page, again on every repeat. A token that is forged, altered, signed with
-another key, or names a lead or tenant that no longer exists gets the same 404 page.
+another key, older than its tenant lets links work (`tenants.unsubscribe_link_days`), or names a
+lead or tenant that no longer exists gets the same 404 page.
 
 Sync routes: FastAPI runs them in its thread pool, beside the database calls they make.
 """
@@ -38,21 +39,29 @@ def signing_secret() -> str:
 Secret = Annotated[str, Depends(signing_secret)]
 
 
+def clock() -> datetime:
+    """The time a link is followed at: whether it has expired, and when the unsubscribe happened."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(clock)]
+
+
 @router.get(PATH, response_class=HTMLResponse, responses=PAGE_RESPONSES)
-def unsubscribe_confirmation(token: str, secret: Secret) -> HTMLResponse:
+def unsubscribe_confirmation(token: str, secret: Secret, at: Now) -> HTMLResponse:
     """The page an unsubscribe link opens: the business, the masked address and one Unsubscribe button.
 
     Changes nothing (link scanners fetch every URL in a mail). An address already
     unsubscribed gets the "you're unsubscribed" page instead of the button.
     """
-    who = unsubscribe.recipient(token, secret=secret)
+    who = unsubscribe.recipient(token, secret=secret, at=at)
     if who is None:
         return _html(unsubscribe_page.not_found(), 404)
     return _html(unsubscribe_page.done(who) if who.unsubscribed else unsubscribe_page.confirm(who), 200)
 
 
 @router.post(PATH, response_class=HTMLResponse, responses=PAGE_RESPONSES)
-def unsubscribe_now(token: str, secret: Secret) -> HTMLResponse:
+def unsubscribe_now(token: str, secret: Secret, at: Now) -> HTMLResponse:
     """Unsubscribe the address the token covers, at once: the page's button and RFC 8058 one-click.
 
     Any body is accepted (one-click sends `List-Unsubscribe=One-Click`, form-encoded or
@@ -60,7 +69,7 @@ def unsubscribe_now(token: str, secret: Secret) -> HTMLResponse:
     (reason 'unsubscribe') and the lead's active recoveries stop with a transition row; a
     repeat changes nothing and answers the same 200 page.
     """
-    who = unsubscribe.unsubscribe(token, secret=secret, at=datetime.now(UTC))
+    who = unsubscribe.unsubscribe(token, secret=secret, at=at)
     if who is None:
         return _html(unsubscribe_page.not_found(), 404)
     return _html(unsubscribe_page.done(who), 200)

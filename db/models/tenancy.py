@@ -24,6 +24,7 @@ class Tenant(Timestamped, Base):
         CheckConstraint("send_window_start_hour < send_window_end_hour", name="send_window"),
         CheckConstraint("cardinality(silence_ladder_hours) BETWEEN 1 AND 10", name="ladder_size"),
         CheckConstraint("country IS NULL OR country ~ '^[A-Z]{2}$'", name="country"),
+        CheckConstraint("unsubscribe_link_days BETWEEN 60 AND 3650", name="unsubscribe_link_days"),
     )
 
     slug: Mapped[str] = mapped_column(unique=True)
@@ -46,6 +47,8 @@ class Tenant(Timestamped, Base):
     monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
     ai_monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    unsubscribe_link_days: Mapped[int] = mapped_column(server_default=text("365"))
+    """How long this tenant's unsubscribe links work after the message (60 to 3650 days)."""
 
 
 class Operator(TenantOwned, Base):

@@ -111,3 +111,15 @@ def test_a_huge_cool_down_never_reaches_the_database(world: factories.World, eng
             send_window_start_hour=8,
             send_window_end_hour=20,
         )
+
+
+def test_an_admin_sets_how_long_unsubscribe_links_work(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    at = settings_as_admin()
+    assert "365 days after the message" in texts(at)
+    at.number_input(key=tenant_settings.key(acme, "unsubscribe_days")).set_value(90)
+    at.button(key=f"FormSubmitter:{tenant_settings.key(acme, 'form')}-Save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success] == ["Recovery rules saved."]
+    assert value(engine, "SELECT unsubscribe_link_days FROM tenants WHERE id = :t", t=acme) == 90
+    assert "90 days after the message" in texts(at)

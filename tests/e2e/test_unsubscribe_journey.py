@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -131,7 +132,10 @@ def lead_to_unsubscribe(engine: Engine, tenant_id: int) -> Lead:
 def unsubscribe_link(api: Api, tenant_id: int, lead: Lead) -> str:
     """The link as `app/services/send.outgoing` puts it in the footer and the List-Unsubscribe header."""
     settings = load_settings(public_base_url=api.url, secret_key=api.secret)
-    token = make_token(api.secret, tenant_id=tenant_id, channel="email", lead_id=lead.id, address=lead.email)
+    today = datetime.now(UTC).date()  # the live api's clock: a link issued today, as the sender dates it
+    token = make_token(
+        api.secret, tenant_id=tenant_id, channel="email", lead_id=lead.id, address=lead.email, issued=today
+    )
     return registry.public_url(settings, f"/unsubscribe/{token}")
 
 

@@ -23,12 +23,14 @@ from app.api import create_app
 from app.domain.unsubscribe import make_token
 from app.services import send
 from app.settings import load_settings
-from app.web.unsubscribe import signing_secret
+from app.web.unsubscribe import clock, signing_secret
 from tests.fakes import sendgrid_server
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.outbox import make_leads, make_messages, make_tenant
 
 SECRET = "unsubscribe-test-secret"
+AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+"""The api's pinned clock; the World's tokens are issued that day."""
 PUBLIC = "https://lre.example"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -40,9 +42,10 @@ def db(clean_db: Engine, redis_conn: redis.Redis) -> Engine:
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    """The api as uvicorn serves it, its tokens signed with the test's key."""
+    """The api as uvicorn serves it, its tokens signed with the test's key, its clock at `AT`."""
     api = create_app()
     api.dependency_overrides[signing_secret] = lambda: SECRET
+    api.dependency_overrides[clock] = lambda: AT
     with TestClient(api) as test_client:
         yield test_client
 
@@ -114,7 +117,13 @@ class World:
         make_messages(engine, self.bravo, [self.bravo_lead], node="manual")
 
     def token(self, **claim: Any) -> str:
-        values = {"tenant_id": self.acme, "channel": "email", "lead_id": self.lead, "address": "lead1@example.com"}
+        values = {
+            "tenant_id": self.acme,
+            "channel": "email",
+            "lead_id": self.lead,
+            "address": "lead1@example.com",
+            "issued": AT.date(),
+        }
         return make_token(SECRET, **{**values, **claim})
 
 
@@ -165,7 +174,7 @@ def test_the_business_name_is_escaped(db: Engine, client: TestClient, world: Wor
 # --- POST: the button and RFC 8058 one-click ------------------------------------------------
 
 
-def assert_unsubscribed_once(db: Engine, world: World, started: datetime) -> None:
+def assert_unsubscribed_once(db: Engine, world: World) -> None:
     """Acme's lead1 address suppressed, its enrollment stopped with one transition; nothing else touched."""
     assert [tuple(r) for r in sql(db, "SELECT tenant_id, channel, address, reason FROM suppressions")] == [
         (world.acme, "email", "lead1@example.com", "unsubscribe")
@@ -174,7 +183,7 @@ def assert_unsubscribed_once(db: Engine, world: World, started: datetime) -> Non
     assert [(t.enrollment_id, t.from_node, t.to_node, t.event) for t in transitions] == [
         (world.enrollment, "rung-1", None, "unsubscribed")
     ]
-    assert started <= transitions[0].at <= datetime.now(UTC)
+    assert transitions[0].at == AT  # the api's clock
     enrollments = {r.lead_id: r.status for r in sql(db, "SELECT lead_id, status FROM enrollments")}
     assert enrollments == {world.lead: "stopped", world.other: "active", world.bravo_lead: "active"}
     actions = {r.lead_id: r.status for r in sql(db, "SELECT lead_id, status FROM scheduled_actions")}
@@ -200,7 +209,6 @@ def assert_unsubscribed_once(db: Engine, world: World, started: datetime) -> Non
 def test_the_pages_button_unsubscribes_that_tenants_address_and_stops_the_recovery(
     db: Engine, client: TestClient, world: World
 ) -> None:
-    started = datetime.now(UTC)
 
     done = client.post(url(world.token()), headers=FORM, content=b"")  # the form has no fields
 
@@ -208,7 +216,7 @@ def test_the_pages_button_unsubscribes_that_tenants_address_and_stops_the_recove
     assert "You're unsubscribed" in done.text
     assert "Acme will send no more emails to <strong>l***@example.com</strong>." in done.text
     assert "<form" not in done.text
-    assert_unsubscribed_once(db, world, started)
+    assert_unsubscribed_once(db, world)
 
 
 @pytest.mark.parametrize(
@@ -226,18 +234,16 @@ def test_the_pages_button_unsubscribes_that_tenants_address_and_stops_the_recove
 def test_rfc8058_one_click_unsubscribes_without_a_page_visit(
     db: Engine, client: TestClient, world: World, headers: dict[str, str], body: bytes
 ) -> None:
-    started = datetime.now(UTC)
 
     answer = client.post(url(world.token()), headers=headers, content=body)
 
     assert answer.status_code == 200
-    assert_unsubscribed_once(db, world, started)
+    assert_unsubscribed_once(db, world)
 
 
 def test_unsubscribing_again_changes_nothing_and_answers_the_same_page(
     db: Engine, client: TestClient, world: World
 ) -> None:
-    started = datetime.now(UTC)
     first = client.post(url(world.token()), headers=FORM, content=b"List-Unsubscribe=One-Click")
     after_first = snapshot(db)
 
@@ -249,7 +255,7 @@ def test_unsubscribing_again_changes_nothing_and_answers_the_same_page(
     assert {a.text for a in again} == {first.text}
     assert page.status_code == 200
     assert page.text == first.text  # the link opened later says so, with no button
-    assert_unsubscribed_once(db, world, started)
+    assert_unsubscribed_once(db, world)
 
 
 def test_an_address_suppressed_for_another_reason_keeps_it_and_the_recovery_still_stops(
@@ -287,13 +293,19 @@ def test_forged_altered_truncated_and_foreign_key_tokens_get_one_404_page_and_ch
         altered(genuine, 0, str(world.bravo)),  # another tenant
         altered(genuine, 2, str(world.other)),  # another lead
         altered(genuine, 1, "sms"),  # another channel
-        altered(genuine, 3, world.token(address="lead2@example.com").split(".")[3]),  # another address
-        altered(genuine, 4, "A" * 24),  # a made-up signature
+        altered(genuine, 3, str(int(genuine.split(".")[3]) + 400)),  # another day: a longer life
+        altered(genuine, 4, world.token(address="lead2@example.com").split(".")[4]),  # another address
+        altered(genuine, 5, "A" * 24),  # a made-up signature
         genuine[:-1],  # truncated
         genuine + "x",
-        ".".join(genuine.split(".")[:4]),  # no signature at all
+        ".".join(genuine.split(".")[:5]),  # no signature at all
         make_token(
-            "another-secret-key", tenant_id=world.acme, channel="email", lead_id=world.lead, address="lead1@example.com"
+            "another-secret-key",
+            tenant_id=world.acme,
+            channel="email",
+            lead_id=world.lead,
+            address="lead1@example.com",
+            issued=AT.date(),
         ),
         "not-a-token",
     ]
@@ -414,8 +426,6 @@ def test_the_list_unsubscribe_link_of_a_sent_email_unsubscribes_its_recipient(
         }
     link = headers[world.pending]["List-Unsubscribe"].strip("<>")
     assert link.startswith(f"{PUBLIC}/unsubscribe/")
-    started = datetime.now(UTC)
-
     answer = client.post(link.removeprefix(PUBLIC), headers=FORM, content=b"List-Unsubscribe=One-Click")
 
     assert answer.status_code == 200
@@ -424,7 +434,7 @@ def test_the_list_unsubscribe_link_of_a_sent_email_unsubscribes_its_recipient(
     ]
     transitions = sql(db, "SELECT enrollment_id, event, at FROM campaign_transitions")
     assert [(t.enrollment_id, t.event) for t in transitions] == [(world.enrollment, "unsubscribed")]
-    assert started <= transitions[0].at
+    assert transitions[0].at == AT  # the api's clock
 
 
 def test_the_openapi_describes_both_routes(client: TestClient) -> None:
