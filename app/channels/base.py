@@ -36,6 +36,26 @@ class Outcome(StrEnum):
     """No answer after the request went out: the provider may have it."""
 
 
+SURELY_NOT_TAKEN = frozenset({408, 429, 503})
+"""Statuses that say the provider did not process the request: request timeout (it never had all
+of it), too many requests, service unavailable (refused before processing). Retrying is safe."""
+
+
+def error_outcome(status: int) -> Outcome:
+    """What a provider's HTTP error status means for the message sent.
+
+    Any other 5xx (500, 502, 504, …) may come after the provider accepted the message: an
+    internal error after the queue write, a gateway that timed out or lost the upstream's answer.
+    Sending again could deliver it twice, so it is held as unknown, for the provider's events or
+    an operator to settle. A 4xx other than 408/429 is a refusal of this message.
+    """
+    if status in SURELY_NOT_TAKEN:
+        return Outcome.RETRY
+    if status >= 500:
+        return Outcome.UNKNOWN
+    return Outcome.REJECTED
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """Everything a provider needs for one message; ids only in anything sent as metadata."""

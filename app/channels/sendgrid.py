@@ -28,7 +28,7 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Mail, Personalization, Substitution, To
 
-from app.channels.base import OutgoingMessage, SendResult, parse_retry_after
+from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
 from app.domain.footer import email_footer, with_footer
 
 MAX_PERSONALIZATIONS = 1000
@@ -174,11 +174,14 @@ def categories(message: OutgoingMessage) -> list[str]:
 
 def _from_http_error(ids: list[int], error: HTTPError) -> list[SendResult]:
     status = int(error.status_code)
-    detail = _error_detail(error)
-    if status == 429 or status >= 500 or status == 408:
+    detail = f"SendGrid {status}: {_error_detail(error)}"
+    outcome = error_outcome(status)
+    if outcome is Outcome.RETRY:
         retry_after = parse_retry_after(error.headers.get("Retry-After") if error.headers else None)
-        return [SendResult.retry(i, f"SendGrid {status}: {detail}", retry_after) for i in ids]
-    return [SendResult.rejected(i, f"SendGrid {status}: {detail}") for i in ids]
+        return [SendResult.retry(i, detail, retry_after) for i in ids]
+    if outcome is Outcome.UNKNOWN:
+        return [SendResult.unknown(i, f"{detail} (it may have taken the message: held, not resent)") for i in ids]
+    return [SendResult.rejected(i, detail) for i in ids]
 
 
 def _error_detail(error: HTTPError) -> str:

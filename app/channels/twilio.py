@@ -25,7 +25,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from app.channels.base import OutgoingMessage, SendResult, parse_retry_after
+from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
 
 MESSAGE_ID_PARAM = "m"
 """The status callback URL's query parameter naming our `outbound_messages.id`."""
@@ -108,8 +108,11 @@ class TwilioProvider:
     def _from_rest_error(self, message_id: int, error: TwilioRestException) -> SendResult:
         status = int(error.status)
         detail = f"Twilio {status}" + (f" ({error.code})" if error.code else "") + f": {error.msg}"
-        if status == 429 or status >= 500:
+        outcome = error_outcome(status)
+        if outcome is Outcome.RETRY:
             return SendResult.retry(message_id, detail, parse_retry_after(self._http.last_header("Retry-After")))
+        if outcome is Outcome.UNKNOWN:
+            return SendResult.unknown(message_id, f"{detail} (it may have taken the message: held, not resent)")
         return SendResult.rejected(message_id, detail, str(error.code) if error.code else None)
 
 

@@ -30,8 +30,13 @@ def too_many_requests(retry_after: int = 1) -> Reply:
     return error(429, "too many requests", headers={"Retry-After": str(retry_after)})
 
 
-def server_error() -> Reply:
-    return error(500, "internal error")
+def server_error(status: int = 500) -> Reply:
+    return error(status, "internal error")
+
+
+def unavailable(retry_after: int | None = None) -> Reply:
+    """503: SendGrid refused the request before processing it."""
+    return error(503, "service unavailable", headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def bad_request(message: str = "The from address does not match a verified Sender Identity.") -> Reply:

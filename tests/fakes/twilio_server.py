@@ -35,8 +35,13 @@ def too_many_requests(retry_after: int = 1) -> Reply:
     return error(429, 20429, "Too Many Requests", {"Retry-After": str(retry_after)})
 
 
-def server_error() -> Reply:
-    return error(500, 20500, "Internal Server Error")
+def server_error(status: int = 500) -> Reply:
+    return error(status, 20500, "Internal Server Error")
+
+
+def unavailable() -> Reply:
+    """503: Twilio refused the request before processing it."""
+    return error(503, 20503, "Service Unavailable")
 
 
 def invalid_number(number: str = "") -> Reply:

@@ -293,15 +293,15 @@ def test_token_buckets_take_from_every_bucket_or_from_none(redis_conn: redis.Red
 # --- provider errors --------------------------------------------------------------------------
 
 
-def test_429_then_500_back_off_and_the_eventual_success_is_the_only_send(db: Engine, sendgrid: FakeSendGrid) -> None:
+def test_429_then_503_back_off_and_the_eventual_success_is_the_only_send(db: Engine, sendgrid: FakeSendGrid) -> None:
     [message_id] = [one_email(db)]
     settings = sendgrid_settings(sendgrid)
-    sendgrid.script(sendgrid_server.too_many_requests(retry_after=40), sendgrid_server.server_error())
+    sendgrid.script(sendgrid_server.too_many_requests(retry_after=40), sendgrid_server.unavailable())
 
     first = send.send_due(settings=settings)
     after_429 = rows(db, [message_id])[0]
     second = send.send_due(settings=settings, now=later(hours=2))
-    after_500 = rows(db, [message_id])[0]
+    after_503 = rows(db, [message_id])[0]
     third = send.send_due(settings=settings, now=later(hours=4))
     final = rows(db, [message_id])[0]
 
@@ -310,7 +310,7 @@ def test_429_then_500_back_off_and_the_eventual_success_is_the_only_send(db: Eng
     assert after_429["scheduled_for"] - after_429["claimed_at"] >= timedelta(seconds=40)  # Retry-After is a floor
     assert "429" in after_429["last_error"]
     assert second["retrying"] == 1
-    assert after_500["scheduled_for"] - after_500["claimed_at"] >= timedelta(seconds=48)  # 60 s ± 20 %
+    assert after_503["scheduled_for"] - after_503["claimed_at"] >= timedelta(seconds=48)  # 60 s ± 20 %
     assert third["sent"] == 1
     assert (final["status"], final["attempts"], final["last_error"]) == ("sent", 3, None)
     assert sendgrid.calls[str(message_id)] == 3
@@ -345,7 +345,7 @@ def test_twilio_invalid_number_fails_and_429_retries(db: Engine, twilio: FakeTwi
 def test_retries_stop_after_the_last_attempt(db: Engine, sendgrid: FakeSendGrid) -> None:
     message_id = one_email(db)
     settings = sendgrid_settings(sendgrid)
-    sendgrid.script(*[sendgrid_server.server_error() for _ in range(MAX_ATTEMPTS)])
+    sendgrid.script(*[sendgrid_server.unavailable() for _ in range(MAX_ATTEMPTS)])
 
     for hour in range(MAX_ATTEMPTS + 1):
         send.send_due(settings=settings, now=later(hours=2 * hour))
