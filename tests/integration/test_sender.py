@@ -13,50 +13,27 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.channels.base import SendResult
-from app.channels.sendgrid import SendGridProvider
-from app.domain.send_rules import MAX_ATTEMPTS
 from app.domain.unsubscribe import claim_covers, verify_token
 from app.services import send, send_record
 from app.services.ratelimit import TokenBuckets
-from app.settings import Settings, load_settings
-from tests.fakes import sendgrid_server, twilio_server
+from app.settings import load_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
-from tests.integration import outbox
 from tests.integration.outbox import PHYSICAL_ADDRESS, make_leads, make_messages, make_tenant, rows, status_counts
-
-SECRET = "test-secret-key-for-unsubscribe"
-PUBLIC = "https://lre.example"
-FROM_NUMBER = "+15550009999"
+from tests.integration.sender_world import (
+    FROM_NUMBER,
+    PUBLIC,
+    SECRET,
+    later,
+    sendgrid_settings,
+    twilio_settings,
+)
 
 
 @pytest.fixture
 def db(clean_db: Engine, redis_conn: redis.Redis) -> Engine:
     """An empty database and an empty Redis (no token bucket carries over)."""
     return clean_db
-
-
-def sendgrid_settings(fake: FakeSendGrid) -> Settings:
-    return load_settings(
-        email_provider="sendgrid",
-        sendgrid_api_key=sendgrid_server.API_KEY,
-        sendgrid_api_host=fake.url,
-        public_base_url=PUBLIC,
-        secret_key=SECRET,
-    )
-
-
-def twilio_settings(fake: FakeTwilio) -> Settings:
-    return outbox.twilio_settings(fake, from_number=FROM_NUMBER, secret_key=SECRET)
-
-
-def later(**delta: float) -> datetime:
-    return datetime.now(UTC) + timedelta(**delta)
-
-
-def one_email(db: Engine, **tenant: Any) -> int:
-    tenant_id = make_tenant(db, **tenant)
-    return make_messages(db, tenant_id, make_leads(db, tenant_id, 1))[0]
 
 
 # --- providers and request shapes -------------------------------------------------------------
@@ -288,100 +265,6 @@ def test_token_buckets_take_from_every_bucket_or_from_none(redis_conn: redis.Red
     assert waits[0] == 0
     assert 0 < waits[1] <= 1.0  # tight is empty: denied, and roomy keeps its token ...
     assert waits[2] == 0  # ... for the third message
-
-
-# --- provider errors --------------------------------------------------------------------------
-
-
-def test_429_then_503_back_off_and_the_eventual_success_is_the_only_send(db: Engine, sendgrid: FakeSendGrid) -> None:
-    [message_id] = [one_email(db)]
-    settings = sendgrid_settings(sendgrid)
-    sendgrid.script(sendgrid_server.too_many_requests(retry_after=40), sendgrid_server.unavailable())
-
-    first = send.send_due(settings=settings)
-    after_429 = rows(db, [message_id])[0]
-    second = send.send_due(settings=settings, now=later(hours=2))
-    after_503 = rows(db, [message_id])[0]
-    third = send.send_due(settings=settings, now=later(hours=4))
-    final = rows(db, [message_id])[0]
-
-    assert first["retrying"] == 1
-    assert after_429["status"] == "pending"
-    assert after_429["scheduled_for"] - after_429["claimed_at"] >= timedelta(seconds=40)  # Retry-After is a floor
-    assert "429" in after_429["last_error"]
-    assert second["retrying"] == 1
-    assert after_503["scheduled_for"] - after_503["claimed_at"] >= timedelta(seconds=48)  # 60 s ± 20 %
-    assert third["sent"] == 1
-    assert (final["status"], final["attempts"], final["last_error"]) == ("sent", 3, None)
-    assert sendgrid.calls[str(message_id)] == 3
-    assert sendgrid.accepted[str(message_id)] == 1
-
-
-def test_a_400_fails_the_message_with_the_providers_reason(db: Engine, sendgrid: FakeSendGrid) -> None:
-    message_id = one_email(db)
-    sendgrid.script(sendgrid_server.bad_request("The from address does not match a verified Sender Identity."))
-
-    counts = send.send_due(settings=sendgrid_settings(sendgrid))
-
-    [row] = rows(db, [message_id])
-    assert counts["failed"] == 1
-    assert row["status"] == "failed"
-    assert row["last_error"] == "SendGrid 400: The from address does not match a verified Sender Identity."
-
-
-def test_twilio_invalid_number_fails_and_429_retries(db: Engine, twilio: FakeTwilio) -> None:
-    tenant_id = make_tenant(db)
-    first, second = make_messages(db, tenant_id, make_leads(db, tenant_id, 2), channel="sms")
-    twilio.script(twilio_server.invalid_number(), twilio_server.too_many_requests(retry_after=90))
-
-    send.send_due(settings=twilio_settings(twilio))
-
-    by_status = {row["status"]: row for row in rows(db, [first, second])}
-    assert set(by_status) == {"failed", "pending"}
-    assert "21211" in by_status["failed"]["last_error"]
-    assert by_status["pending"]["scheduled_for"] - by_status["pending"]["claimed_at"] >= timedelta(seconds=90)
-
-
-def test_retries_stop_after_the_last_attempt(db: Engine, sendgrid: FakeSendGrid) -> None:
-    message_id = one_email(db)
-    settings = sendgrid_settings(sendgrid)
-    sendgrid.script(*[sendgrid_server.unavailable() for _ in range(MAX_ATTEMPTS)])
-
-    for hour in range(MAX_ATTEMPTS + 1):
-        send.send_due(settings=settings, now=later(hours=2 * hour))
-
-    [row] = rows(db, [message_id])
-    assert row["status"] == "failed"
-    assert row["last_error"].startswith(f"gave up after {MAX_ATTEMPTS} attempts")
-    assert sendgrid.calls[str(message_id)] == MAX_ATTEMPTS
-
-
-def test_no_answer_from_the_provider_holds_the_row_instead_of_retrying(db: Engine) -> None:
-    message_id = one_email(db)
-    with FakeSendGrid(delay=1.0) as slow:
-        settings = sendgrid_settings(slow)
-        providers = {"email": SendGridProvider(api_key=sendgrid_server.API_KEY, host=slow.url, timeout=0.2)}
-        counts = send.send_batch(
-            tenant_id=None,
-            batch=10,
-            settings=settings,
-            providers=providers,
-            buckets=_buckets(),
-        )
-        again = send.send_due(settings=settings, now=later(hours=5))
-
-    [row] = rows(db, [message_id])
-    assert counts["held"] == 1
-    assert row["status"] == "held"
-    assert "no response" in row["last_error"]
-    assert again.get("claimed", 0) == 0
-    assert slow.calls[str(message_id)] == 1
-
-
-def _buckets() -> TokenBuckets:
-    from app import runtime
-
-    return TokenBuckets(runtime.redis_client())
 
 
 # --- crash safety and concurrency -------------------------------------------------------------

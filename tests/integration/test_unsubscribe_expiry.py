@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.domain.unsubscribe import address_digest
-from tests.integration.test_unsubscribe import (  # the api, its clock and the world those tests use
+from tests.integration.unsubscribe_world import (  # the api, its clock and the world
     AT,
     FORM,
     SECRET,
