@@ -43,6 +43,7 @@ TARGET_PER_S = 1000
 BENCH_REDIS_DB = 13
 JOB_BATCHES = 20  # batches one send_due job runs at most (the service's default)
 API_KEY = "SG.fake-key"  # what the fake accepts (tests/fakes/sendgrid_server.py)
+BENCH_SECRET_KEY = "Wq7vN3kZ9xT2mB8cL5pR1hY6dF4sJ0gA"  # noqa: S105 - 32 random characters, as a provider needs
 UNLIMITED = {"per_second": 1_000_000, "burst": 1_000_000}
 
 
@@ -156,6 +157,7 @@ def worker_env(database_url: str, redis_url: str, fake_url: str) -> dict[str, st
         SENDGRID_API_KEY=API_KEY,
         SENDGRID_API_HOST=fake_url,
         PUBLIC_BASE_URL="https://lre.example",  # a real provider needs https links; only links use it
+        SECRET_KEY=BENCH_SECRET_KEY,  # and a random secret, or the worker refuses to start
         LRE_PROCESS="worker",
         PYTHONPATH=str(ROOT),
     )

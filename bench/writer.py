@@ -43,6 +43,7 @@ from app.settings import get_settings, load_settings
 from bench.scratch import scratch_database, scratch_redis
 from db.models import Activity, Campaign, Enrollment, Lead, ScheduledAction, Tenant
 from tests.fakes.anthropic_server import FakeAnthropic, written_reply
+from tests.support import PRODUCTION_BASE_URL, PRODUCTION_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "writer.json"
@@ -216,7 +217,15 @@ def sometimes_quoting(user_text: str, *, share: float) -> str:
 @contextlib.contextmanager
 def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterator[None]:
     """The process's settings and runtime on the scratch servers, with a key for the fake."""
-    names = ("DATABASE_URL", "REDIS_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL")
+    names = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_MODEL",
+        "SECRET_KEY",
+        "PUBLIC_BASE_URL",
+    )
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(
         DATABASE_URL=database_url,
@@ -224,6 +233,8 @@ def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterat
         ANTHROPIC_API_KEY=fake.api_key,
         ANTHROPIC_BASE_URL=fake.url,
         ANTHROPIC_MODEL=MODEL,
+        SECRET_KEY=PRODUCTION_SECRET_KEY,  # a provider key needs a random secret and https links
+        PUBLIC_BASE_URL=PRODUCTION_BASE_URL,
     )
     runtime.reset_for_tests()
     assert get_settings().ai_mode == "claude"
