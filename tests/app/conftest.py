@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,16 @@ import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from app.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def no_page_error(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A page that fails now shows an error id and logs the traceback (`components/errors.py`)
+    instead of raising into AppTest: a test fails on such a log line as it failed on the
+    exception before. A test that provokes one on purpose clears it (`caplog.clear()`)."""
+    yield
+    logged = [r for r in caplog.get_records("call") if r.name == "console" and r.levelno >= logging.ERROR]
+    assert not logged, [r.getMessage() + "\n" + str(r.exc_info and r.exc_info[1]) for r in logged]
 
 
 @pytest.fixture(autouse=True)
