@@ -20,7 +20,9 @@ Who is eligible, precisely (`_ELIGIBLE`):
   channel is suppressed or unconsented is left alone; the plan picks the first channel of the
   rung that reaches the lead;
 - *free*: no `active`/`waiting` enrollment in any campaign;
-- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`).
+- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`);
+- *present*: not snoozed ("not now") and not away (an out-of-office reply's return date,
+  `resume_at`) past the scan's moment, and not flagged as the wrong person.
 
 At most `tenants.scan_cap` of them are taken per run, highest `intent_score × deal_value`
 first (then longest silent). Of those, the holdout bucket (`app/domain/holdout.py`, the same
@@ -105,6 +107,7 @@ eligible AS MATERIALIZED (
       AND l.recovery_state IN {OPEN_STATES_SQL}
       AND l.last_activity_at <= t.at - make_interval(hours => t.ladder[1])
       AND (l.snoozed_until IS NULL OR l.snoozed_until <= t.at) AND NOT l.wrong_person
+      AND (l.resume_at IS NULL OR l.resume_at <= t.at)
       AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
       AND {_REACHABLE}
       AND NOT {_BUSY}

@@ -111,3 +111,14 @@ def test_a_real_answer_still_stops_the_plan(tenant: int, client: TestClient, cle
         "canceled",
         "canceled",
     ]
+
+
+def test_a_lead_away_is_not_enrolled_again_before_the_return_date(clean_db: Engine, redis_conn: redis.Redis) -> None:
+    """The auto-reply came after the episode ended: the scan leaves the lead alone until they are back."""
+    tenant = make_tenant(clean_db, sender_phone=TENANT_NUMBER)
+    lead = make_lead(clean_db, tenant, silent_hours=30, phone=LEAD_PHONE, consent_sms=True, resume_at=BACK)
+
+    assert scan.scan_tenant(tenant_id=tenant, now=NOW).scheduled == 0
+    assert scan.scan_tenant(tenant_id=tenant, now=BACK - timedelta(seconds=1)).scheduled == 0
+    assert scan.scan_tenant(tenant_id=tenant, now=BACK).scheduled == 1
+    assert sql(clean_db, "SELECT lead_id FROM enrollments")[0].lead_id == lead
