@@ -46,10 +46,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Taken:
-    """What taking the reply did: its row (None for a redelivery) and whether the lead's activity changed."""
+    """What taking the reply did: its row, None for a redelivery (which changes nothing)."""
 
     inbound_message_id: int | None
-    lead_touched: bool = False
 
 
 _INBOUND = text(
@@ -83,7 +82,7 @@ def take(session: Session, reply: Reply) -> Taken:
             at=reply.received_at,
         )
     triage.act_on(session, reading, now=reply.received_at)
-    return Taken(inbound_id, lead_touched=reply.lead_id is not None)
+    return Taken(inbound_id)
 
 
 def _store(session: Session, reply: Reply) -> int | None:
