@@ -19,7 +19,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.api import create_app
+from app.domain.reply_address import reply_address
 from app.services import campaign_run, scan
+from app.services.write import write_due
+from app.web import sendgrid_inbound
 from app.web.twilio import clock, webhook_settings
 from tests.integration import twilio_door
 from tests.integration.scan_world import NOW, make_lead, make_tenant
@@ -41,11 +44,17 @@ def tenant(clean_db: Engine, redis_conn: redis.Redis) -> int:
     return tenant
 
 
+SECRET_KEY = "test-secret-key-for-reply-tokens"
+INBOUND_SECRET = "inbound-" + "z" * 40
+
+
 @pytest.fixture
 def client(tenant: int) -> Iterator[TestClient]:
     api = create_app()
-    api.dependency_overrides[webhook_settings] = lambda: twilio_door.settings()
+    config = twilio_door.settings(secret_key=SECRET_KEY, sendgrid_inbound_secret=INBOUND_SECRET)
+    api.dependency_overrides[webhook_settings] = lambda: config
     api.dependency_overrides[clock] = lambda: REPLIED_AT
+    api.dependency_overrides[sendgrid_inbound.clock] = lambda: REPLIED_AT
     with TestClient(api) as c:
         yield c
 
@@ -122,3 +131,33 @@ def test_a_lead_away_is_not_enrolled_again_before_the_return_date(clean_db: Engi
     assert scan.scan_tenant(tenant_id=tenant, now=BACK - timedelta(seconds=1)).scheduled == 0
     assert scan.scan_tenant(tenant_id=tenant, now=BACK).scheduled == 1
     assert sql(clean_db, "SELECT lead_id FROM enrollments")[0].lead_id == lead
+
+
+def test_an_emailed_auto_reply_moves_the_written_message_and_the_timer_by_one_offset(
+    tenant: int, client: TestClient, clean_db: Engine
+) -> None:
+    """Rung 1 is written (pending in the outbox) when the auto-reply comes through the Inbound Parse door."""
+    assert write_due(tenant_id=tenant, now=NOW)["claimed"] == 1
+    [message] = sql(clean_db, "SELECT id, scheduled_for FROM outbound_messages WHERE status = 'pending'")
+    [timer] = sql(clean_db, "SELECT due_at FROM scheduled_actions WHERE status = 'pending'")
+    shift = BACK - min(message.scheduled_for, timer.due_at)
+
+    to = reply_address(SECRET_KEY, tenant_id=tenant, message_id=message.id, domain="reply.lre.example")
+    fields = {
+        "headers": f"Message-ID: <ooo1@mail.example>\nTo: {to}\nSubject: Automatic reply\n",
+        "to": to,
+        "from": "Lead <lead@example.com>",
+        "subject": "Automatic reply: Still thinking it over?",
+        "text": "I am out of the office until November 30 and will reply when I am back.",
+        "envelope": '{"to":["' + to + '"],"from":"lead@example.com"}',
+    }
+    path = f"/webhooks/sendgrid/inbound/{INBOUND_SECRET}"
+    assert client.post(path, files=[(k, (None, v)) for k, v in fields.items()]).status_code == 200
+
+    assert sql(clean_db, "SELECT intent FROM inbound_messages")[0].intent == "out_of_office"
+    [moved] = sql(clean_db, "SELECT scheduled_for, status FROM outbound_messages WHERE id = :id", id=message.id)
+    assert (moved.scheduled_for, moved.status) == (message.scheduled_for + shift, "pending")
+    assert sql(clean_db, "SELECT due_at FROM scheduled_actions WHERE status = 'pending'")[0].due_at == (
+        timer.due_at + shift
+    )
+    assert sql(clean_db, "SELECT status FROM enrollments")[0].status == "active"
