@@ -15,6 +15,8 @@ from components import format as fmt
 from pages import session
 
 WHAT = {"interested": "is interested", "question": "asked a question"}
+TOASTS = 4
+"""Toasts of their own at most; more alerts at once (back from a week off) make one more toast that counts them."""
 
 
 def alert_line(alert: Alert) -> str:
@@ -29,5 +31,12 @@ def toast_alerts() -> None:
     who, tenant_id = session.identity(), st.session_state.get(session.TENANT)
     if who is None or not isinstance(tenant_id, int) or not who.can_see(tenant_id):
         return
-    for alert in reply_alerts.take_alerts(tenant_id=tenant_id, operator_id=who.operator_id, now=session.now()):
+    alerts = reply_alerts.take_alerts(tenant_id=tenant_id, operator_id=who.operator_id, now=session.now())
+    for alert in alerts[:TOASTS]:
         st.toast(alert_line(alert), icon=":material/mark_chat_unread:")
+    if len(alerts) > TOASTS:
+        st.toast(more_line(len(alerts) - TOASTS), icon=":material/mark_chat_unread:")
+
+
+def more_line(count: int) -> str:
+    return f"{count} more new {'reply' if count == 1 else 'replies'} to answer, at the top of the Replies inbox."

@@ -183,3 +183,32 @@ def test_the_inbox_puts_interest_and_questions_first(
         t=world.tenants["acme"],
     )
     assert [h.split(" · ")[0] for h in heads].index("Nora Notnow") == unhandled_alerts
+
+
+def test_many_alerts_at_once_make_four_toasts_and_a_count(
+    world: factories.World, engine: Engine, replies: dict[str, int]
+) -> None:
+    for n in range(4):  # with Olivia's and Una's, six new alerts for the demo rep
+        add_reply(
+            engine,
+            world,
+            f"Extra Lead{n}",
+            owner="demo@acme.example",
+            intent="question",
+            priority="high",
+            minutes_ago=10 + n,
+            alert=True,
+        )
+    at = sign_in("demo@acme.example", factories.DEMO_PASSWORD, world.now)
+
+    shown = toasts(at)
+    assert len(shown) == 5
+    assert shown[-1] == "2 more new replies to answer, at the top of the Replies inbox."
+    assert (
+        value(
+            engine,
+            "SELECT count(*) FROM inbound_messages WHERE alerted_to = :o",
+            o=world.operators["demo@acme.example"],
+        )
+        == 6
+    )
