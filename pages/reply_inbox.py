@@ -28,6 +28,8 @@ SENDER_USES_IT = (
     f"{best_time.MAX_DELAY // timedelta(hours=1)} hours, inside the send window and outside quiet hours in the "
     "lead's time zone; otherwise, and for leads with no history anywhere, at the first allowed moment."
 )
+# The intents triage stores (inbound_messages' check constraint), and replies not yet triaged. A comment,
+# not a string under the constant: this file runs as a page script, where Streamlit's magic draws a bare string.
 INTENTS = (
     "interested",
     "question",
@@ -38,7 +40,6 @@ INTENTS = (
     "wrong_person",
     "untriaged",
 )
-"""The intents triage stores (inbound_messages' check constraint), and replies not yet triaged."""
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 

@@ -169,6 +169,7 @@ def test_a_csv_import_then_a_texted_reply_answered_from_the_inbox(
     reply_id = reply[0].id
 
     open_page(page, "Replies")
+    expect(page.get_by_text("The intents triage stores")).to_have_count(0)  # no source text drawn by magic
     answer_box = page.locator(f".st-key-replies-{reply_id}-answer")
     card = page.get_by_test_id("stExpander").filter(has=answer_box)
     card.get_by_text("Thread, intent and answer").click()
