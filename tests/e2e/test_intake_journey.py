@@ -1,10 +1,11 @@
 """Issue 11: a team brings its own leads and answers one of them, in real Chromium.
 
 The rep signs in, uploads a small CSV on the Leads page (through the browser's file chooser),
-imports it and finds the new leads in the table. One of them then texts the tenant's number:
-the text comes through the real door, Twilio's inbound SMS webhook (signed as Twilio signs it)
-of `uvicorn app.api:app`, which stores and triages it. On the Replies page the rep opens that
-reply, edits the suggested answer and sends it. The database then holds the rep's words as the
+imports it and finds the new leads in the table. While the rep waits on the Replies page, one
+of them texts the tenant's number: the text comes through the real door, Twilio's inbound SMS
+webhook (signed as Twilio signs it) of `uvicorn app.api:app`, which stores and triages it. The
+inbox's notice says a reply came in, without a reload; the rep shows it, opens it, edits the
+suggested answer and sends it. The database then holds the rep's words as the
 lead's outbox row, and the sender, run on that row's tenant with the clock set inside the
 lead's sending hours, hands exactly those words to Twilio (the local fake, through the real SDK).
 
@@ -32,7 +33,8 @@ from twilio.request_validator import RequestValidator
 
 from app.services import send
 from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS, Console, api_server, sign_in
-from tests.e2e.test_console import offered, open_page, settled
+from tests.e2e.test_campaign_journey import idle
+from tests.e2e.test_console import offered, open_page
 from tests.fakes import twilio_server
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.outbox import twilio_settings
@@ -88,6 +90,11 @@ def rep(browser: Browser, console: Console, fresh_console: str) -> Iterator[Page
         context.close()
 
 
+def shows(page: Page, text: str) -> None:
+    """Wait for `text` on the page as long as a page's first render may take (expect's own default is 5 s)."""
+    expect(page.get_by_text(text)).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+
 def import_csv(page: Page, path: Path) -> None:
     """Leads & scores → Import: choose the file in the browser's file chooser, import it."""
     open_page(page, "Leads & scores")
@@ -97,12 +104,12 @@ def import_csv(page: Page, path: Path) -> None:
     with page.expect_file_chooser() as chooser:  # the uploader's "Upload" button opens the system's dialog
         page.get_by_test_id("stFileUploaderDropzone").get_by_role("button", name="Upload", exact=True).click()
     chooser.value.set_files(str(path))
-    expect(page.get_by_text(f"{path.name}: 3 rows, 8 columns, comma-separated.")).to_be_visible()
-    expect(page.get_by_text("Preview: the first 3 rows, 0 with problems")).to_be_visible()
-    settled(page)
+    shows(page, f"{path.name}: 3 rows, 8 columns, comma-separated.")
+    shows(page, "Preview: the first 3 rows, 0 with problems")
+    idle(page)
     page.get_by_role("button", name="Import 3 rows").click()
-    expect(page.get_by_text("imported 3 of 3 rows: 3 new leads, 0 updated, 0 rejected.")).to_be_visible()
-    settled(page)
+    shows(page, "imported 3 of 3 rows: 3 new leads, 0 updated, 0 rejected.")
+    idle(page)
 
 
 def text_the_tenant(api: str, *, from_number: str, to_number: str) -> None:
@@ -150,13 +157,18 @@ def test_a_csv_import_then_a_texted_reply_answered_from_the_inbox(
     search = page.get_by_role("textbox", name="Search")
     search.fill(COMPANY)
     search.press("Enter")
-    expect(page.get_by_text("Showing 1–3 of 3 leads")).to_be_visible()
-    settled(page)
+    shows(page, "Showing 1–3 of 3 leads")
+    idle(page)
     # The table is drawn on a canvas; the score breakdown beside it offers exactly the table's rows.
     assert sorted(offered(page, "Why this score?")) == sorted(name for name, _ in IMPORTED.values())
     page.screenshot(path=str(ARTIFACTS / "intake-imported.png"), full_page=True)
 
+    # The rep waits on the inbox; the lead texts the tenant's number meanwhile.
+    open_page(page, "Replies")
+    idle(page)  # the inbox was read: what comes in now is new to it
+    expect(page.get_by_text("The intents triage stores")).to_have_count(0)  # no source text drawn by magic
     lead = next(r for r in imported if r.external_id == REPLIER)
+    expect(page.get_by_text(f"{lead.name} · sms")).to_have_count(0)
     sender_phone = rows(engine, "SELECT sender_phone FROM tenants WHERE id = :t", t=tenant.id)[0].sender_phone
     text_the_tenant(api, from_number=lead.phone, to_number=sender_phone)
     reply = rows(
@@ -168,17 +180,21 @@ def test_a_csv_import_then_a_texted_reply_answered_from_the_inbox(
     assert [(r.body, r.intent) for r in reply] == [(TEXT, "interested")]
     reply_id = reply[0].id
 
-    open_page(page, "Replies")
-    expect(page.get_by_text("The intents triage stores")).to_have_count(0)  # no source text drawn by magic
+    # The notice polls every 5 s (its read is cached 4 s): no reload, no click.
+    shows(page, "1 new reply since the inbox was drawn.")
+    page.get_by_role("button", name="Show them").click()
+    shows(page, f"{lead.name} · sms")
+    idle(page)
     answer_box = page.locator(f".st-key-replies-{reply_id}-answer")
     card = page.get_by_test_id("stExpander").filter(has=answer_box)
     card.get_by_text("Thread, intent and answer").click()
     box = answer_box.get_by_role("textbox", name="Answer")
-    expect(box).to_have_value(reply[0].suggested_reply)
+    expect(box).to_have_value(reply[0].suggested_reply, timeout=UI_TIMEOUT_MS)
     box.fill(ANSWER)
+    idle(page)
     page.get_by_role("button", name="Send answer").filter(visible=True).click()
-    expect(page.get_by_text("Answer queued: the sender sends it within its rules.")).to_be_visible()
-    settled(page)
+    shows(page, "Answer queued: the sender sends it within its rules.")
+    idle(page)
     page.screenshot(path=str(ARTIFACTS / "intake-answered.png"), full_page=True)
 
     outbox = rows(
