@@ -9,14 +9,13 @@ suggested answer and sends it. The database then holds the rep's words as the
 lead's outbox row, and the sender, run on that row's tenant with the clock set inside the
 lead's sending hours, hands exactly those words to Twilio (the local fake, through the real SDK).
 
-The console is a process of its own (`fresh_console`): its caches hold nothing another test
-read, so the inbox shows the reply as soon as the page is opened. Synchronisation is
-Playwright's waiting on text and roles, never sleeps; expectations come from SQL written here.
+The inbox is drawn before the text comes in, so whatever the console's caches held, the reply
+is new to it. Synchronisation is Playwright's waiting on text and roles and on the end of each
+script run, never sleeps; expectations come from SQL written here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -27,12 +26,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 
 from app.services import send
-from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS, Console, api_server, sign_in
+from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS, Console, api_server
 from tests.e2e.test_campaign_journey import idle
 from tests.e2e.test_console import offered, open_page
 from tests.fakes import twilio_server
@@ -75,19 +74,6 @@ def api(console: Console, console_env: dict[str, str], tmp_path: Path) -> Iterat
     env.pop("ANTHROPIC_API_KEY", None)  # triage offline: the webhook answers without an external call
     with api_server(env, tmp_path / "uvicorn.log") as url:
         yield url
-
-
-@pytest.fixture
-def rep(browser: Browser, console: Console, fresh_console: str) -> Iterator[Page]:
-    """A browser signed in to the console process of this test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    try:
-        tab = context.new_page()
-        sign_in(tab, dataclasses.replace(console, url=fresh_console))
-        yield tab
-    finally:
-        context.close()
 
 
 def shows(page: Page, text: str) -> None:
@@ -135,9 +121,8 @@ def next_local_noon(zone: str, after: datetime) -> datetime:
 
 
 def test_a_csv_import_then_a_texted_reply_answered_from_the_inbox(
-    rep: Page, console: Console, api: str, engine: Engine, tmp_path: Path
+    page: Page, console: Console, api: str, engine: Engine, tmp_path: Path
 ) -> None:
-    page = rep
     tenant = console.tenants[0]
     phones = [phone for _, phone in IMPORTED.values()]
     assert rows(engine, "SELECT id FROM leads WHERE phone = ANY(:p) OR company = :c", p=phones, c=COMPANY) == []
