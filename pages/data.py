@@ -281,10 +281,17 @@ def activity_feed(tenant_id: int, limit: int, now: dt.datetime | None = None) ->
     return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit, now=now)
 
 
+@st.cache_data(ttl=dt.timedelta(seconds=4), show_spinner=False, max_entries=MANY)
+def replies_since(tenant_id: int, since: dt.datetime | None) -> int:
+    """Polled by every open inbox: cached briefly, so tabs on one tenant share a read."""
+    return reply_reads.unhandled_since(runtime.engine(), tenant_id, since)
+
+
 def forget_replies() -> None:
     """After an inbox action: the reply must move (handled) and the counts follow at once."""
     replies_inbox.clear()
     reply_thread.clear()
+    replies_since.clear()
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
