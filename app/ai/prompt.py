@@ -21,7 +21,7 @@ from app.ai import features
 from app.ai.context import LeadContext
 from app.domain.lead_text import escape_field, safe_slot
 from app.domain.messages import EMAIL_SUBJECT_MAX, SMS_OPT_OUT
-from app.domain.sms_segments import GSM7, PER_PART, SINGLE
+from app.domain.sms_segments import GSM7, PER_PART, SINGLE, UCS2, is_gsm7
 
 PROMPT_VERSION = "writer-2026-12-5"
 
@@ -213,15 +213,17 @@ def _activity_lines(context: LeadContext) -> list[str]:
     ]
 
 
-def sms_limit(max_segments: int) -> int:
-    """GSM characters that fit `max_segments` segments (160 in one; 153 a part when split)."""
-    return SINGLE[GSM7] if max_segments <= 1 else PER_PART[GSM7] * max_segments
+def sms_limit(max_segments: int, encoding: str = GSM7) -> int:
+    """Characters that fit `max_segments` segments (GSM: 160 in one, 153 a part; UCS-2: 70, 67)."""
+    return SINGLE[encoding] if max_segments <= 1 else PER_PART[encoding] * max_segments
 
 
 def _format_reminder(context: LeadContext) -> str:
     if context.channel == "sms":
+        # A name such as "Seán" sends the whole text in UCS-2: say so, or every draft comes back too long.
+        encoding = GSM7 if is_gsm7(" ".join(context.slots().values())) else UCS2
         return (
-            f'Reply with JSON {{"body": "..."}}; at most {sms_limit(context.sms_max_segments)} plain characters, '
-            f'ending with "{SMS_OPT_OUT}".'
+            f'Reply with JSON {{"body": "..."}}; at most {sms_limit(context.sms_max_segments, encoding)} plain '
+            f'characters, ending with "{SMS_OPT_OUT}".'
         )
     return 'Reply with JSON {"subject": "...", "body": "..."}.'

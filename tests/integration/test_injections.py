@@ -46,7 +46,13 @@ def insert(conn: sa.Connection, table: str, **values: Any) -> int:
     return int(conn.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({binds}) RETURNING id"), params).scalar())
 
 
-def plant(conn: sa.Connection, tenant_id: int, campaign_id: int, attempt: Attempt) -> None:
+def plant(conn: sa.Connection, tenant_id: int, attempt: Attempt) -> None:
+    """One lead with the payload in its field, due a send in a campaign of its own.
+
+    A campaign each (and a brief) gives each lead its own cache key, so every attempt reaches
+    the model instead of being served an earlier lead's clean answer.
+    """
+    campaign_id = insert(conn, "campaigns", tenant_id=tenant_id, name=f"C{attempt.number}", status="running", plan={})
     values = {**PLAIN, "first_name": NAMES[attempt.number % len(NAMES)]}
     if attempt.field in values:
         values[attempt.field] = attempt.payload.text
@@ -92,7 +98,7 @@ def plant(conn: sa.Connection, tenant_id: int, campaign_id: int, attempt: Attemp
         due_at=datetime.now(UTC) - timedelta(seconds=1),
         dedupe_key=f"attempt-{attempt.number}",
         status="pending",
-        payload={"channel": attempt.channel, "channels": [attempt.channel]},
+        payload={"channel": attempt.channel, "channels": [attempt.channel], "brief": "A friendly check-in"},
     )
 
 
@@ -108,9 +114,8 @@ def seed(engine: Engine) -> int:
             sender_phone="+14155550100",
             settings={"messages": {"offer": "A free site survey", "domains": ["brighthomes.com"]}},
         )
-        campaign_id = insert(conn, "campaigns", tenant_id=tenant_id, name="Recovery", status="running", plan={})
         for attempt in attempts():
-            plant(conn, tenant_id, campaign_id, attempt)
+            plant(conn, tenant_id, attempt)
     return tenant_id
 
 
@@ -140,7 +145,10 @@ def test_every_injection_attempt_leaves_the_sent_message_free_of_planted_content
     failures = {a.name: found for a in planned if (found := leaks(a, by_attempt[a.number].text))}
     assert failures == {}
     assert all(by_attempt[a.number].channel == a.channel for a in planned)
-    # The checks were exercised: the fake obeyed planted text, and those drafts were refused and counted.
+    # Planted in a name, company, title or interest, the payload never reaches the model; planted in a
+    # note or a reply it does, the fake obeys it (twice: the draft and its retry), and every such
+    # draft is refused, counted, and replaced by the offline writer's.
+    reaching = [a for a in planned if a.field in ("note", "reply")]
     obeyed = [call for call in obedient.calls if planted_values(call.user_text)]
-    assert len(obeyed) >= 30
-    assert rejected == counts["ai_rejected"] >= 15
+    assert len(obeyed) == 2 * len(reaching)
+    assert rejected == counts["ai_rejected"] == len(reaching)
