@@ -21,12 +21,10 @@ from sqlalchemy.types import BigInteger, Text
 from app import runtime
 from app.ai.context import LeadContext, PastActivity, TemplateText
 from app.ai.features import TRACKING_KINDS
-from app.channels import registry
 from app.domain import best_time
 from app.domain.best_time import BestWindow
-from app.domain.message_settings import MessageSettings, normal_domain
 from app.domain.sending_window import zone
-from app.settings import get_settings
+from app.services import tenant_voice
 from db import best_time as best_time_reads
 
 RECENT_ACTIVITIES = 5
@@ -226,22 +224,5 @@ def lead_context(
         brief_id=f"{row.campaign_id or 'none'}:{row.node or rung}" if brief else f"recovery-rung-{rung}",
         brief=brief or "",
         template=found[1] if found and found[0] == channel else None,
-        **tenant_voice(row),
+        **tenant_voice.voice_of(row._mapping),
     )
-
-
-def tenant_voice(row: Row[Any]) -> dict[str, Any]:
-    """The tenant's part of a lead's context: its offer, its own domains and number, its SMS length.
-
-    The unsubscribe link is the only link of ours (not the tenant's) a message may carry.
-    """
-    chosen = MessageSettings.from_settings(row.tenant_settings)
-    sender_domain = normal_domain((row.sender_email or "").rsplit("@", 1)[-1]) if row.sender_email else None
-    domains = tuple(dict.fromkeys([*chosen.domains, *([sender_domain] if sender_domain else [])]))
-    return {
-        "offer": chosen.offer,
-        "sender_phone": (row.sender_phone or "").strip(),
-        "own_domains": domains,
-        "own_links": (registry.public_url(get_settings(), "/unsubscribe/"),),
-        "sms_max_segments": chosen.sms_max_segments,
-    }
