@@ -106,3 +106,9 @@ def test_extension_characters_count_twice_in_the_sms_limit() -> None:
     body = "Hi Maria, " + "a" * 127 + " Reply STOP to opt out."  # 160 GSM characters
     assert problems(body, channel="sms") == []
     assert any("SMS takes 2 segments" in p for p in problems(body.replace("aa", "a€", 1), channel="sms"))
+
+
+def test_a_business_whose_name_is_in_capitals_may_sign_with_it() -> None:
+    facts = Facts(first_name="Maria", sender_name="ABC HOME SERVICES")
+    assert problems("Hi Maria, any questions?\n\nABC HOME SERVICES", facts) == []
+    assert any("shouts" in p for p in problems("Hi Maria, CALL US RIGHT NOW.\n\nABC HOME SERVICES", facts))
