@@ -18,6 +18,8 @@ from app.domain.sms_segments import to_gsm
 # notes and stage changes say nothing about what the lead did; opens, clicks and page views
 # are tracking, which a message must never reveal (they are not even loaded).
 LEAD_KINDS = frozenset({"form", "call", "meeting", "email_in", "sms_in"})
+NO_NAME = "there"
+"""Who "Hi ..." greets when the first-name field holds no usable name."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,9 @@ class LeadContext:
 
     @property
     def greeting_name(self) -> str:
-        """The first name to greet with, or "there" when the field holds no usable name (digits, links,
-        instructions, a paragraph)."""
-        return safe_first_name(self.first_name) or "there"
+        """The first name to greet with, or NO_NAME when the field holds no usable name (a link, a number,
+        an instruction, a paragraph)."""
+        return safe_first_name(self.first_name) or NO_NAME
 
     @property
     def safe_interest(self) -> str | None:
@@ -128,7 +130,7 @@ class LeadContext:
         lead_text += [activity.summary for activity in self.recent if activity.summary]
         greeting = self.slots().get("first_name", "")
         return Facts(
-            first_name=greeting if greeting != "there" else "",
+            first_name=greeting if greeting != NO_NAME else "",
             company=self.company,
             sender_name=self.signature,
             known_text=" ".join(filter(None, known)),

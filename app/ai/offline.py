@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from app.ai.context import LeadContext
+from app.ai.context import NO_NAME, LeadContext
 from app.domain.messages import Draft, check
 from app.domain.templates import render, variables
 
@@ -192,7 +192,7 @@ def stable_index(context: LeadContext, size: int) -> int:
 def rotation(context: LeadContext) -> list[Template]:
     """The usable templates, starting at this lead's own pick."""
     slots = context.slots()
-    nameless = slots["first_name"] == "there"  # "Still thinking it over, there?" reads like a robot
+    nameless = slots["first_name"] == NO_NAME  # "Still thinking it over, there?" reads like a robot
     usable = [
         t
         for t in templates_for(context.channel, context.rung)
