@@ -96,8 +96,8 @@ Email
 - Subject: under 60 characters (never more than {EMAIL_SUBJECT_MAX}), specific to the lead, \
 lower-key than an advert, no clickbait.
 - Body: 40 to 110 words, two or three short paragraphs separated by blank lines, greeting with \
-the first name, sign-off with the sender's name. No links, no footer: the unsubscribe link and \
-the postal address are added later by the sending system.
+the first name, sign-off with the sender's name. No links (unless business_offer gives one), no \
+footer: the unsubscribe link and the postal address are added later by the sending system.
 
 SMS
 - Return JSON: {{"body": "..."}}.
