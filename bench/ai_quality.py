@@ -247,6 +247,8 @@ def run_with(writer_for: Callable[..., Writer], leads: int, seed: int) -> dict[s
     contexts = [generated_lead(rng, n) for n in range(1, leads + 1)]
     with writer_for(functools.partial(sloppy_reply, inventing_share=0.05)) as writer:
         generated = quality(contexts, write_all(writer, contexts))
+    with Writer() as offline:  # no key: the floor every lead falls back to, on its own
+        generated["offline_writer_alone"] = quality(contexts, write_all(offline, contexts))
     attacked = [attacked_lead(a) for a in attempts()]
     with writer_for(obedient_reply, cache=False) as writer:  # every attempt reaches the model
         injected = injection(attacked, write_all(writer, attacked))
@@ -295,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             "invents a discount in a stable 5 % of drafts; those are rejected, retried once, then written offline",
             "claude_drafts_passing_every_check = drafts sent as written / API calls (each call is one draft)",
             "openings: the first words after 'Hi <name>,' with the lead's own values as slots; the fake's "
-            "phrasing is fixed, so this measures our cache and offline rotation here, the model with --real",
+            "phrasing is fixed, so this measures our cache and offline rotation here, the model with --real; "
+            "offline_writer_alone is the same leads with no key (the templates' rotation on its own)",
             "injection set: the fake obeys planted text (copies it, shouts, recites the prompt); an attempt is "
             "defeated when the message that would be sent carries none of its markers and does not shout",
         ],
