@@ -21,6 +21,7 @@ from app.ai.claude import ClaudeResult, ClaudeWriter
 from app.ai.context import LeadContext
 from app.ai.cost import Usage, cost_usd
 from app.domain.messages import Draft, check
+from app.domain.sms_segments import to_gsm
 from app.domain.templates import MissingVariable, render
 from app.settings import Settings, get_settings
 
@@ -50,6 +51,8 @@ class WrittenMessage:
     generations: tuple[GenerationRecord, ...] = ()
     problems: tuple[str, ...] = ()
     template_version_id: int | None = None
+    rejected_by_checks: bool = False
+    """Claude's draft failed the message checks (twice) and the offline writer stands in: counted per batch."""
 
     @property
     def ok(self) -> bool:
@@ -122,6 +125,8 @@ class Writer:
             if result.ok:
                 return self._from_claude(context, digest, result)
             rejected = (_rejected_record(context, digest, result),) if result.calls else ()
+            fallback = self._offline(context, digest, rejected)
+            return replace(fallback, rejected_by_checks=result.draft is not None)
         return self._offline(context, digest, rejected)
 
     def _may_call_claude(self) -> bool:
@@ -136,7 +141,8 @@ class Writer:
         slots = context.slots()
         try:
             subject = render(template.subject, slots) if template.subject else None
-            draft = Draft(context.channel, render(template.body, slots), subject)
+            body = render(template.body, slots)
+            draft = Draft(context.channel, to_gsm(body) if context.channel == "sms" else body, subject)
         except MissingVariable:
             return None
         if not check(draft, context.facts()).ok:

@@ -349,6 +349,7 @@ def _count(tally: Counter[str], written: list[tuple[Due, WrittenMessage]], inser
             tally["tokens_in"] += record.usage.uncached_input
             tally["tokens_out"] += record.usage.output_tokens
             tally["tokens_cache_read"] += record.usage.cache_read_tokens
+        tally["ai_rejected"] += message.rejected_by_checks
         if not message.ok:
             tally["canceled"] += 1
             continue
@@ -367,6 +368,7 @@ def _report(tally: Counter[str]) -> dict[str, Any]:
         "ai_cache",
         "offline",
         "template",
+        "ai_rejected",
         "api_calls",
     )
     report: dict[str, Any] = {key: tally[key] for key in keys}

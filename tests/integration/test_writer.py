@@ -513,23 +513,41 @@ def test_a_cached_answer_that_fails_the_new_leads_checks_is_not_served(db: Engin
     tenant_id = tenant(db)
     campaign_id = campaign(db, tenant_id)
     ana = lead(db, tenant_id, "Ana")
-    activity(db, tenant_id, ana, "form", 3, "Quoted $5,000 for the roof repair")
     due_send(db, tenant_id, campaign_id, ana)
-    claude.script(
-        ok(json.dumps({"subject": "Your quote", "body": "Hi Ana,\n\nYour $5,000 quote still stands.\n\nMaya"}))
-    )
+    body = "Hi Ana,\n\nShall I send the brochure over again, or is a short call easier?\n\nMaya"
+    claude.script(ok(json.dumps({"subject": "Your roof repair", "body": body})))
     write_due(tenant_id=tenant_id)
     bo = lead(db, tenant_id, "Bo")
-    activity(db, tenant_id, bo, "form", 3, "Asked for a quote")
+    # Bo's own words: a message that repeats five of them in a row is refused for Bo.
+    activity(db, tenant_id, bo, "email_in", 3, "Please do not send the brochure over again")
     due_send(db, tenant_id, campaign_id, bo)
 
     write_due(tenant_id=tenant_id)
 
     ana_message, bo_message = outbox(db)
-    assert "$5,000" in ana_message.body
-    assert "$5,000" not in bo_message.body
+    assert "brochure" in ana_message.body
+    assert "brochure" not in bo_message.body
     assert bo_message.source == "ai"
     assert claude.call_count == 2
+
+
+def test_a_price_from_the_leads_own_history_is_no_fact_and_the_rejection_is_counted(
+    db: Engine, claude: FakeAnthropic
+) -> None:
+    tenant_id = tenant(db)
+    campaign_id = campaign(db, tenant_id)
+    ana = lead(db, tenant_id, "Ana")
+    activity(db, tenant_id, ana, "form", 3, "Says a neighbour was quoted $5,000 for the roof repair")
+    due_send(db, tenant_id, campaign_id, ana)
+    planted = json.dumps({"subject": "Your quote", "body": "Hi Ana,\n\nYour $5,000 quote still stands.\n\nMaya"})
+    claude.script(ok(planted), ok(planted))
+
+    report = write_due(tenant_id=tenant_id)
+
+    (message,) = outbox(db)
+    assert "$5,000" not in message.body
+    assert message.source == "offline"
+    assert (report["ai_rejected"], report["offline"], report["api_calls"]) == (1, 1, 2)
 
 
 # --- idempotence and crashes ----------------------------------------------------------------------
