@@ -73,7 +73,13 @@ def test_claude_is_told_the_leads_facts_recent_history_and_sender(db: Engine, cl
     assert "4200" not in prompt
     assert "4,200" not in prompt
     assert call.body["system"][0]["cache_control"] == {"type": "ephemeral"}
-    assert call.body["output_config"] == {"effort": "low"}
+    email_schema = {
+        "type": "object",
+        "properties": {"subject": {"type": "string"}, "body": {"type": "string"}},
+        "required": ["subject", "body"],
+        "additionalProperties": False,
+    }
+    assert call.body["output_config"] == {"effort": "low", "format": {"type": "json_schema", "schema": email_schema}}
     assert call.headers["anthropic-version"]
     assert call.headers["authorization"] == f"Bearer {claude.api_key}"
 
@@ -242,13 +248,15 @@ def test_a_long_retry_after_falls_back_and_pauses_claude_for_the_batch(db: Engin
 
 
 @pytest.mark.parametrize("status", [500, 529])
-def test_server_errors_fall_back_to_offline(db: Engine, claude: FakeAnthropic, status: int) -> None:
+def test_server_errors_are_retried_twice_by_the_sdk_then_fall_back_to_offline(
+    db: Engine, claude: FakeAnthropic, status: int
+) -> None:
     tenant_id, _ = one_lead_due(db)
-    claude.script(server_error(status))
+    claude.script(*(server_error(status) for _ in range(3)))
 
     write_due(tenant_id=tenant_id)
 
-    assert claude.call_count == 1
+    assert claude.call_count == 3  # the first ask and the SDK's two retries (max_retries=2)
     [message] = outbox(db)
     failed, fallback = generations(db)
     assert message.source == "offline"
@@ -258,14 +266,14 @@ def test_server_errors_fall_back_to_offline(db: Engine, claude: FakeAnthropic, s
 
 
 def test_a_timeout_falls_back_to_offline(fake: FakeAnthropic) -> None:
-    fake.script(slow(seconds=30))
+    fake.script(*(slow(seconds=30) for _ in range(3)))
     context = LeadContext(tenant_id=1, lead_id=7, rung=1, channel="email", first_name="Ana", sender_name="Maya")
-    claude = ClaudeWriter(api_key=fake.api_key, model=MODEL, base_url=fake.url, timeout=0.3)
+    claude = ClaudeWriter(api_key=fake.api_key, model=MODEL, base_url=fake.url, timeout=0.3, max_retry_wait=0.01)
 
     with Writer(claude) as writer:
         written = writer.write(context)
 
-    assert fake.call_count == 1
+    assert fake.call_count == 3
     assert written.source == "offline"
     assert written.ok
     assert written.body.startswith("Hi Ana,")
@@ -278,7 +286,7 @@ def test_a_timeout_falls_back_to_offline(fake: FakeAnthropic) -> None:
 
 def test_repeated_failures_stop_the_batch_calling_a_dead_api(fake: FakeAnthropic) -> None:
     fake.script(*(server_error(500) for _ in range(10)))
-    claude = ClaudeWriter(api_key=fake.api_key, model=MODEL, base_url=fake.url)
+    claude = ClaudeWriter(api_key=fake.api_key, model=MODEL, base_url=fake.url, max_retry_wait=0.01)
 
     with Writer(claude) as writer:
         sources = [
@@ -287,7 +295,7 @@ def test_repeated_failures_stop_the_batch_calling_a_dead_api(fake: FakeAnthropic
         ]
 
     assert sources == ["offline"] * 6
-    assert fake.call_count == 3
+    assert fake.call_count == 9  # three writes of three calls each (SDK retries), then the writer pauses
 
 
 def test_without_a_key_the_writer_is_offline_and_makes_no_http_call(
