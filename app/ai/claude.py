@@ -65,6 +65,7 @@ class ClaudeResult:
     problems: tuple[str, ...] = ()
     raw: str = ""
     stop_reason: str | None = None
+    batch: bool = False  # answered through the Message Batches API: billed at batch prices
 
     @property
     def ok(self) -> bool:

@@ -33,6 +33,7 @@ def claude(fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
     monkeypatch.setenv("ANTHROPIC_MODEL", MODEL)
+    monkeypatch.setenv("ANTHROPIC_BATCH_WRITES", "false")  # direct calls whatever the time of day (test_batch_writes)
     get_settings.cache_clear()
     yield fake
     get_settings.cache_clear()
