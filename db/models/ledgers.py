@@ -126,6 +126,7 @@ class AgentRun(Timestamped, Base):
 
 AI_BATCH_STATUSES = ("queued", "submitted", "answered", "waiting", "done")
 AI_BATCH_RESULTS = ("succeeded", "errored", "canceled", "expired")
+UNREAD = "batch_id IS NOT NULL AND result_type IS NULL"  # requests whose result the agent has still to read
 
 
 class AIBatchRequest(TenantOwned, Base):
@@ -150,7 +151,7 @@ class AIBatchRequest(TenantOwned, Base):
         UniqueConstraint("action_id"),
         UniqueConstraint("custom_id"),
         Index("ix_ai_batch_requests_open", "send_at", postgresql_where=text("status <> 'done'")),
-        Index("ix_ai_batch_requests_batch", "batch_id", postgresql_where=text("status = 'submitted'")),
+        Index("ix_ai_batch_requests_batch", "batch_id", postgresql_where=text(UNREAD)),
     )
 
     action_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("scheduled_actions.id", ondelete="CASCADE"))

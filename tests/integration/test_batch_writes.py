@@ -20,10 +20,11 @@ from agents.batch_writer import write_batches
 from app.services import batch_writes
 from app.services.write import write_due
 from app.settings import get_settings
-from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.anthropic_server import FakeAnthropic, written_reply
 from tests.integration.writer_world import (
     MODEL,
     action_states,
+    activity,
     campaign,
     db,
     due_send,
@@ -164,8 +165,10 @@ def test_a_batch_still_running_near_the_slot_gets_the_offline_writer_and_no_seco
     assert (message.source, message.scheduled_for) == ("offline", SLOT)
     claude.batches.end(batch_id(claude))
     after = batch_writes.run(now=SLOT - timedelta(minutes=10))
-    assert after.get("written", 0) == 0
+    assert (after["written"], after["late_answers"]) == (0, 1)
     assert len(outbox(db)) == 1
+    [late_answer] = rows(db, "SELECT * FROM ai_generations WHERE model = :m", m=MODEL)
+    assert late_answer.cost_usd == half_price(late_answer) > 0  # paid, so on the books
 
 
 def test_leads_of_one_request_key_share_one_batch_request(db: Engine, claude: FakeAnthropic) -> None:
@@ -180,6 +183,40 @@ def test_leads_of_one_request_key_share_one_batch_request(db: Engine, claude: Fa
     assert len(claude.batches.batches[batch_id(claude)].requests) == 1
     assert sorted(m.source for m in outbox(db)) == ["ai", "ai_cache", "ai_cache"]
     assert {m.scheduled_for for m in outbox(db)} == {SLOT}
+
+
+def quoting(user_text: str) -> str:
+    """A draft that quotes the lead's latest history line: it names its lead and is never reused."""
+    reply = json.loads(written_reply(user_text))
+    history = [line.split(": ", 1)[-1] for line in user_text.splitlines() if line.startswith("- ")]
+    first, rest = reply["body"].split("\n\n", 1)
+    reply["body"] = f"{first}\n\nYou mentioned: {history[0].rstrip('.')}.\n\n{rest}"
+    return json.dumps(reply)
+
+
+def test_a_waiter_whose_ask_was_kept_personal_asks_in_the_next_batch(db: Engine, claude: FakeAnthropic) -> None:
+    claude.writer = quoting
+    tenant_id = leads_due(db, ["qualified", "qualified"])
+    for lead_id, summary in zip((1, 2), ("Asked about zebra fences", "Asked about walrus gates"), strict=True):
+        activity(db, tenant_id, lead_id, "form", 2, summary)
+    write_due(tenant_id=tenant_id, now=NIGHT)
+    batch_writes.run(now=NIGHT)
+    first = batch_id(claude)
+    claude.batches.end(first)
+
+    report = batch_writes.run(now=NIGHT + timedelta(minutes=20))
+
+    assert (report["written"], report["asked_again"], report["submitted"]) == (1, 1, 0)
+    [message] = outbox(db)
+    assert "zebra fences" in message.body
+    assert [r.status for r in requests(db)] == ["done", "queued"]
+    again = batch_writes.run(now=NIGHT + timedelta(minutes=21))
+    assert again["submitted"] == 1
+    [second] = [b for b in claude.batches.batches if b != first]
+    claude.batches.end(second)
+    batch_writes.run(now=NIGHT + timedelta(minutes=40))
+    walrus = [m for m in outbox(db) if m.lead_id == 2]
+    assert [(m.source, "walrus gates" in m.body, m.scheduled_for) for m in walrus] == [("ai", True, SLOT)]
 
 
 def test_a_slot_within_the_hour_stays_direct(db: Engine, claude: FakeAnthropic) -> None:

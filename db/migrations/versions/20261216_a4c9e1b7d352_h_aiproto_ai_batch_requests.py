@@ -87,7 +87,7 @@ def upgrade() -> None:
         "ix_ai_batch_requests_batch",
         "ai_batch_requests",
         ["batch_id"],
-        postgresql_where=sa.text("status = 'submitted'"),
+        postgresql_where=sa.text("batch_id IS NOT NULL AND result_type IS NULL"),
     )
 
 
