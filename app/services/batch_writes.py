@@ -48,7 +48,7 @@ FALLBACK_MARGIN = timedelta(minutes=15)
 REPORT = (
     *("submitted", "submit_failed", "batches_created", "batches_in_progress", "batches_ended", "poll_failed"),
     *("results_succeeded", "results_errored", "results_canceled", "results_expired"),
-    *("written", "late_fallbacks", "late_answers", "asked_again"),
+    *("written", "late_fallbacks", "late_answers", "asked_again", "closed_unwritten"),
     *("ai", "ai_cache", "offline", "canceled", "cost_microdollars"),
 )
 MAX_REQUESTS = 5_000
@@ -101,15 +101,19 @@ MARK_LATE = text(
 READY = text(
     """
     SELECT r.id, r.tenant_id, r.action_id, r.lead_id, r.send_at, r.model, r.prompt_hash, r.result_type, r.result,
-           r.custom_id IS NOT NULL AS asks
+           r.custom_id IS NOT NULL AS asks, a.status AS action_status
     FROM ai_batch_requests AS r
+    JOIN scheduled_actions AS a ON a.id = r.action_id
     WHERE r.status <> 'done'
       AND (r.status = 'answered'
            OR r.send_at <= :deadline
            OR (r.status = 'waiting' AND NOT EXISTS (
-                   SELECT 1 FROM ai_batch_requests AS a
-                   WHERE a.tenant_id = r.tenant_id AND a.prompt_hash = r.prompt_hash
-                     AND a.status IN ('queued', 'submitted'))))
+                   SELECT 1 FROM ai_batch_requests AS q
+                   WHERE q.tenant_id = r.tenant_id AND q.prompt_hash = r.prompt_hash
+                     AND q.status IN ('queued', 'submitted'))))
+      AND NOT EXISTS (  -- a paused campaign's sends wait, as in the writer's claim
+          SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+          WHERE e.id = a.enrollment_id AND c.status = 'paused')
     ORDER BY r.tenant_id, asks DESC, r.id
     LIMIT :limit
     FOR UPDATE OF r SKIP LOCKED
@@ -210,7 +214,14 @@ def _write_ready(session: Session, now: datetime, limit: int, tally: Counter[str
             queue.enqueue(runtime.redis_client(), "send_due", tenant_id=tenant_id)
 
 
-def _write_tenant(session: Session, tenant_id: int, rows: list[Any], now: datetime, tally: Counter[str]) -> None:
+def _write_tenant(session: Session, tenant_id: int, ready: list[Any], now: datetime, tally: Counter[str]) -> None:
+    """Write one tenant's ready rows; a row whose action is no longer running (canceled, killed) is closed unwritten."""
+    gone = [row.id for row in ready if row.action_status != "running"]
+    session.execute(DONE, {"ids": gone})
+    tally["closed_unwritten"] += len(gone)
+    rows = [row for row in ready if row.action_status == "running"]
+    if not rows:
+        return
     by_action = {row.action_id: row for row in rows}
     prepared = write.prepare_claimed(session, tenant_id, list(by_action), tally, now)
     order = {row.action_id: n for n, row in enumerate(rows)}  # askers first

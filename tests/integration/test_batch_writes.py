@@ -252,3 +252,38 @@ def test_the_batch_agent_submits_and_records_its_run(db: Engine, claude: FakeAnt
     assert request.status == "submitted"
     body = claude.batches.batches[request.batch_id].requests[0]
     assert json.dumps(body["params"], sort_keys=True) == json.dumps(request.request, sort_keys=True)
+
+
+def test_a_send_whose_enrollment_stopped_while_its_batch_ran_is_canceled_not_written(
+    db: Engine, claude: FakeAnthropic
+) -> None:
+    tenant_id = leads_due(db, ["qualified"])
+    write_due(tenant_id=tenant_id, now=NIGHT)
+    batch_writes.run(now=NIGHT)
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE enrollments SET status = 'stopped'"))
+    claude.batches.end(batch_id(claude))
+
+    batch_writes.run(now=NIGHT + timedelta(minutes=20))
+
+    assert outbox(db) == []
+    assert action_states(db) == [("canceled", "enrollment is stopped")]
+    assert requests(db)[0].status == "done"
+
+
+def test_a_paused_campaigns_batch_drafts_wait_for_it(db: Engine, claude: FakeAnthropic) -> None:
+    tenant_id = leads_due(db, ["qualified"])
+    write_due(tenant_id=tenant_id, now=NIGHT)
+    batch_writes.run(now=NIGHT)
+    claude.batches.end(batch_id(claude))
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE campaigns SET status = 'paused'"))
+
+    paused = batch_writes.run(now=NIGHT + timedelta(minutes=20))
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE campaigns SET status = 'running'"))
+    resumed = batch_writes.run(now=NIGHT + timedelta(minutes=21))
+
+    assert (paused["results_succeeded"], paused["written"]) == (1, 0)
+    assert resumed["written"] == 1
+    assert [(m.source, m.scheduled_for) for m in outbox(db)] == [("ai", SLOT)]
