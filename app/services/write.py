@@ -287,10 +287,7 @@ def store(
     now: datetime,
     slots: dict[int, datetime] | None = None,
 ) -> None:
-    """Generations, then outbox rows pointing at them, then the actions: one transaction per chunk.
-
-    `slots` are send times already chosen, by action (a batch-drafted send keeps the slot it was deferred for).
-    """
+    """Generations, outbox rows pointing at them, the actions: one transaction; `slots`: send times kept, by action."""
     generation_ids = _insert_generations(session, tenant_id, written)
     sendable = [(due, message) for due, message in written if message.ok]
     rows = [_outbox_row(tenant_id, due, message, generation_ids.get(due.action_id), now) for due, message in sendable]
