@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import Engine
 
 from app.ai import insight
+from app.ai.claude import ClaudeWriter
+from app.ai.context import LeadContext
 from app.ai.triage import ClaudeTriage
 from app.domain.triage import classify
 from app.services.triage_model import model
 from app.services.write import write_due
 from app.settings import get_settings
-from tests.fakes.anthropic_server import FakeAnthropic, cut, ok, overloaded, refusal, server_error
+from tests.fakes.anthropic_server import FakeAnthropic, cut, ok, overloaded, rate_limited, refusal, server_error
 from tests.integration.writer_world import MODEL, claude, db, fake, generations, one_lead_due, outbox
 from tests.unit.test_insight_offline import QUIET
 
@@ -176,3 +178,17 @@ def test_triage_refused_keeps_the_offline_reading(fake: FakeAnthropic) -> None:
 
     assert got == offline
     assert fake.call_count == 1
+
+
+@pytest.mark.parametrize(("asked", "statuses"), [("0.2", [429, 200]), ("5", [429])])
+def test_the_sdk_waits_out_a_retry_after_only_within_the_cap(
+    fake: FakeAnthropic, asked: str, statuses: list[int]
+) -> None:
+    fake.script(rate_limited(retry_after=asked))
+    writer = ClaudeWriter(api_key=fake.api_key, model=MODEL, base_url=fake.url, max_retry_wait=0.5)
+
+    result = writer.write(LeadContext(tenant_id=1, lead_id=7, rung=1, channel="email", first_name="Ana"))
+
+    assert [c.status for c in fake.calls] == statuses
+    assert result.ok == (statuses[-1] == 200)
+    assert writer.available == (statuses[-1] == 200)  # a wait past the cap pauses the writer instead
