@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "writer.json"
 TARGET_SHARE = 0.70
 TARGET_CUT = 0.40  # cost per 1,000 messages with batches, against every draft direct
-MAX_BATCH_ROUNDS = 5
+MAX_BATCH_ROUNDS = 10
 BENCH_REDIS_DB = 12
 MODEL = "claude-sonnet-5-5"
 BATCH = 200
@@ -238,7 +238,10 @@ def drain(engine: sa.Engine, fake: FakeAnthropic, tenant_ids: list[int], now: da
     seconds = time.perf_counter() - started
     calls = fake.call_count - before_calls + batch_requests(fake) - before_requests
     summary = summarise(engine, totals, seconds, batches, calls, before_ids)
-    return summary | {"batch_requests": batch_requests(fake) - before_requests, "batch_rounds": rounds}
+    with engine.connect() as conn:
+        left_open = conn.execute(sa.text("SELECT count(*) FROM ai_batch_requests WHERE status <> 'done'")).scalar_one()
+    batching = {"batch_requests": batch_requests(fake) - before_requests, "batch_rounds": rounds}
+    return summary | batching | {"batch_rows_left_open": int(left_open)}
 
 
 def drain_batches(fake: FakeAnthropic, totals: dict[str, float], now: datetime) -> int:

@@ -8,13 +8,16 @@ person is waiting (a "Recover now" send stays direct). The first lead of a reque
 (its request is stored with a `custom_id`); later leads of the same key, in this batch or
 while an earlier ask is in flight, wait for that answer and are filled from our cache when it
 arrives, so batching keeps the cache's share of answers. Its action stays `running` and the
-writer's claim skips it; `app/services/batch_writes.py` writes the outbox row.
+writer's claim skips it; `app/services/batch_writes.py` writes the outbox row. An ask is paid
+only when its answer comes, so until then each is held against the month's AI budget at
+ASK_ESTIMATE_USD: a spent budget stops deferring as it stops direct calls.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, null, text
@@ -32,7 +35,13 @@ if TYPE_CHECKING:
     from app.services.write import Due
 
 BATCH_LEAD = timedelta(hours=1)
+# What an ask is held against the AI budget until its answer's real cost is recorded: a batch
+# draft of ~1,500 fresh input and ~150 output tokens on a Sonnet-priced model, at batch prices.
+ASK_ESTIMATE_USD = Decimal("0.002")
 
+IN_FLIGHT = text(
+    "SELECT count(*) FROM ai_batch_requests WHERE tenant_id = :tenant_id AND status IN ('queued', 'submitted')"
+)
 OPEN_ASKS = text(
     """
     SELECT prompt_hash FROM ai_batch_requests
@@ -75,16 +84,21 @@ def defer(
     with session.begin():
         params = {"tenant_id": tenant_id, "digests": sorted(set(digests.values()))}
         asking = set(session.execute(OPEN_ASKS, params).scalars())
+        writer.spent_usd += session.execute(IN_FLIGHT, {"tenant_id": tenant_id}).scalar_one() * ASK_ESTIMATE_USD
         rows = []
         for item in later:
             digest = digests[item.action_id]
             asks = digest not in asking
+            if asks and not writer.would_call_claude:
+                continue  # the budget is spent, asks in flight included: written now, offline
             asking.add(digest)
+            writer.spent_usd += ASK_ESTIMATE_USD if asks else Decimal(0)
             rows.append(_row(tenant_id, item, digest, model, now, asks))
-        statement = insert(AIBatchRequest).values(rows).on_conflict_do_nothing(index_elements=["action_id"])
-        session.execute(statement)
-    tally["batched"] += len(later)
-    deferred = {item.action_id for item in later}
+        if rows:
+            statement = insert(AIBatchRequest).values(rows).on_conflict_do_nothing(index_elements=["action_id"])
+            session.execute(statement)
+    tally["batched"] += len(rows)
+    deferred = {row["action_id"] for row in rows}
     return [item for item in due if item.action_id not in deferred]
 
 

@@ -29,6 +29,7 @@ from tests.integration.writer_world import (
     db,
     due_send,
     generations,
+    insert,
     lead,
     outbox,
     rows,
@@ -287,3 +288,18 @@ def test_a_paused_campaigns_batch_drafts_wait_for_it(db: Engine, claude: FakeAnt
     assert (paused["results_succeeded"], paused["written"]) == (1, 0)
     assert resumed["written"] == 1
     assert [(m.source, m.scheduled_for) for m in outbox(db)] == [("ai", SLOT)]
+
+
+def test_asks_in_flight_are_held_against_the_ai_budget(db: Engine, claude: FakeAnthropic) -> None:
+    tenant_id = tenant(db, ai_monthly_budget=Decimal("0.01"))
+    insert(db, "ai_generations", tenant_id=tenant_id, purpose="write", model=MODEL, prompt_hash="x", output="{}",
+           cost_usd=Decimal("0.009"))  # fmt: skip
+    campaign_id = campaign(db, tenant_id)
+    for name, stage in (("Ana", "new"), ("Bo", "qualified")):  # two request keys: two asks needed
+        due_send(db, tenant_id, campaign_id, lead(db, tenant_id, name, stage=stage))
+
+    report = write_due(tenant_id=tenant_id, now=NIGHT)
+
+    # $0.001 left: the first ask is held at $0.002, which spends it; the second lead is written offline now.
+    assert (report["batched"], report["offline"], claude.call_count) == (1, 1, 0)
+    assert len(requests(db)) == 1
