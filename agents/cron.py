@@ -13,7 +13,7 @@ from typing import Any
 
 from rq import cron
 
-from agents import heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator
+from agents import batch_writer, heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
@@ -24,6 +24,7 @@ RECONCILE_INTERVAL_S = 60
 RESCORE_INTERVAL_S = 900  # recency decays with time alone: every lead is rescored every 15 min
 ROLLUP_INTERVAL_S = 300  # the ROI page and the funnel trail live activity by at most this
 WEBHOOK_SWEEP_INTERVAL_S = 60  # the api enqueues the applier per burst; this catches a lost job
+BATCH_WRITE_INTERVAL_S = 60  # batch-drafted sends: submitted, polled, written well before their slot
 SIMULATE_INTERVAL_S = 20  # the demo's leads answer (does nothing outside the demo)
 
 
@@ -43,4 +44,5 @@ schedule("reconcile_sending", sender.reconcile_sending, interval=RECONCILE_INTER
 schedule("rescore_all", scorer.rescore_all, interval=RESCORE_INTERVAL_S)
 schedule("refresh_all_rollups", rollup.refresh_all, interval=ROLLUP_INTERVAL_S)
 schedule("apply_webhooks", listener.apply_webhooks, interval=WEBHOOK_SWEEP_INTERVAL_S)
+schedule("write_batches", batch_writer.write_batches, interval=BATCH_WRITE_INTERVAL_S)
 schedule("simulate_engagement", simulator.simulate_engagement, interval=SIMULATE_INTERVAL_S)
