@@ -13,7 +13,7 @@ from typing import Any
 
 from rq import cron
 
-from agents import heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator
+from agents import heartbeat, listener, planner, retention, rollup, scanner, scorer, sender, simulator
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
@@ -25,6 +25,7 @@ RESCORE_INTERVAL_S = 900  # recency decays with time alone: every lead is rescor
 ROLLUP_INTERVAL_S = 300  # the ROI page and the funnel trail live activity by at most this
 WEBHOOK_SWEEP_INTERVAL_S = 60  # the api enqueues the applier per burst; this catches a lost job
 SIMULATE_INTERVAL_S = 20  # the demo's leads answer (does nothing outside the demo)
+RETENTION_INTERVAL_S = 3600  # closed leads past their tenant's retention period are anonymised hourly
 
 
 def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
@@ -44,3 +45,4 @@ schedule("rescore_all", scorer.rescore_all, interval=RESCORE_INTERVAL_S)
 schedule("refresh_all_rollups", rollup.refresh_all, interval=ROLLUP_INTERVAL_S)
 schedule("apply_webhooks", listener.apply_webhooks, interval=WEBHOOK_SWEEP_INTERVAL_S)
 schedule("simulate_engagement", simulator.simulate_engagement, interval=SIMULATE_INTERVAL_S)
+schedule("anonymise_expired", retention.anonymise_expired, interval=RETENTION_INTERVAL_S)

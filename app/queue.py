@@ -30,12 +30,13 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
     "apply_webhooks": ("agents.listener.apply_webhooks", "high"),
     "simulate_engagement": ("agents.simulator.simulate_engagement", "low"),
+    "anonymise_expired": ("agents.retention.anonymise_expired", "low"),
 }
 
 
 # RQ kills a job after 180 s by default. The writer may wait on many uncached model calls, so
 # it gets longer; it stores per chunk, and a killed batch is reclaimed, never double-sent.
-JOB_TIMEOUTS: dict[str, int] = {"write_due": 900}
+JOB_TIMEOUTS: dict[str, int] = {"write_due": 900, "anonymise_expired": 1800}
 DEFAULT_JOB_TIMEOUT = 180
 
 
