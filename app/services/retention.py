@@ -17,7 +17,9 @@ from sqlalchemy import text
 
 from app import runtime
 from app.services import erasure
+from db.models import Tenant
 
+MAX_RETENTION_DAYS = 36_500  # the database's `retention_days` check
 BATCH = 25
 """Leads per transaction: the sweep of every text column runs once per batch, with their values."""
 MAX_PER_RUN = 2_000
@@ -74,3 +76,16 @@ def anonymise_expired(*, now: dt.datetime, max_per_tenant: int = MAX_PER_RUN) ->
         if count:
             done[str(expired.tenant_id)] = count
     return done
+
+
+def set_retention(*, tenant_id: int, operator_id: int, days: int | None) -> None:
+    """Set how long the tenant keeps closed leads (None: for good). Only an owner or an admin of the
+    tenant (`PermissionError`); `ValueError` naming the field when out of range."""
+    if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"retention_days must be between 1 and {MAX_RETENTION_DAYS:,} days, or empty to keep leads")
+    with runtime.session_scope() as session, session.begin():
+        erasure.check_eraser(session, operator_id=operator_id, tenant_id=tenant_id)
+        tenant = session.get(Tenant, tenant_id, with_for_update=True)
+        if tenant is None:
+            raise LookupError(f"no tenant {tenant_id}")
+        tenant.retention_days = days
