@@ -143,7 +143,11 @@ def lead_facts(session: Session, *, tenant_id: int, lead_ids: Sequence[int]) -> 
 
 
 def anonymise(session: Session, facts: Sequence[LeadFacts], *, suppress: bool, now: dt.datetime) -> Report:
-    """Blank the leads and their rows, sweep the rest of the database; inside the caller's transaction."""
+    """Blank the leads and their rows, sweep the rest of the database; inside the caller's transaction.
+
+    `suppress` is an erasure request: digests kept, and every table swept. Without it (retention),
+    the tables whose rows name a lead are not swept again (`erasure_sweep.sweep_database`).
+    """
     report = Report(leads=[f.id for f in facts])
     if not facts:
         return report
@@ -159,7 +163,8 @@ def anonymise(session: Session, facts: Sequence[LeadFacts], *, suppress: bool, n
         count = int(getattr(session.execute(statement, params), "rowcount", 0) or 0)
         if count:
             report.rows[table] = report.rows.get(table, 0) + count
-    report.swept = erasure_sweep.sweep_database(session, sweep_values(_all_sweep(facts)), tenant_id=tenant_id)
+    values = sweep_values(_all_sweep(facts))
+    report.swept = erasure_sweep.sweep_database(session, values, tenant_id=tenant_id, linked_tables=suppress)
     if suppress:
         _suppress_namesakes(session, facts)
     return report

@@ -55,20 +55,38 @@ _TENANT_TABLES = text(
 )
 
 
-def sweep_database(session: Session, values: Sequence[str], *, tenant_id: int) -> dict[str, int]:
+LINKING_COLUMNS = ("lead_id", "enrollment_id", "inbound_message_id", "message_id")
+"""A table with one of these names its rows' lead (directly or through another row): those rows
+are blanked by the lead's id, so a sweep that is only after stray copies may skip the table."""
+_LINKED_TABLES = text(
+    "SELECT DISTINCT table_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND column_name IN ('lead_id', 'enrollment_id', 'inbound_message_id',"
+    " 'message_id')"
+)
+
+
+def sweep_database(
+    session: Session, values: Sequence[str], *, tenant_id: int, linked_tables: bool = True
+) -> dict[str, int]:
     """Replace `values` (encoded, longest first) in every swept column; rows changed, by table.
 
     Only this tenant's rows, and rows that belong to no tenant (a webhook refused before its
     tenant was known): another tenant's lead with the same address is not this one. One UPDATE
     per table (one pass over it), touching only the rows where some column holds a value. Runs
-    inside the caller's transaction.
+    inside the caller's transaction. Without `linked_tables`, the tables whose rows name a lead
+    (`LINKING_COLUMNS`) are skipped: retention anonymises thousands of leads, and a pass over
+    every message for each batch would cost minutes, while copies of a lead's values sit mostly
+    in raw webhooks, errors and intake answers.
     """
     if not values:
         return {}
+    skipped = set() if linked_tables else set(session.scalars(_LINKED_TABLES))
     params = {f"v{i}": value for i, value in enumerate(values)} | {"redacted": REDACTED, "tenant_id": tenant_id}
     tenanted = set(session.scalars(_TENANT_TABLES))
     changed: dict[str, int] = {}
     for table, columns in text_columns(session).items():
+        if table in skipped:
+            continue
         sql = _sweep_sql(table, columns, len(values))
         if table in tenanted:
             sql += " AND (tenant_id = :tenant_id OR tenant_id IS NULL)"
