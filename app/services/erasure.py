@@ -163,11 +163,37 @@ def anonymise(session: Session, facts: Sequence[LeadFacts], *, suppress: bool, n
         count = int(getattr(session.execute(statement, params), "rowcount", 0) or 0)
         if count:
             report.rows[table] = report.rows.get(table, 0) + count
+    blanked = _blank_single_lead_deliveries(session, facts, tenant_id=tenant_id)
+    if blanked:
+        report.rows["webhook_deliveries"] = blanked
     values = sweep_values(_all_sweep(facts))
     report.swept = erasure_sweep.sweep_database(session, values, tenant_id=tenant_id, linked_tables=suppress)
     if suppress:
         _suppress_namesakes(session, facts)
     return report
+
+
+SINGLE_LEAD_ENDPOINTS = ("sendgrid/inbound", "twilio/sms", "twilio/status")
+"""Webhooks whose body is about one message of one person (an email or a text they sent, a text's
+status): one naming the lead is the lead's and is blanked whole (a reply quotes our message, names
+and all). A SendGrid event batch holds many leads' events and is swept instead."""
+
+_BLANK_DELIVERIES = text(
+    """
+    UPDATE webhook_deliveries SET body = '', headers = '{}'
+    WHERE (tenant_id = :tenant_id OR tenant_id IS NULL) AND endpoint = ANY(:endpoints) AND result <> 'received'
+      AND body <> '' AND EXISTS (SELECT 1 FROM unnest(CAST(:needles AS text[])) AS n WHERE strpos(body, n) > 0)
+    """
+)
+
+
+def _blank_single_lead_deliveries(session: Session, facts: Sequence[LeadFacts], *, tenant_id: int) -> int:
+    """Blank the applied single-person webhooks that name the leads' email or phone; how many."""
+    needles = sweep_values(value for f in facts for value in (f.email, f.phone))
+    if not needles:
+        return 0
+    params = {"tenant_id": tenant_id, "endpoints": list(SINGLE_LEAD_ENDPOINTS), "needles": needles}
+    return int(getattr(session.execute(_BLANK_DELIVERIES, params), "rowcount", 0) or 0)
 
 
 def sweep_redis_values(facts: Iterable[LeadFacts]) -> int:

@@ -169,9 +169,9 @@ def _unlinked(engine: Engine, tenant_id: int, lead_id: int) -> None:
     sql(
         engine,
         """INSERT INTO webhook_deliveries (tenant_id, provider, endpoint, headers, body, result)
-           VALUES (:t, 'sendgrid', 'events', '{}', :batch, 'applied'),
-                  (:t, 'twilio', 'inbound', jsonb_build_object('x-from', CAST(:phone AS text)), :form, 'applied'),
-                  (NULL, 'sendgrid', 'events', '{}', :batch, 'rejected')""",
+           VALUES (:t, 'sendgrid', 'sendgrid/events', '{}', :batch, 'applied'),
+                  (:t, 'twilio', 'twilio/sms', jsonb_build_object('x-from', CAST(:phone AS text)), :form, 'applied'),
+                  (NULL, 'sendgrid', 'sendgrid/events', '{}', :batch, 'rejected')""",
         t=tenant_id,
         batch=batch,
         form=form,

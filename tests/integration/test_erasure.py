@@ -105,6 +105,8 @@ def test_erase_lead_leaves_no_trace_in_the_database_or_redis_and_keeps_the_numbe
         db, "SELECT body FROM outbound_messages WHERE lead_id = :l AND channel = 'email'", l=world.neighbour
     ) == ("Hi Ada Neighbour")
     assert one(db, "SELECT count(*) FROM webhook_deliveries WHERE strpos(body, :e) > 0", e=NEIGHBOUR_EMAIL) == 2
+    # The text the lead sent is the lead's whole: its raw webhook is blanked, not just swept.
+    assert sql(db, "SELECT body, headers FROM webhook_deliveries WHERE endpoint = 'twilio/sms'") == [("", {})]
     assert one(db, "SELECT email FROM leads WHERE id = :l", l=world.neighbour) == NEIGHBOUR_EMAIL
 
 
