@@ -31,7 +31,9 @@ DIGEST_SQL = (
 EMAIL_SQL_PATTERN = "[A-Za-z0-9._%+!#$&*=?^`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+"
 """Email addresses, as a PostgreSQL regular expression (for errors scrubbed in SQL)."""
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{7,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![\w+])\+\d[\d ().-]{6,}\d(?!\w)")
+"""International numbers (a '+' first), as we store and send them and providers echo them; bare
+digit runs are left alone, since SMTP codes ("550 5.1.1"), dates and ids are digits too."""
 MIN_SWEEP_LENGTH = 5
 """Values shorter than this are not swept from unrelated rows: "Ann" would maul "Annual"."""
 
