@@ -33,6 +33,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.domain import privacy
 from app.domain.sms_keywords import (
     Keyword,
     classify,
@@ -301,6 +302,6 @@ def _mark_applied(session: Session, delivery_id: int, applied: Applied) -> None:
             "duplicates": applied.duplicates,
             "unmatched": applied.unmatched,
             "ignored": applied.ignored,
-            "note": "; ".join(applied.notes) or None,
+            "note": privacy.scrub_contacts("; ".join(applied.notes) or None),
         },
     )

@@ -19,6 +19,7 @@ from app import queue
 from app.services import agent_runs, scan, send, tick
 from tests.fakes import twilio_server
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration import twilio_door
 from tests.integration.intake_world import NOW, build, client_at, post
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows, twilio_settings
 from tests.integration.privacy_world import found_in_redis, one
@@ -89,3 +90,14 @@ def test_a_failed_agents_stored_error_names_no_address(db: Engine, redis_conn: r
 
     error = one(db, "SELECT error FROM agent_runs WHERE agent = 'writer'")
     assert error == "ValueError: Key (email)=([email]) already exists; phone [phone]"
+
+
+def test_a_stray_text_is_stored_with_a_note_that_names_no_number(db: Engine) -> None:
+    make_tenant(db, sender_phone="+15557770000")
+    with twilio_door.client_for(twilio_door.settings()) as client:
+        answer = twilio_door.post(
+            client, twilio_door.SMS, twilio_door.text_fields("SMstray", "hello?", sender=PHONE, to="+15551112222")
+        )
+
+    assert answer.status_code == 200
+    assert one(db, "SELECT error FROM webhook_deliveries") == "no tenant texts [phone] from [phone]"
