@@ -106,3 +106,16 @@ def test_an_admin_downloads_the_leads_data_from_the_drawer(
     assert (document["lead_id"], document["lead"]["email"]) == (lead_id, email)
     expected = value(engine, "SELECT count(*) FROM activities WHERE lead_id = :l", l=lead_id)
     assert len(document["records"]["activities"]) == expected
+
+
+def test_another_tenants_lead_cannot_be_erased_from_this_tenants_settings(
+    world: factories.World, engine: Engine
+) -> None:
+    acme, birch = world.tenants["acme"], world.tenants["birch"]
+    lead_id, email = a_lead(engine, birch)
+    at = settings_as("boss@acme.example", factories.ADMIN_PASSWORD)
+
+    erase_in_settings(at, acme, lead_id, typed=str(lead_id))
+
+    assert [e.value for e in at.error] == [f"tenant {acme} has no lead {lead_id}"]
+    assert value(engine, "SELECT (email, erased_at) FROM leads WHERE id = :l", l=lead_id) == (email, None)

@@ -161,3 +161,14 @@ def test_erasing_twice_changes_nothing_and_an_unknown_lead_is_an_error(
 
     assert sql(db, state, l=world.lead) == first
     assert "no lead 987654321" in capsys.readouterr().err
+
+
+def test_without_yes_the_command_asks_and_a_wrong_answer_erases_nothing(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build(db)
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+
+    assert cli.main(["erase-lead", "--lead-id", str(world.lead)]) == 1
+
+    assert one(db, "SELECT email FROM leads WHERE id = :l", l=world.lead) == EMAIL
