@@ -130,6 +130,14 @@ def mode_strip(settings: Settings) -> None:
         )
 
 
+def owner_alerts() -> None:
+    """Toast the replies this rep must answer (interested, a question), once each, on any page.
+    Imported here: it reaches the database, which the sign-in screen must not wait for."""
+    from pages.replies.alerts import toast_alerts
+
+    toast_alerts()
+
+
 def no_tenant() -> None:
     st.title("No tenant to show")
     st.info(
@@ -161,6 +169,7 @@ def main() -> None:
     tenant_picker(tenants)
     account_box(who)
     mode_strip(get_settings())
+    owner_alerts()
     navigation.run()
 
 

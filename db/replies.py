@@ -65,7 +65,8 @@ class Inbox:
 
     - `rows`: id, received_at, channel, from_address, lead_id, lead (name), intent, sentiment,
       priority, body, suggested_reply, handled_at, handled_by (operator name). Unhandled first;
-      within that, priority high → medium → not yet triaged → low; newest first.
+      within that, the interested and the questions (the owner alerts) first, then priority
+      high → medium → not yet triaged → low; newest first.
     - `unhandled`: replies nobody has handled yet; `unhandled_high`: those of high priority.
     """
 
@@ -87,6 +88,7 @@ def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, 
         LEFT JOIN operators o ON o.id = i.handled_by
         WHERE i.tenant_id = :tenant_id {handled_clause}
         ORDER BY (i.handled_at IS NOT NULL),
+                 CASE WHEN i.intent IN ('interested', 'question') THEN 0 ELSE 1 END,
                  CASE i.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
                  i.received_at DESC, i.id DESC
         LIMIT :limit

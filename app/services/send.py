@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from app import runtime
 from app.channels import registry
 from app.channels.base import OutgoingMessage, Provider, SendResult
+from app.domain.reply_address import reply_address
 from app.domain.unsubscribe import make_token
 from app.services.ratelimit import TokenBuckets
 from app.services.send_claim import Claimed, claim, decide, set_aside
@@ -156,7 +157,15 @@ def outgoing(row: Claimed, settings: Settings) -> OutgoingMessage:
         physical_address=row.physical_address,
         unsubscribe_url=registry.public_url(settings, f"/unsubscribe/{token}"),
         category=row.node,
+        reply_to=_reply_to(row, settings, secret),
     )
+
+
+def _reply_to(row: Claimed, settings: Settings, secret: str) -> str | None:
+    """The email's own Reply-To, so the answer finds this message (none without a REPLY_DOMAIN)."""
+    if row.channel != "email" or not settings.reply_domain:
+        return None
+    return reply_address(secret, tenant_id=row.tenant_id, message_id=row.id, domain=settings.reply_domain)
 
 
 def reconcile_stale(*, older_than: timedelta = LEASE) -> dict[str, int]:

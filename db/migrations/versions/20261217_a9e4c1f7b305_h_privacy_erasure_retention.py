@@ -7,7 +7,7 @@ before the retention agent anonymises it; NULL keeps leads for good. A partial i
 the agent's search for closed leads not yet anonymised.
 
 Revision ID: a9e4c1f7b305
-Revises: d8b1f4e6a2c3
+Revises: a7c3e9f1b5d2
 Create Date: 2026-12-16 12:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a9e4c1f7b305"
-down_revision: str | None = "d8b1f4e6a2c3"
+down_revision: str | None = "a7c3e9f1b5d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
