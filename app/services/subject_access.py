@@ -2,10 +2,11 @@
 
 The lead row, then every row of every table that names the lead (`lead_id`), read from the
 catalogue so a table added later is exported too; the rows that name it through another row
-(a plan's transitions through its enrollments, a rep's labels through its replies); and the
-suppressions of its addresses. Each row is PostgreSQL's own `to_jsonb`, so no column is left
-out by a list kept in Python. Reading it is an export of personal data: only an owner or an
-admin of the tenant may (the same rule as erasure), and the console logs who did.
+(a plan's transitions through its enrollments, a rep's labels through its replies); the raw
+webhooks the person sent that name their address; and the suppressions of its addresses. Each
+row is PostgreSQL's own `to_jsonb`, so no column is left out by a list kept in Python. Reading
+it is an export of personal data: only an owner or an admin of the tenant may (the same rule as
+erasure), and the service logs who did.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import runtime
-from app.services.erasure import check_eraser
+from app.services.erasure import SINGLE_LEAD_ENDPOINTS, check_eraser
 
 FORMAT = "lead-recovery-engine/subject-access/v1"
 log = logging.getLogger(__name__)
@@ -40,6 +41,13 @@ _THROUGH = {
     "reply_labels": """SELECT to_jsonb(x) AS row FROM reply_labels AS x
         WHERE x.tenant_id = :tenant_id AND x.inbound_message_id IN (
             SELECT id FROM inbound_messages WHERE tenant_id = :tenant_id AND lead_id = :lead_id) ORDER BY x.id""",
+    # Webhooks the person sent us (a text, an email, a text's status) that name their address; a
+    # SendGrid event batch also holds other people's events, so it is not theirs to receive.
+    "webhook_deliveries": """SELECT to_jsonb(x) AS row FROM webhook_deliveries AS x JOIN leads AS l ON l.id = :lead_id
+        WHERE x.tenant_id = :tenant_id AND l.tenant_id = :tenant_id AND x.endpoint = ANY(:single_lead)
+          AND (strpos(x.body, l.email) > 0 OR strpos(x.body, l.phone) > 0
+               OR strpos(x.body, replace(l.phone, '+', '%2B')) > 0
+               OR strpos(x.body, replace(l.email, '@', '%40')) > 0) ORDER BY x.id""",
     "suppressions": """SELECT to_jsonb(x) AS row FROM suppressions AS x JOIN leads AS l ON l.id = :lead_id
         WHERE x.tenant_id = :tenant_id AND l.tenant_id = :tenant_id AND (
             (x.channel = 'email' AND x.address IN (l.email, lower(l.email)))
@@ -63,7 +71,7 @@ def export_lead(
 
 def collect(session: Session, *, tenant_id: int, lead_id: int) -> dict[str, Any]:
     """Everything held about the lead, by table; inside the caller's transaction."""
-    params = {"tenant_id": tenant_id, "lead_id": lead_id}
+    params: dict[str, Any] = {"tenant_id": tenant_id, "lead_id": lead_id}
     lead = session.scalar(
         text("SELECT to_jsonb(l) FROM leads AS l WHERE l.tenant_id = :tenant_id AND l.id = :lead_id"), params
     )
@@ -77,7 +85,7 @@ def collect(session: Session, *, tenant_id: int, lead_id: int) -> dict[str, Any]
         )
         records[table] = list(session.scalars(text(sql), params))
     for table, sql in _THROUGH.items():
-        records[table] = list(session.scalars(text(sql), params))
+        records[table] = list(session.scalars(text(sql), {**params, "single_lead": list(SINGLE_LEAD_ENDPOINTS)}))
     return {"format": FORMAT, "tenant_id": tenant_id, "lead_id": lead_id, "lead": lead, "records": records}
 
 

@@ -45,6 +45,8 @@ def test_export_lead_writes_every_row_that_names_the_lead(db: Engine, tmp_path: 
     assert [r["text"] for r in records["reply_labels"]] == [REPLY]
     assert [r["reason"] for r in records["campaign_transitions"]] == ["silent 3 days"]
     assert [(r["channel"], r["reason"]) for r in records["suppressions"]] == [("email", "unsubscribe")]
+    # The text they sent, raw; not the SendGrid batch that also holds the neighbour's events.
+    assert [r["endpoint"] for r in records["webhook_deliveries"]] == ["twilio/sms"]
     text = path.read_text(encoding="utf-8")
     assert NEIGHBOUR_EMAIL not in text
     assert f'"tenant_id": {world.birch}' not in text
