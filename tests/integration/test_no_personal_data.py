@@ -5,6 +5,7 @@ that quotes the number is stored without it, and a failed agent's stored error l
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import import_module
@@ -17,7 +18,9 @@ from sqlalchemy import Engine
 
 from app import queue
 from app.services import agent_runs, scan, send, tick
-from tests.fakes import twilio_server
+from app.settings import load_settings
+from tests.fakes import sendgrid_server, twilio_server
+from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration import twilio_door
 from tests.integration.intake_world import NOW, build, client_at, post
@@ -101,3 +104,36 @@ def test_a_stray_text_is_stored_with_a_note_that_names_no_number(db: Engine) -> 
 
     assert answer.status_code == 200
     assert one(db, "SELECT error FROM webhook_deliveries") == "no tenant texts [phone] from [phone]"
+
+
+def test_what_providers_keep_beside_the_message_is_ids_only(
+    db: Engine, sendgrid: FakeSendGrid, twilio: FakeTwilio
+) -> None:
+    tenant_id = make_tenant(db)
+    leads = make_leads(db, tenant_id, 2)
+    make_messages(db, tenant_id, leads)
+    make_messages(db, tenant_id, leads, channel="sms")
+    settings = load_settings(
+        email_provider="sendgrid",
+        sendgrid_api_key=sendgrid_server.API_KEY,
+        sendgrid_api_host=sendgrid.url,
+        sms_provider="twilio",
+        twilio_account_sid=twilio_server.ACCOUNT_SID,
+        twilio_auth_token=twilio_server.AUTH_TOKEN,
+        twilio_api_base_url=twilio.url,
+        twilio_from_number="+15550009999",
+        public_base_url="https://lre.example",
+    )
+
+    assert send.send_due(settings=settings)["sent"] == 4
+
+    custom_args = [p["custom_args"] for mail in sendgrid.mails() for p in mail["personalizations"]]
+    assert len(custom_args) == 2
+    assert all(set(args) <= {"tenant_id", "message_id", "lead_id", "campaign_id"} for args in custom_args)
+    assert all(value.isdigit() for args in custom_args for value in args.values())
+    callbacks = [form["StatusCallback"] for form in twilio.forms()]
+    assert len(callbacks) == 2
+    assert all(
+        re.fullmatch(r"https://lre\.example/webhooks/twilio/status\?[a-z_]+=\d+(&[a-z_]+=[\w.-]+)*", c)
+        for c in callbacks
+    ), callbacks
