@@ -13,7 +13,7 @@ from typing import Any
 
 from rq import cron
 
-from agents import batch_writer, heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator
+from agents import batch_writer, heartbeat, listener, planner, retention, rollup, scanner, scorer, sender, simulator
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
@@ -26,6 +26,7 @@ ROLLUP_INTERVAL_S = 300  # the ROI page and the funnel trail live activity by at
 WEBHOOK_SWEEP_INTERVAL_S = 60  # the api enqueues the applier per burst; this catches a lost job
 BATCH_WRITE_INTERVAL_S = 60  # batch-drafted sends: submitted, polled, written well before their slot
 SIMULATE_INTERVAL_S = 20  # the demo's leads answer (does nothing outside the demo)
+RETENTION_INTERVAL_S = 3600  # closed leads past their tenant's retention period are anonymised hourly
 
 
 def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
@@ -46,3 +47,4 @@ schedule("refresh_all_rollups", rollup.refresh_all, interval=ROLLUP_INTERVAL_S)
 schedule("apply_webhooks", listener.apply_webhooks, interval=WEBHOOK_SWEEP_INTERVAL_S)
 schedule("write_batches", batch_writer.write_batches, interval=BATCH_WRITE_INTERVAL_S)
 schedule("simulate_engagement", simulator.simulate_engagement, interval=SIMULATE_INTERVAL_S)
+schedule("anonymise_expired", retention.anonymise_expired, interval=RETENTION_INTERVAL_S)

@@ -31,13 +31,17 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
     "apply_webhooks": ("agents.listener.apply_webhooks", "high"),
     "simulate_engagement": ("agents.simulator.simulate_engagement", "low"),
+    "anonymise_expired": ("agents.retention.anonymise_expired", "low"),
 }
 
 
 # RQ kills a job after 180 s by default. The writer may wait on many uncached model calls, so
 # it gets longer; it stores per chunk, and a killed batch is reclaimed, never double-sent.
-JOB_TIMEOUTS: dict[str, int] = {"write_due": 900}
+JOB_TIMEOUTS: dict[str, int] = {"write_due": 900, "anonymise_expired": 1800}
 DEFAULT_JOB_TIMEOUT = 180
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 7 * 86400
+"""A failed job (and its traceback) stays this long: the longest anything of a job stays in Redis."""
 
 
 def job_target(name: str) -> tuple[str, str]:
@@ -57,7 +61,7 @@ def enqueue(connection: Redis, name: str, *args: Any, job_id: str | None = None,
         job_id=job_id,
         kwargs=kwargs,
         job_timeout=JOB_TIMEOUTS.get(name, DEFAULT_JOB_TIMEOUT),
-        result_ttl=3600,
-        failure_ttl=7 * 86400,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
     )
     return str(job.id)

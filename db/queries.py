@@ -123,6 +123,8 @@ class TenantSettings:
     physical_address: str
     monthly_budget: Decimal
     ai_monthly_budget: Decimal
+    retention_days: int | None = None
+    """Days closed leads are kept before they are anonymised; None: for good."""
 
 
 def tenant_settings(bind: Bind, tenant_id: int) -> TenantSettings | None:
@@ -133,7 +135,8 @@ def tenant_settings(bind: Bind, tenant_id: int) -> TenantSettings | None:
         """
         SELECT id, slug, name, timezone, silence_ladder_hours, cooldown_hours, holdout_percent, scan_cap,
                quiet_start_hour, quiet_end_hour, send_window_start_hour, send_window_end_hour,
-               sender_name, sender_email, sender_phone, physical_address, monthly_budget, ai_monthly_budget
+               sender_name, sender_email, sender_phone, physical_address, monthly_budget, ai_monthly_budget,
+               retention_days
         FROM tenants WHERE id = :tenant_id
         """
     )

@@ -247,6 +247,12 @@ def forget_lead_detail() -> None:
     lead_timeline.clear()
 
 
+def forget_all() -> None:
+    """After an erasure or a retention change: any cached read of any page may hold the lead, so
+    this console process keeps none of it."""
+    st.cache_data.clear()
+
+
 def forget_insight() -> None:
     """After an insight was written: the drawer must show it, not the cached 'none yet'."""
     stored_insight.clear()

@@ -18,6 +18,7 @@ from pages.roi import readers as roi_readers
 from pages.roi.prices import prices_section
 from pages.settings.api_keys import api_keys_section
 from pages.settings.messages import messages_section
+from pages.settings.privacy import privacy_section
 
 FLASH = "settings.flash"  # (kind, message) of the last save, shown once
 
@@ -185,6 +186,7 @@ def render() -> None:
     prices_section(s.id, roi_readers.unit_prices(s.id), roi_readers.fixed_monthly(s.id))
     messages_section(s.id)
     api_keys_section(s.id)
+    privacy_section(s.id, s.retention_days)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import runtime
 from app.channels.base import Outcome, SendResult
-from app.domain import send_rules
+from app.domain import privacy, send_rules
 from app.services.carrier_refusals import OPTED_OUT, UNREACHABLE, Refusal, apply_refusals
 
 T = TypeVar("T")
@@ -85,7 +85,7 @@ def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counte
         "statuses": [s for s, _ in statuses],
         "provider_ids": [r.provider_message_id for r in results],
         "costs": [r.cost_usd for r in results],
-        "errors": [error for _, error in statuses],
+        "errors": [privacy.scrub_contacts(error) for _, error in statuses],
         "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
         "error_codes": [r.error_code for r in results],
     }

@@ -24,6 +24,7 @@ class Tenant(Timestamped, Base):
         CheckConstraint("send_window_start_hour < send_window_end_hour", name="send_window"),
         CheckConstraint("cardinality(silence_ladder_hours) BETWEEN 1 AND 10", name="ladder_size"),
         CheckConstraint("country IS NULL OR country ~ '^[A-Z]{2}$'", name="country"),
+        CheckConstraint("retention_days IS NULL OR retention_days BETWEEN 1 AND 36500", name="retention_days"),
     )
 
     slug: Mapped[str] = mapped_column(unique=True)
@@ -46,6 +47,8 @@ class Tenant(Timestamped, Base):
     monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
     ai_monthly_budget: Mapped[Decimal] = mapped_column(server_default=text("0"))
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    retention_days: Mapped[int | None]
+    """Days a closed (recovered or lost) lead is kept before the retention agent anonymises it; None: for good."""
 
 
 class Operator(TenantOwned, Base):
