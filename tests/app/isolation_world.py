@@ -5,7 +5,7 @@ Through the product's doors: the leads (`POST /api/leads`), their activities
 API key (made by `app.services.api_keys`, as the Settings page does), and one inbound text
 per tenant (`POST /webhooks/twilio/sms`, signed as Twilio signs). The tables that have no door
 of their own are filled in SQL: the tenants and their operators, a campaign, an outbox row
-and an agent run per tenant.
+and an agent run per tenant. A draft campaign per tenant is made by the wizard's own service.
 
 The two tenants share a lead's email and phone on purpose: a match across tenants would then
 show the other tenant's name.
@@ -22,7 +22,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.api import create_app
-from app.services import api_keys
+from app.domain.audience import Audience
+from app.domain.plan.wizard import MessageText
+from app.services import api_keys, campaign_drafts
 from app.services.operators import hash_password
 from app.web.intake_body import intake_clock
 from tests.integration.outbox import make_tenant
@@ -46,6 +48,7 @@ class Side:
     tenant: int
     operator: str
     key: str
+    operator_id: int = 0
     leads: list[int] = field(default_factory=list)
     campaign: int = 0
     draft: int = 0
@@ -66,6 +69,8 @@ def build(engine: Engine) -> dict[str, Side]:
             assert answer.status_code == 200, answer.text
     for name, side in sides.items():
         _without_a_door(engine, name, side)
+        other = sides["b" if name == "a" else "a"]
+        _draft(name, side, foreign=other.leads)
     return sides
 
 
@@ -81,17 +86,17 @@ def _tenant(engine: Engine, name: str) -> Side:
         timezone="America/New_York",
     )
     email = f"manager@{mark}.example"
-    sql(
+    operator_id = sql(
         engine,
         """INSERT INTO operators (tenant_id, email, name, role, password_hash)
-           VALUES (:t, :email, :name, 'manager', :hash)""",
+           VALUES (:t, :email, :name, 'manager', :hash) RETURNING id""",
         t=tenant,
         email=email,
         name=f"Manager {mark}",
         hash=hash_password(PASSWORD),
-    )
+    )[0].id
     _, key = api_keys.create_key(tenant_id=tenant, name=f"CRM of {mark}", created_by=None)
-    return Side(tenant=tenant, operator=email, key=key)
+    return Side(tenant=tenant, operator=email, key=key, operator_id=operator_id)
 
 
 def _intake(client: TestClient, name: str, side: Side) -> None:
@@ -145,20 +150,13 @@ def _accepted(client: TestClient, path: str, key: str, body: dict[str, Any]) -> 
 
 
 def _without_a_door(engine: Engine, name: str, side: Side) -> None:
-    """Two campaigns (one running, one draft for the wizard), an outbox row and a failed agent run,
-    in SQL: no route makes them directly."""
+    """A running campaign, an outbox row and a failed agent run, in SQL: no route makes them directly."""
     mark = MARK[name]
     side.campaign = sql(
         engine,
         "INSERT INTO campaigns (tenant_id, name, status) VALUES (:t, :n, 'running') RETURNING id",
         t=side.tenant,
         n=f"{mark} win-back",
-    )[0].id
-    side.draft = sql(
-        engine,
-        "INSERT INTO campaigns (tenant_id, name, status) VALUES (:t, :n, 'draft') RETURNING id",
-        t=side.tenant,
-        n=f"{mark} spring draft",
     )[0].id
     sql(
         engine,
@@ -184,6 +182,18 @@ def _without_a_door(engine: Engine, name: str, side: Side) -> None:
         error=f"writer failed for {mark}",
         at=AT,
     )
+
+
+def _draft(name: str, side: Side, *, foreign: list[int]) -> None:
+    """A draft made by the wizard's own service, whose hand-picked audience also names the other
+    tenant's leads (as a forged hand-over from the lead map would), with a text that names the lead."""
+    ids = {"tenant_id": side.tenant, "operator_id": side.operator_id}
+    side.draft = campaign_drafts.create_draft(**ids, name=f"{MARK[name]} spring draft", now=AT)
+    drafts = {**ids, "campaign_id": side.draft}
+    campaign_drafts.save_channels(**drafts, name=f"{MARK[name]} spring draft", channels=["email"])
+    campaign_drafts.save_audience(**drafts, audience=Audience.of_leads([*side.leads, *foreign]))
+    text = MessageText("A question, {{first_name}}", "Hi {{first_name}} {{last_name}}, still keen?", "", "check in")
+    campaign_drafts.save_message(**drafts, message=text, variant_b=None, weights=(100.0, 0.0))
 
 
 def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:

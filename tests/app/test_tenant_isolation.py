@@ -94,6 +94,9 @@ def test_every_page_tab_and_drawer_shows_tenant_a_and_nothing_of_tenant_b(sides:
     assert f"pat0 {A}" in seen["lead drawer"]
     assert f"called {A}" in seen["lead drawer"]
     assert all(f"{A} spring draft" in seen[f"wizard step {name}"] for name in campaign_state.STEPS)
+    # The draft's audience names B's leads too (a forged hand-over): its sample and preview keep A's.
+    assert f"pat0 {A} {A}son" in seen["wizard step Audience"]
+    assert f"pat0 {A} {A}son" in seen["wizard step Message"]
     assert f"yes please call me, {A} here" in seen["pages/reply_inbox.py"]  # the reply and its thread
     assert f"crm of {A}" in seen["pages/tenant_settings.py"]
     assert f"writer failed for {A}" in seen["pages/agent_activity.py"]
@@ -107,13 +110,18 @@ def campaign_state_open(at: AppTest, campaign: int, step: int) -> None:
     at.session_state[campaign_state.SEEDED] = None
 
 
-def test_tenant_b_sees_its_own_rows_and_nothing_of_tenant_a(sides: dict[str, world.Side]) -> None:
-    """The mirror: the seed is symmetric, so one page with every kind of row suffices."""
+def test_what_tenant_a_left_in_the_caches_never_reaches_tenant_b(sides: dict[str, world.Side]) -> None:
+    """The mirror, in one process: A's manager fills every page's `st.cache_data` entries first,
+    then B's manager opens the same pages and finds B's rows and none of A's (a cached reader
+    keyed on anything but the tenant would serve A's figures here)."""
+    warm = console(sides["a"])
+    for spec in streamlit_app.PAGES:
+        open_page(warm, spec.path)
     at = console(sides["b"])
+    shown = {spec.path: rendered(open_page(at, spec.path)) for spec in streamlit_app.PAGES}
+    assert {path: _around(text, A) for path, text in shown.items() if A in text} == {}
     for path in ("pages/lead_scores.py", "pages/reply_inbox.py", "pages/agent_activity.py"):
-        text = rendered(open_page(at, path))
-        assert B in text, path
-        assert A not in text, (path, _around(text, A))
+        assert B in shown[path], path
 
 
 def api_routes() -> list[tuple[str, str]]:
