@@ -6,7 +6,7 @@ names, companies, tags, notes, replies, campaign, outbox, agent-run errors, API 
 The console sweep opens every page registered in the navigation (`streamlit_app.PAGES`, so a
 new page is swept as soon as it is registered), reads every element of every tab and
 expander (AppTest renders them all), and opens the lead drawer on A's lead and on B's. The
-api sweep takes its routes from the app itself (its OpenAPI paths and its plain routes), so a
+api sweep takes its routes from the app itself (a walk of its routes, checked against its OpenAPI), so a
 new route is called as soon as it is mounted. Each sweep also finds A's marker where A's rows
 are shown, so a page that drew nothing would fail rather than pass.
 """
@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 import redis
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from streamlit.testing.v1 import AppTest
 
 import streamlit_app
@@ -125,13 +126,25 @@ def test_what_tenant_a_left_in_the_caches_never_reaches_tenant_b(sides: dict[str
 
 
 def api_routes() -> list[tuple[str, str]]:
-    """(method, path) of every route the api serves: OpenAPI operations plus plain routes."""
+    """(method, path) of every route the api serves: its OpenAPI operations, plus every route
+    found by walking the app's routes (a route left out of the schema is still called)."""
     app = create_app()
-    found = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
-    for route in app.routes:
-        if isinstance(route, Route) and route.methods:
-            found |= {(m, route.path) for m in route.methods if m != "HEAD"}
-    return sorted(found)
+    in_schema = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
+    walked = {(m, path) for path, methods in _walk(app.routes, "") for m in methods if m != "HEAD"}
+    assert in_schema <= walked, f"the walk misses routes (has FastAPI changed?): {in_schema - walked}"
+    return sorted(walked)
+
+
+def _walk(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[str, set[str]]]:
+    """Plain routes, and the routes of included routers (FastAPI keeps an included router whole,
+    under `original_router`, with its include prefix)."""
+    for route in routes:
+        if isinstance(route, Route | APIRoute) and route.methods:
+            yield prefix + route.path, set(route.methods)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _walk(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
 
 
 def path_values(a: world.Side) -> dict[str, str]:
