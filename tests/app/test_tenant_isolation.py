@@ -2,13 +2,16 @@
 calls every route of the api, and nothing of tenant B shows.
 
 The two tenants (tests/app/isolation_world.py) carry a marker string in every text they own:
-names, companies, tags, notes, replies, campaign, outbox, agent-run errors, API key names.
+names, companies, tags, notes, replies, campaigns, outbox, agent-run errors, API key names.
 The console sweep opens every page registered in the navigation (`streamlit_app.PAGES`, so a
-new page is swept as soon as it is registered), reads every element of every tab and
-expander (AppTest renders them all), and opens the lead drawer on A's lead and on B's. The
-api sweep takes its routes from the app itself (a walk of its routes, checked against its OpenAPI), so a
-new route is called as soon as it is mounted. Each sweep also finds A's marker where A's rows
-are shown, so a page that drew nothing would fail rather than pass.
+new page is swept as soon as it is registered) and reads every element of every tab and
+expander (AppTest renders them all, reply threads included); it opens the lead drawer, each
+step of the campaign wizard, and the picks a forged session could carry (B's lead in the
+drawer, B's campaign in the list and the wizard, B's leads handed to a campaign). The api
+sweep takes its routes from the app itself (a walk of its routes, checked against its
+OpenAPI), so a new route is called as soon as it is mounted, with bodies naming B's rows by
+id. Each sweep also finds A's marker where A's rows are shown, so a page that drew nothing
+fails rather than passes.
 """
 
 from __future__ import annotations
