@@ -178,6 +178,28 @@ def b_rows(engine: Engine, tenant: int) -> dict[str, list[Any]]:
     }
 
 
+def crossed(engine: Engine) -> list[tuple[str, int]]:
+    """Every table with a `tenant_id` and a `lead_id` (read from the catalog, so a new table is
+    checked too), with how many of its rows name a lead of another tenant."""
+    tables = world.sql(
+        engine,
+        """SELECT c.table_name FROM information_schema.columns c
+           JOIN information_schema.columns t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+           JOIN information_schema.tables k ON k.table_schema = c.table_schema AND k.table_name = c.table_name
+           WHERE c.table_schema = current_schema() AND c.column_name = 'lead_id' AND t.column_name = 'tenant_id'
+             AND k.table_type = 'BASE TABLE'
+           ORDER BY 1""",
+    )
+    assert {"activities", "conversions", "inbound_messages"} <= {r.table_name for r in tables}
+    found = []
+    for (table,) in tables:
+        sql = f"SELECT count(*) FROM {table} x JOIN leads l ON l.id = x.lead_id WHERE l.tenant_id <> x.tenant_id"
+        n = world.sql(engine, sql)[0][0]
+        if n:
+            found.append((table, n))
+    return found
+
+
 @pytest.fixture
 def api() -> Iterator[TestClient]:
     app = create_app()
@@ -208,6 +230,7 @@ def test_every_api_route_called_with_tenant_a_key_names_nothing_of_tenant_b(
     leaks = {call: _around(text, B) for call, text in answers.items() if B in text}
     assert leaks == {}, "an api answer to tenant A's key names tenant B's rows"
     assert b_rows(engine, b.tenant) == before, "tenant A's key changed tenant B's rows"
+    assert crossed(engine) == [], "a row of one tenant points at another tenant's lead"
     # A's caller reaches A's own rows: A's unsubscribe page names A's business.
     assert A in answers["GET /unsubscribe/{token} #0"]
     # And the probes name real rows: with B's own key, the same bodies land in B.
