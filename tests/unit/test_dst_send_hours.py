@@ -32,9 +32,12 @@ starts or ends on an hour that does not exist starts or ends when the clock jump
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from app.domain.send_rules import Recipient, Verdict, gate
 from app.domain.sending_window import NO_QUIET_HOURS, QuietHours, Window, next_allowed
@@ -217,3 +220,67 @@ def test_next_allowed_opens_a_window_at_the_first_wall_clock_minute_of_its_hour(
     zone: str, now: datetime, window: Window, opening: datetime
 ) -> None:
     assert next_allowed(now, zone, window) == opening
+
+
+# Every 2026 transition above, as the UTC instant the clocks change.
+TRANSITIONS = [
+    (NEW_YORK, utc(3, 8, 7)),
+    (NEW_YORK, utc(11, 1, 6)),
+    (LONDON, utc(3, 29, 1)),
+    (LONDON, utc(10, 25, 1)),
+    (SYDNEY, utc(4, 4, 16)),
+    (SYDNEY, utc(10, 3, 16)),
+    (CHATHAM, utc(4, 4, 14)),
+    (CHATHAM, utc(9, 26, 14)),
+    (ST_JOHNS, utc(3, 8, 5, 30)),
+    (ST_JOHNS, utc(11, 1, 4, 30)),
+    (ADELAIDE, utc(4, 4, 16, 30)),
+    (ADELAIDE, utc(10, 3, 16, 30)),
+]
+
+
+def _hours_by_hand(channel: str, window: Window, quiet: QuietHours) -> set[int]:
+    """The allowed local hours, from the rules as the module docstring states them."""
+    hours = set(range(window.start_hour, window.end_hour))
+    if channel == "sms":
+        hours &= set(range(8, 21))
+    if quiet.start_hour < quiet.end_hour:
+        hours -= set(range(quiet.start_hour, quiet.end_hour))
+    elif quiet.start_hour > quiet.end_hour:
+        hours -= set(range(quiet.start_hour, 24)) | set(range(quiet.end_hour))
+    return hours
+
+
+@given(
+    st.sampled_from(TRANSITIONS),
+    st.integers(-180, 180),
+    st.sampled_from(["email", "sms"]),
+    st.integers(0, 23).flatmap(lambda start: st.tuples(st.just(start), st.integers(start + 1, 24))),
+    st.integers(0, 23),
+    st.integers(0, 23),
+)
+def test_near_every_transition_the_gate_opens_at_the_first_allowed_wall_clock_minute(
+    transition: tuple[str, datetime], minutes: int, channel: str, hours: tuple[int, int], q_start: int, q_end: int
+) -> None:
+    """Within three hours of each transition, against a walk of every minute: the gate sends
+    exactly when the wall clock shows an allowed hour and defers to the first minute it does;
+    `next_allowed` opens a bare window at its first minute the same way."""
+    zone_name, at = transition
+    window, quiet = Window(*hours), QuietHours(q_start, q_end)
+    allowed = _hours_by_hand(channel, window, quiet)
+    assume(allowed)
+    now = at + timedelta(minutes=minutes)
+    tz = ZoneInfo(zone_name)
+    expected = (Verdict.SEND, None) if _first(now, tz, allowed) == now else (Verdict.DEFER, _first(now, tz, allowed))
+    found = gate(Recipient(channel, False, True, zone_name, window, quiet), now)
+    assert (found.verdict, found.until) == expected
+    assert next_allowed(now, zone_name, window) == _first(now, tz, set(range(*hours)))
+
+
+def _first(now: datetime, tz: ZoneInfo, allowed: set[int]) -> datetime:
+    """The first whole minute at or after `now` whose wall-clock hour is allowed, by walking minutes."""
+    return next(
+        now + timedelta(minutes=m)
+        for m in range(9 * 24 * 60)
+        if (now + timedelta(minutes=m)).astimezone(tz).hour in allowed
+    )
