@@ -13,12 +13,13 @@ from typing import Any
 
 from rq import cron
 
-from agents import heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator
+from agents import heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator, writer
 from app.queue import job_target
 
 HEARTBEAT_INTERVAL_S = 60
 SCAN_INTERVAL_S = 300
 PLAN_INTERVAL_S = 60  # a plan's timers fire within a minute of being due
+WRITE_SWEEP_INTERVAL_S = 60  # a backlog, or a wake-up lost with Redis, never waits for a scan
 SEND_SWEEP_INTERVAL_S = 60  # picks up rows deferred by quiet hours, rate limits and retries
 RECONCILE_INTERVAL_S = 60
 RESCORE_INTERVAL_S = 900  # recency decays with time alone: every lead is rescored every 15 min
@@ -38,6 +39,7 @@ def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
 schedule("heartbeat", heartbeat.beat, interval=HEARTBEAT_INTERVAL_S)
 schedule("scan_all", scanner.scan_all, interval=SCAN_INTERVAL_S)
 schedule("fire_all", planner.fire_all, interval=PLAN_INTERVAL_S)
+schedule("write_all", writer.write_all, interval=WRITE_SWEEP_INTERVAL_S)
 schedule("send_due", sender.send_due, interval=SEND_SWEEP_INTERVAL_S)
 schedule("reconcile_sending", sender.reconcile_sending, interval=RECONCILE_INTERVAL_S)
 schedule("rescore_all", scorer.rescore_all, interval=RESCORE_INTERVAL_S)

@@ -21,6 +21,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "fire_all": ("agents.planner.fire_all", "default"),
     "fire_due": ("agents.planner.fire_due", "default"),
     "write_due": ("agents.writer.write_due", "default"),
+    "write_all": ("agents.writer.write_all", "default"),
     "send_due": ("agents.sender.send_due", "high"),
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),
     "recompute_scores": ("agents.scorer.recompute_scores", "low"),
