@@ -37,10 +37,16 @@ def worker_env(database_url: str, redis_url: str, fake: FakeSendGrid) -> dict[st
     return env
 
 
-def start_worker(env: dict[str, str], name: str, log: Path, *, burst: bool = True) -> subprocess.Popen[bytes]:
-    """`rq worker` on every queue, as the Procfile starts it (burst: it exits once the queues are empty)."""
+def start_worker(
+    env: dict[str, str], name: str, log: Path, *, burst: bool = True, forking: bool = True
+) -> subprocess.Popen[bytes]:
+    """`rq worker` on every queue, as the Procfile starts it (burst: it exits once the queues are
+    empty). `forking=False` runs each job in the worker process itself (RQ's SimpleWorker): the
+    same code and queues without a fork per job, for tests that kill nothing."""
     rq = Path(sys.executable).with_name("rq")
     command = [str(rq), "worker", "--url", env["REDIS_URL"], "--path", str(ROOT), "--name", name, *queue.QUEUES]
+    if not forking:
+        command += ["--worker-class", "rq.SimpleWorker"]
     with log.open("ab") as err:
         return subprocess.Popen(
             [*command, *(["--burst"] if burst else [])],
@@ -78,3 +84,14 @@ def enqueue_cron_job(connection: redis.Redis, name: str) -> str:
     scheduler.load_config_from_file("agents/cron.py")
     [job] = [job for job in scheduler.get_jobs() if job.name == name]
     return str(job.enqueue(connection).id)
+
+
+def enqueue_cron_start(connection: redis.Redis) -> list[str]:
+    """What one `rq cron agents/cron.py` enqueues as it starts (RQ's cron fires every interval job
+    once at start): the names of the jobs, in the schedule's order."""
+    scheduler = CronScheduler(connection=connection)
+    scheduler.load_config_from_file("agents/cron.py")
+    jobs = scheduler.get_jobs()
+    for job in jobs:
+        job.enqueue(connection)
+    return [job.name for job in jobs]

@@ -78,7 +78,7 @@ def test_redis_flushed_with_sends_queued_every_send_goes_once_after_the_sweep(
         enqueue_cron_job(redis_conn, "send_due")
     env = worker_env(database_url, redis_url, fake)
     log = tmp_path / "workers.log"
-    workers = [start_worker(env, f"after-flush-{n}", log) for n in range(2)]
+    workers = [start_worker(env, f"after-flush-{n}", log, forking=False) for n in range(2)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0], log.read_text()[-3000:]
 
     assert {fake.calls[str(i)] for i in ids} == {1}
