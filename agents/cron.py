@@ -14,7 +14,7 @@ from typing import Any
 from rq import cron
 
 from agents import heartbeat, listener, planner, rollup, scanner, scorer, sender, simulator, writer
-from app.queue import job_target
+from app.queue import JOB_TIMEOUTS, job_target
 
 HEARTBEAT_INTERVAL_S = 60
 SCAN_INTERVAL_S = 300
@@ -29,11 +29,13 @@ SIMULATE_INTERVAL_S = 20  # the demo's leads answer (does nothing outside the de
 
 
 def schedule(name: str, func: Callable[..., Any], *, interval: int) -> None:
-    """Register `func` (the target of job `name`) every `interval` seconds on that job's queue."""
+    """Register `func` (the target of job `name`) every `interval` seconds on that job's queue, killed
+    after `interval` seconds unless `app.queue.JOB_TIMEOUTS` gives it longer (the sender)."""
     target, queue_name = job_target(name)
     if target != f"{func.__module__}.{func.__name__}":
         raise ValueError(f"job {name!r} maps to {target} in app.queue.JOBS, not to {func.__module__}.{func.__name__}")
-    cron.register(func, queue_name=queue_name, interval=interval, job_timeout=interval, result_ttl=600, name=name)
+    timeout = JOB_TIMEOUTS.get(name, interval)
+    cron.register(func, queue_name=queue_name, interval=interval, job_timeout=timeout, result_ttl=600, name=name)
 
 
 schedule("heartbeat", heartbeat.beat, interval=HEARTBEAT_INTERVAL_S)

@@ -36,7 +36,10 @@ JOBS: dict[str, tuple[str, str]] = {
 
 # RQ kills a job after 180 s by default. The writer may wait on many uncached model calls, so
 # it gets longer; it stores per chunk, and a killed batch is reclaimed, never double-sent.
-JOB_TIMEOUTS: dict[str, int] = {"write_due": 900}
+# The sender stops claiming after 25 s and calling providers after 35 s (one call is bounded by
+# the provider's 30 s HTTP timeout), then may wait up to 15 s to store the results: 120 s leaves
+# room, so the timeout never kills a run mid-batch (its rows would be held as if it crashed).
+JOB_TIMEOUTS: dict[str, int] = {"write_due": 900, "send_due": 120}
 DEFAULT_JOB_TIMEOUT = 180
 
 
