@@ -45,6 +45,7 @@ bench: setup
 	$(PY) -m bench.import
 	$(PY) -m bench.triage
 	$(PY) -m bench.campaigns
+	$(PY) -m bench.faults
 
 clean-data:
 	rm -rf .data
