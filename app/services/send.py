@@ -157,21 +157,24 @@ def deliver(
     calls_until: Callable[[], bool] = lambda: True,
 ) -> tuple[list[SendResult], list[int]]:
     """Hand each channel's messages to its provider, PER_CALL at a time, while `calls_until()`
-    allows; the results, and the ids never handed over. A provider that raises is an unknown
-    outcome for the messages of that call only."""
+    allows; the results, and the ids never handed over. A provider that raises (a bug, or the
+    job's timeout striking mid-call) is an unknown outcome for the messages of that call, and
+    no further call starts in this batch."""
     results: list[SendResult] = []
     untouched: list[int] = []
+    stopped = False
     for channel, provider in providers.items():
         messages = [outgoing(row, settings) for row in ready if row.channel == channel]
         size = PER_CALL.get(channel, len(messages) or 1)
         for call in (messages[i : i + size] for i in range(0, len(messages), size)):
-            if not calls_until():
+            if stopped or not calls_until():
                 untouched += [m.message_id for m in call]
                 continue
             try:
                 results.extend(provider.send(call))
-            except Exception as error:  # a bug in a provider: we cannot know what went out
+            except Exception as error:  # we cannot know what of this call went out
                 results.extend(SendResult.unknown(m.message_id, f"provider error: {error!r}") for m in call)
+                stopped = True
     return results, untouched
 
 

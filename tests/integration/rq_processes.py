@@ -16,13 +16,13 @@ from rq.cron import CronScheduler
 
 from app import queue
 from tests.fakes import sendgrid_server
-from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.fakes.http_fake import FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def worker_env(database_url: str, redis_url: str, fake: FakeSendGrid) -> dict[str, str]:
-    """A worker's environment: the test's servers, and email through the fake SendGrid."""
+def worker_env(database_url: str, redis_url: str, fake: FakeServer) -> dict[str, str]:
+    """A worker's environment: the test's servers, and email through the fake SendGrid at `fake.url`."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
