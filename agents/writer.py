@@ -21,6 +21,7 @@ BATCH = 200
 def write_due(tenant_id: int) -> dict[str, Any]:
     """Turn the tenant's due sends into checked outbox rows, then wake the sender; a full batch
     queues the next run at once, so a backlog drains without waiting for the cron sweep."""
+    write_backlog.run_started(tenant_id)
     with agent_runs.tracked_run(agent="writer", tenant_id=tenant_id) as counts:
         counts.update(write.write_due(tenant_id=tenant_id, limit=BATCH))
     if counts.get("claimed", 0) >= BATCH:

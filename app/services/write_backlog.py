@@ -5,6 +5,11 @@ and one run claims at most a batch. A wake-up lost with Redis, or a backlog larg
 batch, would otherwise wait for the next scan that happens to schedule something. The cron
 sweep asks PostgreSQL, the source of truth, which tenants have due sends and wakes the writer
 for each, so the queue is rebuilt from the database however Redis was lost.
+
+The sweep queues at most one run per tenant at a time: a Redis flag (SET NX) marks a run it
+queued, and the run drops the flag as it starts. A run that outlasts the sweep's interval
+(a slow model) therefore does not gather a queue of runs behind it. A flag lost with Redis,
+or left by a run that never started, lets the next sweep through (the flag expires).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from sqlalchemy import text
 
 from app import queue, runtime
 from app.services.write import STALE_AFTER
+
+FLAG_TTL_SECONDS = queue.JOB_TIMEOUTS["write_due"]
+"""A queued run starts well within this, or it was lost and the sweep may queue another."""
 
 _WAITING = text("""
 SELECT DISTINCT tenant_id FROM scheduled_actions
@@ -29,9 +37,21 @@ def tenants_waiting() -> list[int]:
 
 
 def wake_writers() -> int:
-    """Enqueue one `write_due` per tenant with sends waiting; the number of tenants woken."""
-    ids = tenants_waiting()
+    """Enqueue one `write_due` per tenant with sends waiting and no sweep's run still queued; the
+    number of tenants woken."""
     connection = runtime.redis_client()
-    for tenant_id in ids:
-        queue.enqueue(connection, "write_due", tenant_id=tenant_id)
-    return len(ids)
+    woken = 0
+    for tenant_id in tenants_waiting():
+        if connection.set(_flag(tenant_id), 1, nx=True, ex=FLAG_TTL_SECONDS):
+            queue.enqueue(connection, "write_due", tenant_id=tenant_id)
+            woken += 1
+    return woken
+
+
+def run_started(tenant_id: int) -> None:
+    """A writer run for the tenant has started: the next sweep may queue another."""
+    runtime.redis_client().delete(_flag(tenant_id))
+
+
+def _flag(tenant_id: int) -> str:
+    return f"lre:writer:sweep-queued:{tenant_id}"
