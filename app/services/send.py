@@ -9,7 +9,9 @@ One batch is a handful of statements whatever its size:
    FROM unnest(…)` writes the rows that will not go now (suppressed, canceled, deferred back
    to `pending` with a later `scheduled_for`). Commit. From here on, `sending` means "handed
    to the provider", nothing else.
-2. *Send*: one provider call per channel (SendGrid: a request per thousand emails).
+2. *Send*: the provider calls, PER_CALL messages each (SendGrid: a request per thousand emails;
+   Twilio: eight texts at a time). None starts once the run's CALL_FOR_S are up: the rows it
+   would have carried go back to `pending`, so a run ends inside its RQ timeout.
 3. *Record*, one transaction: one `UPDATE … FROM unnest(…)` stores provider ids, costs, retries
    and failures; then one statement stamps `leads.last_contacted_at` and writes the timeline
    activities.

@@ -26,6 +26,9 @@ _WAITING = text("""
 SELECT DISTINCT tenant_id FROM scheduled_actions
 WHERE kind = 'send' AND due_at <= now()
   AND (status = 'pending' OR (status = 'running' AND updated_at < now() - make_interval(secs => :stale_seconds)))
+  AND NOT EXISTS (  -- as the writer's claim: a paused campaign's sends wait, and wake no one
+      SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
+      WHERE e.id = scheduled_actions.enrollment_id AND c.status IN ('paused', 'killed'))
 ORDER BY tenant_id
 """)
 
