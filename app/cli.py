@@ -193,6 +193,39 @@ def add_privacy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     export.set_defaults(func=cmd_export_lead)
 
 
+def cmd_release_held(args: argparse.Namespace) -> int:
+    from app.services import api_keys, held
+
+    tenant_id = api_keys.tenant_id_of(args.tenant)
+    counts = held.release(tenant_id=tenant_id, decision=args.decision, message_ids=args.id)
+    by_events = {k.removeprefix("by_events_"): n for k, n in counts.items() if k.startswith("by_events_")}
+    settled = ", ".join(f"{n} {status}" for status, n in by_events.items()) or "none"
+    print(f"settled by the provider's events: {settled}; marked {args.decision}: {counts['decided']}")
+    if counts["still_held"]:
+        print(
+            f"{counts['still_held']} still held: a resend waits until a row has been held "
+            f"{held.RESEND_AFTER}, so a late event cannot make it a duplicate"
+        )
+    return 0
+
+
+def add_held_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    release = sub.add_parser(
+        "release-held",
+        help="resolve held messages: by the provider's events first, then as you decide (after checking its log)",
+    )
+    release.add_argument("--tenant", required=True, metavar="SLUG")
+    release.add_argument(
+        "--as",
+        dest="decision",
+        required=True,
+        choices=["sent", "failed", "resend"],
+        help="sent: the provider has it; failed: close it, never retried; resend: send it again",
+    )
+    release.add_argument("--id", type=_positive, action="append", help="only this message (repeatable)")
+    release.set_defaults(func=cmd_release_held)
+
+
 def add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("api-key", help="make, list and revoke a tenant's bearer keys of the intake API")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -245,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_api_key_commands(sub)
     add_privacy_commands(sub)
+    add_held_command(sub)
 
     imports = sub.add_parser("import-leads", help="import a CSV of leads (new ones created, known ones updated)")
     imports.add_argument("file", metavar="FILE", help="UTF-8 CSV, comma or semicolon separated, header first")

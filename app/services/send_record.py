@@ -145,21 +145,27 @@ def _touch_leads(session: Session, sent: Sequence[RowMapping]) -> None:
     )
 
 
-def _with_db_retries(work: Callable[[Session], T], tries: int = 3) -> T:
-    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection.
+def _with_db_retries(work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection, with
+    a doubling, jittered wait, for up to DB_RETRY_BUDGET_SECONDS of waiting in all.
 
     What the provider said must reach the database: a lost write leaves sent rows `sending`,
-    to be held for review although they went out.
+    to be held for review although they went out. The budget outlasts a PostgreSQL restart and
+    still ends inside the send job's timeout.
     """
-    for attempt in range(1, tries + 1):
+    waited = 0.0
+    retry = 0
+    while True:
         try:
             with runtime.session_scope() as session, session.begin():
                 return work(session)
         except DBAPIError as error:
-            if attempt == tries or not _transient(error):
+            retry += 1
+            delay = send_rules.db_retry_delay(retry, random.random())
+            if not _transient(error) or waited + delay > send_rules.DB_RETRY_BUDGET_SECONDS:
                 raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+            time.sleep(delay)
+            waited += delay
 
 
 def _transient(error: DBAPIError) -> bool:
