@@ -45,6 +45,8 @@ bench: setup
 	$(PY) -m bench.import
 	$(PY) -m bench.triage
 	$(PY) -m bench.campaigns
+	$(PY) -m bench.ai_quality
+	$(PY) -m bench.faults
 
 clean-data:
 	rm -rf .data

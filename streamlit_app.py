@@ -130,6 +130,14 @@ def mode_strip(settings: Settings) -> None:
         )
 
 
+def owner_alerts() -> None:
+    """Toast the replies this rep must answer (interested, a question), once each, on any page.
+    Imported here: it reaches the database, which the sign-in screen must not wait for."""
+    from pages.replies.alerts import toast_alerts
+
+    toast_alerts()
+
+
 def no_tenant() -> None:
     st.title("No tenant to show")
     st.info(
@@ -185,6 +193,7 @@ def route(settings: Settings) -> None:
     tenant_picker(tenants)
     account_box(who)
     mode_strip(settings)
+    owner_alerts()
     navigation.run()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.job_log import one_line
-from app.services import agent_runs, send
+from app.services import agent_runs, held, send
 
 
 @one_line
@@ -24,8 +24,10 @@ def send_due(tenant_id: int | None = None, batch: int = 500) -> dict[str, Any]:
 @one_line
 def reconcile_sending() -> dict[str, Any]:
     """Hold for review the rows a lost worker left `sending` (sandbox rows go back to pending),
-    and close the ledger rows of runs whose worker died."""
+    settle the held rows a provider event speaks for, and close the ledger rows of runs whose
+    worker died."""
     with agent_runs.tracked_run(agent="sender-reconcile") as counts:
         counts.update(send.reconcile_stale())
+        counts.update({f"settled_{status}": n for status, n in held.resolve_from_events().items()})
         counts["abandoned_runs"] = agent_runs.fail_abandoned()
     return counts

@@ -153,6 +153,88 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_erase_lead(args: argparse.Namespace) -> int:
+    from app.services import erasure
+
+    tenant_id = _lead_tenant(args.lead_id)
+    if not args.yes:
+        answer = input(f"Erase lead {args.lead_id} of tenant {tenant_id} for good? Type the lead id to confirm: ")
+        if answer.strip() != str(args.lead_id):
+            print("not erased")
+            return 1
+    report = erasure.erase_lead(tenant_id=tenant_id, lead_id=args.lead_id, operator_id=None)
+    print(report.summary())
+    return 0
+
+
+def cmd_export_lead(args: argparse.Namespace) -> int:
+    from app.services import subject_access
+
+    tenant_id = _lead_tenant(args.lead_id)
+    document = subject_access.to_json(
+        subject_access.export_lead(tenant_id=tenant_id, lead_id=args.lead_id, operator_id=None)
+    )
+    if args.output:
+        Path(args.output).write_text(document + "\n", encoding="utf-8")
+        print(f"lead {args.lead_id} exported to {args.output}")
+    else:
+        print(document)
+    return 0
+
+
+def _lead_tenant(lead_id: int) -> int:
+    from app.services import erasure
+
+    try:
+        return erasure.tenant_of(lead_id=lead_id)
+    except LookupError as error:
+        raise ValueError(str(error)) from None
+
+
+def add_privacy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    erase = sub.add_parser("erase-lead", help="remove a lead's personal data everywhere and never contact it again")
+    erase.add_argument("--lead-id", required=True, type=_positive)
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(func=cmd_erase_lead)
+    export = sub.add_parser("export-lead", help="one JSON document of everything held about a lead")
+    export.add_argument("--lead-id", required=True, type=_positive)
+    export.add_argument("--output", metavar="FILE", help="write there instead of standard output")
+    export.set_defaults(func=cmd_export_lead)
+
+
+def cmd_release_held(args: argparse.Namespace) -> int:
+    from app.services import api_keys, held
+
+    tenant_id = api_keys.tenant_id_of(args.tenant)
+    counts = held.release(tenant_id=tenant_id, decision=args.decision, message_ids=args.id)
+    by_events = {k.removeprefix("by_events_"): n for k, n in counts.items() if k.startswith("by_events_")}
+    settled = ", ".join(f"{n} {status}" for status, n in by_events.items()) or "none"
+    print(f"settled by the provider's events: {settled}; marked {args.decision}: {counts['decided']}")
+    if counts["still_held"]:
+        print(
+            f"{counts['still_held']} still held: a resend waits until a row has been held "
+            f"{held.RESEND_AFTER}, so a late event cannot make it a duplicate"
+        )
+    return 0
+
+
+def add_held_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    release = sub.add_parser(
+        "release-held",
+        help="resolve held messages: by the provider's events first, then as you decide (after checking its log)",
+    )
+    release.add_argument("--tenant", required=True, metavar="SLUG")
+    release.add_argument(
+        "--as",
+        dest="decision",
+        required=True,
+        choices=["sent", "failed", "resend"],
+        help="sent: the provider has it; failed: close it, never retried; resend: send it again",
+    )
+    release.add_argument("--id", type=_positive, action="append", help="only this message (repeatable)")
+    release.set_defaults(func=cmd_release_held)
+
+
 def add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("api-key", help="make, list and revoke a tenant's bearer keys of the intake API")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -211,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_create_admin)
 
     add_api_key_commands(sub)
+    add_privacy_commands(sub)
+    add_held_command(sub)
 
     imports = sub.add_parser("import-leads", help="import a CSV of leads (new ones created, known ones updated)")
     imports.add_argument("file", metavar="FILE", help="UTF-8 CSV, comma or semicolon separated, header first")

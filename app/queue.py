@@ -21,6 +21,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "fire_all": ("agents.planner.fire_all", "default"),
     "fire_due": ("agents.planner.fire_due", "default"),
     "write_due": ("agents.writer.write_due", "default"),
+    "write_batches": ("agents.batch_writer.write_batches", "default"),
+    "write_all": ("agents.writer.write_all", "default"),
     "send_due": ("agents.sender.send_due", "high"),
     "reconcile_sending": ("agents.sender.reconcile_sending", "low"),
     "recompute_scores": ("agents.scorer.recompute_scores", "low"),
@@ -30,13 +32,20 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_all_rollups": ("agents.rollup.refresh_all", "low"),
     "apply_webhooks": ("agents.listener.apply_webhooks", "high"),
     "simulate_engagement": ("agents.simulator.simulate_engagement", "low"),
+    "anonymise_expired": ("agents.retention.anonymise_expired", "low"),
 }
 
 
 # RQ kills a job after 180 s by default. The writer may wait on many uncached model calls, so
 # it gets longer; it stores per chunk, and a killed batch is reclaimed, never double-sent.
-JOB_TIMEOUTS: dict[str, int] = {"write_due": 900}
+# The sender stops claiming after 25 s and calling providers after 35 s (one call is bounded by
+# the provider's 30 s HTTP timeout), then may wait up to 15 s to store the results: 120 s leaves
+# room, so the timeout never kills a run mid-batch (its rows would be held as if it crashed).
+JOB_TIMEOUTS: dict[str, int] = {"write_due": 900, "send_due": 120, "anonymise_expired": 1800}
 DEFAULT_JOB_TIMEOUT = 180
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 7 * 86400
+"""A failed job (and its traceback) stays this long: the longest anything of a job stays in Redis."""
 
 
 def job_target(name: str) -> tuple[str, str]:
@@ -56,7 +65,7 @@ def enqueue(connection: Redis, name: str, *args: Any, job_id: str | None = None,
         job_id=job_id,
         kwargs=kwargs,
         job_timeout=JOB_TIMEOUTS.get(name, DEFAULT_JOB_TIMEOUT),
-        result_ttl=3600,
-        failure_ttl=7 * 86400,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
     )
     return str(job.id)

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         default=None, description="Anthropic API host (the SDK's own variable), for tests and proxies."
     )
     anthropic_model: str = Field(default="claude-sonnet-5-5", description="Model for the writer and the lead insight.")
+    anthropic_batch_writes: bool = Field(
+        default=True, description="Draft sends scheduled 1 h or more ahead through Message Batches (half price)."
+    )
     sendgrid_api_key: SecretStr | None = Field(default=None, description="SendGrid key for EMAIL_PROVIDER=sendgrid.")
     sendgrid_api_host: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.sendgrid.com"), description="SendGrid API host."

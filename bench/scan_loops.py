@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.holdout import is_control
 from app.domain.plan import Enrolled, EnrollmentState, LeadFacts, Plan, step, variant_draw
-from app.services import scan
+from app.services import recovery_campaign, scan
 from bench.campaign_loops import ENROLL, StepRows, load, step_rows, write_rows
 from bench.scan_world import ANCHOR
 from db.models import CampaignTransition, Enrollment, Lead, ScheduledAction, Suppression, Tenant
@@ -105,7 +105,7 @@ class Counted:
 def per_lead_loop(session: Session, tenant_id: int) -> dict[str, int]:
     """The obvious way: select the candidates, then one statement per check and per row, per lead."""
     db = Counted(session)
-    campaign_id = scan.ensure_recovery_campaign(session, tenant_id)
+    campaign_id = recovery_campaign.ensure_recovery_campaign(session, tenant_id)
     plan = load(session, campaign_id)
     rules = db.run(LOOP_TENANT, {"tenant_id": tenant_id}).one()
     base = {"tenant_id": tenant_id, "campaign_id": campaign_id, "now": ANCHOR}
@@ -271,5 +271,5 @@ class OrmScan:
 
 
 def per_lead_orm_loop(session: Session, tenant_id: int) -> dict[str, int]:
-    campaign_id = scan.ensure_recovery_campaign(session, tenant_id)
+    campaign_id = recovery_campaign.ensure_recovery_campaign(session, tenant_id)
     return OrmScan(session, session.get_one(Tenant, tenant_id), campaign_id, load(session, campaign_id)).run()

@@ -7,10 +7,7 @@ and ~2,000 due sends between them, points the real anthropic SDK at the local fa
 `write_due` service in batches of 200, cold cache first. A second, smaller "next day" campaign
 on the same tenants shows the warm-cache rate.
 
-The leads are drawn per tenant the way one business's leads look: a handful of dominant
-sources, a typical deal size (log-normal around the business's median), most leads early in
-the pipeline, recent silence for rung 1 with a backlog tail, and a last activity that is
-usually a form, a call or an email. Costs come from `app/ai/cost.py`'s configured list prices
+The leads are drawn as `bench/writer_world.py` describes. Costs come from `app/ai/cost.py`'s configured list prices
 and the fake's token estimates (4 characters a token); the fake answers at once, so the time
 per message is our own overhead (context queries, cache, checks, inserts), not model latency:
 add `calls × real latency` for wall time against the real API.
@@ -23,31 +20,30 @@ import contextlib
 import functools
 import hashlib
 import json
-import math
 import os
 import random
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from app import runtime
+from app.services import batch_writes
 from app.services.write import write_due
 from app.settings import get_settings, load_settings
 from bench.scratch import scratch_database, scratch_redis
-from db.models import Activity, Campaign, Enrollment, Lead, ScheduledAction, Tenant
+from bench.writer_world import BUSINESSES, seed_business, seed_campaign
 from tests.fakes.anthropic_server import FakeAnthropic, written_reply
 from tests.support import PRODUCTION_BASE_URL, PRODUCTION_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "writer.json"
 TARGET_SHARE = 0.70
+TARGET_CUT = 0.40  # cost per 1,000 messages with batches, against every draft direct
+MAX_BATCH_ROUNDS = 10
 BENCH_REDIS_DB = 12
 MODEL = "claude-sonnet-5-5"
 BATCH = 200
@@ -56,104 +52,19 @@ BATCH = 200
 QUOTING_SHARE = 0.2
 
 
-@dataclass(frozen=True)
-class Business:
-    slug: str
-    name: str
-    sender: str
-    median_deal: int
-    stages: dict[str, int]
-    sources: dict[str, int]
-    interests: tuple[str, ...]
-    company_share: float
-    phone_share: float
-    sms_consent_share: float
-
-
-BUSINESSES = (
-    Business(
-        "bright-homes",
-        "Bright Homes",
-        "Maya",
-        median_deal=9_000,
-        stages={"new": 35, "contacted": 30, "qualified": 15, "proposal": 15, "negotiation": 5},
-        sources={"web form": 45, "google ads": 25, "referral": 15, "facebook ads": 10, "home show": 5},
-        interests=(
-            "roof repair",
-            "kitchen remodel",
-            "bathroom refit",
-            "solar panels",
-            "gutter cleaning",
-            "window replacement",
-            "loft conversion",
-            "driveway paving",
-        ),
-        company_share=0.1,
-        phone_share=0.8,
-        sms_consent_share=0.6,
-    ),
-    Business(
-        "northwind",
-        "Northwind Software",
-        "Alex",
-        median_deal=15_000,
-        stages={"new": 25, "contacted": 30, "qualified": 25, "proposal": 12, "negotiation": 8},
-        sources={"website": 40, "webinar": 20, "referral": 15, "linkedin ads": 15, "outbound": 10},
-        interests=("the analytics add-on", "a team plan", "the API tier", "onboarding support", "single sign-on"),
-        company_share=0.95,
-        phone_share=0.5,
-        sms_consent_share=0.3,
-    ),
-)
-
-LAST_KINDS = {
-    "form": 30,
-    "call": 14,
-    "meeting": 5,
-    "email_in": 16,
-    "page_view": 15,
-    "open": 12,
-    "click": 5,
-    "sms_in": 3,
-}
-SUMMARIES = {
-    "form": ("Filled in the quote form about {interest}", "Requested a callback about {interest}"),
-    "call": ("Call about {interest}: comparing options", "Spoke briefly, asked for a rough price on {interest}"),
-    "meeting": ("Met to walk through {interest}", "Demo of {interest}, asked good questions"),
-    "email_in": ("Asked when someone could take a look", "Replied: busy this month, will get back"),
-    "page_view": ("Viewed the pricing page", "Read the {interest} guide"),
-    "open": ("Opened the follow-up email", "Opened the brochure email"),
-    "click": ("Clicked the case studies link", "Clicked through to the booking page"),
-    "sms_in": ("Texted: can you call me later?", "Texted back a thumbs up"),
-    "email_out": ("Sent the brochure", "Sent a follow-up"),
-}
-FIRST_NAMES = (
-    *("Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon", "Kai", "Lea", "Max", "Nia", "Oto", "Pia"),
-    *("Raj", "Sam", "Tia", "Uma", "Vic", "Wes", "Xia", "Yan", "Zoe", "Amir", "Beth", "Carlos", "Dana", "Elena"),
-    *("Farah", "Greg", "Hana", "Ivan", "Jade", "Kofi", "Lina", "Marco", "Nora", "Omar", "Priya", "Quinn", "Rosa"),
-    *("Sven", "Tomas", "Ursula", "Vera", "Wanda", "Yusuf", "Zara"),
-)
-COMPANIES = ("Acme Corp", "Globex", "Initech", "Umbrella Logistics", "Hooli", "Vandelay Imports", "Stark Tools")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.writer", description=__doc__.split("\n")[0])
     parser.add_argument("--sends", type=int, default=2000, help="due sends in the cold campaign")
     parser.add_argument("--next-day", type=int, default=500, help="due sends in the warm follow-up campaign")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quoting-share", type=float, default=QUOTING_SHARE, help="emails that quote history")
+    parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB, help="scratch Redis db (flushed)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     urls = runtime.resolve_urls(load_settings())
+    options = {"sends": args.sends, "next_day": args.next_day, "seed": args.seed, "quoting_share": args.quoting_share}
     try:
-        result = run(
-            urls.database_url,
-            urls.redis_url,
-            sends=args.sends,
-            next_day=args.next_day,
-            seed=args.seed,
-            quoting_share=args.quoting_share,
-        )
+        result = run(urls.database_url, urls.redis_url, redis_db=args.redis_db, **options)
     finally:
         urls.stop_embedded()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -163,39 +74,100 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(
-    database_url: str, redis_url: str, *, sends: int, next_day: int, seed: int, quoting_share: float
+    database_url: str,
+    redis_url: str,
+    *,
+    sends: int,
+    next_day: int,
+    seed: int,
+    quoting_share: float,
+    redis_db: int = BENCH_REDIS_DB,
 ) -> dict[str, Any]:
-    rng = random.Random(seed)
-    fake_server = FakeAnthropic(writer=functools.partial(sometimes_quoting, share=quoting_share))
-    with (
-        scratch_database(database_url, "writer") as db_url,
-        scratch_redis(redis_url, BENCH_REDIS_DB) as rd_url,
-        fake_server as fake,
-        pointed_at(db_url, rd_url, fake),
-    ):
-        engine = runtime.engine()
-        tenants = [seed_business(engine, business) for business in BUSINESSES]
-        seed_campaign(engine, rng, tenants, sends, days_ago=1)
-        cold = drain(engine, fake, [t for t, _ in tenants])
-        seed_campaign(engine, rng, tenants, next_day, days_ago=0)
-        warm = drain(engine, fake, [t for t, _ in tenants])
-        keys = distinct_keys(engine)
+    """The same campaigns written twice, on fresh databases: every draft direct, then batched where it may."""
+    write_at = next_night(datetime.now(UTC))
+    modes = {
+        batched: run_mode(
+            database_url, redis_url, redis_db, batched=batched, write_at=write_at, sends=sends, next_day=next_day,
+            seed=seed, quoting_share=quoting_share,
+        )
+        for batched in (False, True)
+    }  # fmt: skip
+    before, after = modes[False], modes[True]
+    per_1000 = {"before": before["cost_per_1000_messages_usd"], "after": after["cost_per_1000_messages_usd"]}
+    cut = round(1 - per_1000["after"] / per_1000["before"], 4) if per_1000["before"] else 0.0
+    shares = {"before": before["cold_campaign"]["share_without_api_call"]}
+    shares["after"] = after["cold_campaign"]["share_without_api_call"]
+    prompt_cache = {"before": before["prompt_cache_read_share"], "after": after["prompt_cache_read_share"]}
     return {
         "target_share_without_api_call": TARGET_SHARE,
-        "met": cold["share_without_api_call"] >= TARGET_SHARE,
+        "target_cost_cut_with_batches": TARGET_CUT,
+        "met": min(shares.values()) >= TARGET_SHARE and cut >= TARGET_CUT,
+        "cost_per_1000_messages_usd": per_1000 | {"cut": cut},
+        "share_without_api_call": shares,
+        "prompt_cache_read_share": prompt_cache,
         "model_priced_as": MODEL,
         "batch": BATCH,
         "tenants": len(BUSINESSES),
-        "cold_campaign": cold,
-        "next_day_campaign_warm_cache": warm,
-        "distinct_cache_keys": keys,
+        "written_at": write_at.isoformat(),
+        "before_batching": before,
+        "after_batching": after,
         "seed": seed,
         "emails_quoting_history": quoting_share,
         "notes": [
             "fake Anthropic server answers instantly: ms_per_message is our overhead, not model latency",
             "the fake quotes the lead's latest history in a share of its emails; those answers are never reused",
             "cost uses the configured list prices in app/ai/cost.py and the fake's 4-chars-per-token estimate",
+            "sends are written at 03:00 UTC, so every slot (send window 08-20) is hours away and may be batched",
+            "the fake ends each batch when asked and reads batch requests from the prompt cache like direct ones;"
+            " the real API's batch cache hits are best-effort, so the real cut can be smaller than measured",
+            "cost per 1,000 messages covers both campaigns (cold and next-day warm)",
         ],
+    }
+
+
+def next_night(now: datetime) -> datetime:
+    """The next 03:00 UTC: writing then puts every slot of the default send window hours away."""
+    night = now.replace(hour=3, minute=0, second=0, microsecond=0)
+    return night if night > now else night + timedelta(days=1)
+
+
+def run_mode(
+    database_url: str,
+    redis_url: str,
+    redis_db: int,
+    *,
+    batched: bool,
+    write_at: datetime,
+    sends: int,
+    next_day: int,
+    seed: int,
+    quoting_share: float,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    fake_server = FakeAnthropic(writer=functools.partial(sometimes_quoting, share=quoting_share))
+    with (
+        scratch_database(database_url, "writer") as db_url,
+        scratch_redis(redis_url, redis_db) as rd_url,
+        fake_server as fake,
+        pointed_at(db_url, rd_url, fake, batched=batched),
+    ):
+        engine = runtime.engine()
+        tenants = [seed_business(engine, business) for business in BUSINESSES]
+        seed_campaign(engine, rng, tenants, sends, days_ago=1)
+        cold = drain(engine, fake, [t for t, _ in tenants], write_at)
+        seed_campaign(engine, rng, tenants, next_day, days_ago=0)
+        warm = drain(engine, fake, [t for t, _ in tenants], write_at)
+        keys = distinct_keys(engine)
+    written = cold["messages_written"] + warm["messages_written"]
+    cost = cold["cost_usd"] + warm["cost_usd"]
+    read = cold["tokens"]["tokens_cache_read"] + warm["tokens"]["tokens_cache_read"]
+    fresh = cold["tokens"]["tokens_in"] + warm["tokens"]["tokens_in"]
+    return {
+        "cost_per_1000_messages_usd": round(1000 * cost / written, 6) if written else 0.0,
+        "prompt_cache_read_share": round(read / (read + fresh), 4) if read + fresh else 0.0,
+        "cold_campaign": cold,
+        "next_day_campaign_warm_cache": warm,
+        "distinct_cache_keys": keys,
     }
 
 
@@ -215,7 +187,7 @@ def sometimes_quoting(user_text: str, *, share: float) -> str:
 
 
 @contextlib.contextmanager
-def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterator[None]:
+def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic, *, batched: bool) -> Iterator[None]:
     """The process's settings and runtime on the scratch servers, with a key for the fake."""
     names = (
         "DATABASE_URL",
@@ -225,6 +197,7 @@ def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterat
         "ANTHROPIC_MODEL",
         "SECRET_KEY",
         "PUBLIC_BASE_URL",
+        "ANTHROPIC_BATCH_WRITES",
     )
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(
@@ -235,6 +208,7 @@ def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterat
         ANTHROPIC_MODEL=MODEL,
         SECRET_KEY=PRODUCTION_SECRET_KEY,  # a provider key needs a random secret and https links
         PUBLIC_BASE_URL=PRODUCTION_BASE_URL,
+        ANTHROPIC_BATCH_WRITES="true" if batched else "false",
     )
     runtime.reset_for_tests()
     assert get_settings().ai_mode == "claude"
@@ -250,126 +224,52 @@ def pointed_at(database_url: str, redis_url: str, fake: FakeAnthropic) -> Iterat
         runtime.reset_for_tests()
 
 
-def seed_business(engine: sa.Engine, business: Business) -> tuple[int, Business]:
-    with engine.begin() as conn:
-        tenant_id = conn.execute(
-            sa.insert(Tenant).values(slug=business.slug, name=business.name, sender_name=business.sender)
-            .returning(Tenant.id)
-        ).scalar_one()  # fmt: skip
-    return int(tenant_id), business
-
-
-def seed_campaign(
-    engine: sa.Engine, rng: random.Random, tenants: list[tuple[int, Business]], sends: int, days_ago: int
-) -> None:
-    """`sends` leads split between the tenants, each with history, an enrollment and a due send."""
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        for index, (tenant_id, business) in enumerate(tenants):
-            count = sends // len(tenants) + (1 if index < sends % len(tenants) else 0)
-            campaign_id = conn.execute(
-                sa.insert(Campaign).values(tenant_id=tenant_id, name=f"Recovery {now:%Y-%m-%d} -{days_ago}d",
-                                           status="running").returning(Campaign.id)
-            ).scalar_one()  # fmt: skip
-            leads = [draw_lead(rng, business, tenant_id, now) for _ in range(count)]
-            inserted = conn.execute(
-                sa.insert(Lead).returning(Lead.id, sort_by_parameter_order=True), [lead for lead, _, _ in leads]
-            )
-            ids = [int(lead_id) for lead_id in inserted.scalars()]
-            conn.execute(sa.insert(Activity), history(rng, business, tenant_id, ids, leads, now))
-            enrollments = [
-                {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_id": lead_id, "rung": rung,
-                 "current_node": f"rung-{rung}"}
-                for lead_id, (_, rung, _) in zip(ids, leads, strict=True)
-            ]  # fmt: skip
-            enrollment_ids = conn.execute(
-                sa.insert(Enrollment).returning(Enrollment.id, sort_by_parameter_order=True), enrollments
-            ).scalars().all()  # fmt: skip
-            conn.execute(
-                sa.insert(ScheduledAction),
-                [
-                    {"tenant_id": tenant_id, "enrollment_id": enrollment_id, "lead_id": e["lead_id"], "kind": "send",
-                     "node": e["current_node"], "due_at": now - timedelta(minutes=1),
-                     "dedupe_key": f"{tenant_id}:{campaign_id}:{e['lead_id']}:{e['current_node']}:send"}
-                    for enrollment_id, e in zip(enrollment_ids, enrollments, strict=True)
-                ],
-            )  # fmt: skip
-        conn.execute(sa.text("ANALYZE"))
-
-
-def weighted(rng: random.Random, table: dict[str, int]) -> str:
-    return rng.choices(list(table), weights=list(table.values()))[0]
-
-
-def draw_lead(rng: random.Random, business: Business, tenant_id: int, now: datetime) -> tuple[dict[str, Any], int, str]:
-    """One lead row, its rung and its last activity kind."""
-    rung = rng.choices((1, 2, 3), weights=(60, 25, 15))[0]
-    silent_days = {1: rng.choice((1, 1, 2, 2, 3)), 2: rng.randint(2, 10), 3: rng.randint(3, 45)}[rung]
-    if rng.random() < 0.2:  # the backlog a first scan finds
-        silent_days = rng.randint(4, 60)
-    first = rng.choice(FIRST_NAMES)
-    phone = f"+1555{rng.randint(0, 9_999_999):07d}" if rng.random() < business.phone_share else None
-    lead = {
-        "tenant_id": tenant_id,
-        "external_id": uuid.UUID(int=rng.getrandbits(128)).hex,
-        "first_name": first,
-        "last_name": rng.choice(("Silva", "Chen", "Okafor", "Novak", "Haddad", "Lopez", "Berg")),
-        "company": rng.choice(COMPANIES) if rng.random() < business.company_share else None,
-        "email": f"{first.lower()}.{rng.getrandbits(24):06x}@example.com" if rng.random() < 0.95 else None,
-        "phone": phone,
-        "consent_email": rng.random() < 0.97,
-        "consent_sms": phone is not None and rng.random() < business.sms_consent_share,
-        "source": weighted(rng, business.sources),
-        "stage": weighted(rng, business.stages),
-        "deal_value": Decimal(round(business.median_deal * math.exp(rng.gauss(0, 0.6)), -2)),
-        "attributes": {"interest": rng.choice(business.interests)} if rng.random() < 0.75 else {},
-        "last_activity_at": now - timedelta(days=silent_days, hours=rng.randint(0, 20)),
-        "recovery_state": "in_recovery",
-        "silence_level": rung,
-    }
-    return lead, rung, weighted(rng, LAST_KINDS)
-
-
-def history(
-    rng: random.Random,
-    business: Business,
-    tenant_id: int,
-    ids: list[int],
-    leads: list[tuple[dict[str, Any], int, str]],
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """The last activity of each lead (its kind drawn above) and one to three older ones."""
-    rows = []
-    for lead_id, (lead, _, last_kind) in zip(ids, leads, strict=True):
-        interest = lead["attributes"].get("interest", "our services")
-        when = lead["last_activity_at"]
-        kinds = [last_kind] + [weighted(rng, {**LAST_KINDS, "email_out": 20}) for _ in range(rng.randint(1, 3))]
-        for step, kind in enumerate(kinds):
-            summary = rng.choice(SUMMARIES[kind]).format(interest=interest)
-            occurred = when - timedelta(days=step * rng.randint(1, 6))
-            rows.append(
-                {"tenant_id": tenant_id, "lead_id": lead_id, "kind": kind, "occurred_at": occurred, "summary": summary}
-            )
-    return rows
-
-
-def drain(engine: sa.Engine, fake: FakeAnthropic, tenant_ids: list[int]) -> dict[str, Any]:
-    """Run `write_due` batch by batch for every tenant until nothing is due; measure it."""
+def drain(engine: sa.Engine, fake: FakeAnthropic, tenant_ids: list[int], now: datetime) -> dict[str, Any]:
+    """Run `write_due` batch by batch for every tenant until nothing is due, then the batch agent; measure it."""
     before_calls, before_ids = fake.call_count, max_generation_id(engine)
+    before_requests = batch_requests(fake)
     started = time.perf_counter()
     batches = 0
     totals: dict[str, float] = {}
     pending = set(tenant_ids)
     while pending:
         for tenant_id in sorted(pending):
-            report = write_due(tenant_id=tenant_id, limit=BATCH)
+            report = write_due(tenant_id=tenant_id, limit=BATCH, now=now)
             batches += 1
-            for key, value in report.items():
-                totals[key] = totals.get(key, 0) + value
+            add(totals, report)
             if report["claimed"] == 0:
                 pending.discard(tenant_id)
+    rounds = drain_batches(fake, totals, now)
     seconds = time.perf_counter() - started
-    return summarise(engine, totals, seconds, batches, fake.call_count - before_calls, before_ids)
+    calls = fake.call_count - before_calls + batch_requests(fake) - before_requests
+    summary = summarise(engine, totals, seconds, batches, calls, before_ids)
+    with engine.connect() as conn:
+        left_open = conn.execute(sa.text("SELECT count(*) FROM ai_batch_requests WHERE status <> 'done'")).scalar_one()
+    batching = {"batch_requests": batch_requests(fake) - before_requests, "batch_rounds": rounds}
+    return summary | batching | {"batch_rows_left_open": int(left_open)}
+
+
+def drain_batches(fake: FakeAnthropic, totals: dict[str, float], now: datetime) -> int:
+    """Submit, let the fake end every batch, write the answers; again while waiters asked again."""
+    for rounds in range(1, MAX_BATCH_ROUNDS + 1):
+        add(totals, batch_writes.run(now=now))
+        open_batches = [b.id for b in fake.batches.batches.values() if b.status == "in_progress"]
+        if not open_batches:
+            return rounds
+        for batch_id in open_batches:
+            fake.batches.end(batch_id)
+        add(totals, batch_writes.run(now=now + timedelta(minutes=30)))
+    return MAX_BATCH_ROUNDS
+
+
+def batch_requests(fake: FakeAnthropic) -> int:
+    return sum(len(batch.requests) for batch in fake.batches.batches.values())
+
+
+def add(totals: dict[str, float], report: dict[str, Any]) -> None:
+    for key, value in report.items():
+        if isinstance(value, int | float):
+            totals[key] = totals.get(key, 0) + value
 
 
 def max_generation_id(engine: sa.Engine) -> int:

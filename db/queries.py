@@ -124,6 +124,8 @@ class TenantSettings:
     monthly_budget: Decimal
     ai_monthly_budget: Decimal
     unsubscribe_link_days: int = 365
+    retention_days: int | None = None
+    """Days closed leads are kept before they are anonymised; None: for good."""
 
 
 def tenant_settings(bind: Bind, tenant_id: int) -> TenantSettings | None:
@@ -135,7 +137,7 @@ def tenant_settings(bind: Bind, tenant_id: int) -> TenantSettings | None:
         SELECT id, slug, name, timezone, silence_ladder_hours, cooldown_hours, holdout_percent, scan_cap,
                quiet_start_hour, quiet_end_hour, send_window_start_hour, send_window_end_hour,
                sender_name, sender_email, sender_phone, physical_address, monthly_budget, ai_monthly_budget,
-               unsubscribe_link_days
+               unsubscribe_link_days, retention_days
         FROM tenants WHERE id = :tenant_id
         """
     )

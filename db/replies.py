@@ -5,6 +5,7 @@ Apart from `db/queries.py` (the inbox itself) because that module is full.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -65,13 +66,17 @@ class Inbox:
 
     - `rows`: id, received_at, channel, from_address, lead_id, lead (name), intent, sentiment,
       priority, body, suggested_reply, handled_at, handled_by (operator name). Unhandled first;
-      within that, priority high → medium → not yet triaged → low; newest first.
+      within that, the interested and the questions (the owner alerts) first, then priority
+      high → medium → not yet triaged → low; newest first.
     - `unhandled`: replies nobody has handled yet; `unhandled_high`: those of high priority.
+    - `newest`: when the newest unhandled reply came in (None when there is none): the inbox's
+      "new replies" notice counts what came in after it.
     """
 
     rows: pd.DataFrame
     unhandled: int
     unhandled_high: int
+    newest: dt.datetime | None = None
 
 
 def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, limit: int = 50) -> Inbox:
@@ -87,6 +92,7 @@ def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, 
         LEFT JOIN operators o ON o.id = i.handled_by
         WHERE i.tenant_id = :tenant_id {handled_clause}
         ORDER BY (i.handled_at IS NOT NULL),
+                 CASE WHEN i.intent IN ('interested', 'question') THEN 0 ELSE 1 END,
                  CASE i.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
                  i.received_at DESC, i.id DESC
         LIMIT :limit
@@ -94,7 +100,7 @@ def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, 
     )
     counts_sql = text(
         """
-        SELECT count(*) AS unhandled, count(*) FILTER (WHERE priority = 'high') AS high
+        SELECT count(*) AS unhandled, count(*) FILTER (WHERE priority = 'high') AS high, max(received_at) AS newest
         FROM inbound_messages WHERE tenant_id = :tenant_id AND handled_at IS NULL
         """
     )
@@ -102,4 +108,20 @@ def replies_inbox(bind: Bind, tenant_id: int, *, include_handled: bool = False, 
     with _connection(bind) as conn:
         rows = _frame(conn.execute(rows_sql, params))
         counts = conn.execute(counts_sql, params).one()
-    return Inbox(rows=rows, unhandled=int(counts.unhandled), unhandled_high=int(counts.high))
+    return Inbox(rows=rows, unhandled=int(counts.unhandled), unhandled_high=int(counts.high), newest=counts.newest)
+
+
+_ARRIVED = text(
+    """
+    SELECT count(*) FROM inbound_messages
+    WHERE tenant_id = :tenant_id AND handled_at IS NULL
+      AND received_at > coalesce(CAST(:since AS timestamptz), '-infinity')
+    """
+)
+
+
+def unhandled_since(bind: Bind, tenant_id: int, since: dt.datetime | None) -> int:
+    """Unhandled replies that came in after `since` (all of them when None), off ix_inbound_messages_inbox:
+    what the inbox's notice offers to show without the rep reloading the page."""
+    with _connection(bind) as conn:
+        return int(conn.execute(_ARRIVED, {"tenant_id": tenant_id, "since": since}).scalar_one())

@@ -3,9 +3,10 @@
 Top to bottom: which providers and AI are live; what each agent did last (the `agent_runs`
 ledger, PostgreSQL); then the machinery from Redis (`pages/agent_machinery.py`): queue depths
 and workers, failed jobs with a Retry, the cron schedulers; the outbox, where sandbox
-messages (stored, never sent) can be read; and deliverability, what the providers' webhooks
-brought in the last 24 hours as the applier recorded it. Each part refreshes on its own fragment timer, so a
-failing worker or a growing queue shows without touching the page.
+messages (stored, never sent) can be read and held ones settled (`pages/held_messages.py`);
+and deliverability, what the providers' webhooks brought in the last 24 hours as the applier
+recorded it. Each part refreshes on its own fragment timer, so a failing worker or a growing
+queue shows without touching the page.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from components import format as fmt
 from components.metrics import Card, metric_cards
 from db.models import MESSAGE_STATUSES
 from pages import agent_machinery as machinery
-from pages import data, session, sms_deliverability
+from pages import data, held_messages, session, sms_deliverability
 
 HEARTBEAT_STALE = dt.timedelta(minutes=10)
 
@@ -151,6 +152,8 @@ def live_outbox(tenant_id: int) -> None:
         ),
         key="agents.outbox",
     )
+    if status == "held":
+        held_messages.section(tenant_id, any_held=len(box.rows) > 0)
 
 
 # --- deliverability --------------------------------------------------------------------------

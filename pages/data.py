@@ -247,6 +247,12 @@ def forget_lead_detail() -> None:
     lead_timeline.clear()
 
 
+def forget_all() -> None:
+    """After an erasure or a retention change: any cached read of any page may hold the lead, so
+    this console process keeps none of it."""
+    st.cache_data.clear()
+
+
 def forget_insight() -> None:
     """After an insight was written: the drawer must show it, not the cached 'none yet'."""
     stored_insight.clear()
@@ -281,10 +287,17 @@ def activity_feed(tenant_id: int, limit: int, now: dt.datetime | None = None) ->
     return dashboard.activity_feed(runtime.engine(), tenant_id, limit=limit, now=now)
 
 
+@st.cache_data(ttl=dt.timedelta(seconds=4), show_spinner=False, max_entries=MANY)
+def replies_since(tenant_id: int, since: dt.datetime | None) -> int:
+    """Polled by every open inbox: cached briefly, so tabs on one tenant share a read."""
+    return reply_reads.unhandled_since(runtime.engine(), tenant_id, since)
+
+
 def forget_replies() -> None:
     """After an inbox action: the reply must move (handled) and the counts follow at once."""
     replies_inbox.clear()
     reply_thread.clear()
+    replies_since.clear()
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

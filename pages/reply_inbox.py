@@ -2,11 +2,16 @@
 
 The inbox comes first, with its filters and actions: a rep opens this page to answer people.
 The best-time heat-map, which a rep reads once a week, has a tab of its own.
+
+Replies keep coming while the page is open (under `make run`, the demo's leads answer through
+the inbound doors). The inbox itself is not redrawn under the rep's hands (an answer being
+written must not move); a small notice above it, polled every few seconds, says how many came
+in since it was drawn and shows them on request.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -28,6 +33,8 @@ SENDER_USES_IT = (
     f"{best_time.MAX_DELAY // timedelta(hours=1)} hours, inside the send window and outside quiet hours in the "
     "lead's time zone; otherwise, and for leads with no history anywhere, at the first allowed moment."
 )
+# The intents triage stores (inbound_messages' check constraint), and replies not yet triaged. A comment,
+# not a string under the constant: this file runs as a page script, where Streamlit's magic draws a bare string.
 INTENTS = (
     "interested",
     "question",
@@ -38,7 +45,7 @@ INTENTS = (
     "wrong_person",
     "untriaged",
 )
-"""The intents triage stores (inbound_messages' check constraint), and replies not yet triaged."""
+NEW_REPLIES_POLL = "5s"
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -126,9 +133,23 @@ def render() -> None:
         best_time_section(tenant.id)
 
 
+@st.fragment(run_every=NEW_REPLIES_POLL)
+def new_replies_notice(tenant_id: int, since: datetime | None) -> None:
+    """How many unhandled replies came in after the newest one the inbox shows, and a button to show them."""
+    arrived = data.replies_since(tenant_id, since)
+    if not arrived:
+        return
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.info(f"{fmt.count(arrived)} new {'reply' if arrived == 1 else 'replies'} since the inbox was drawn.")
+    if right.button("Show them", key="replies.show_new", icon=":material/refresh:"):
+        data.forget_replies()
+        st.rerun()
+
+
 def inbox_section(tenant_id: int, timezone: str) -> None:
     show_handled = st.toggle("Show handled replies", key="replies.show_handled")
     inbox = data.replies_inbox(tenant_id, bool(show_handled))
+    new_replies_notice(tenant_id, inbox.newest)
     metric_cards(inbox_cards(inbox))
     flash()
     if inbox.rows.empty:

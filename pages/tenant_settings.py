@@ -18,6 +18,8 @@ from pages import data, session
 from pages.roi import readers as roi_readers
 from pages.roi.prices import prices_section
 from pages.settings.api_keys import api_keys_section
+from pages.settings.messages import messages_section
+from pages.settings.privacy import privacy_section
 
 FLASH = "settings.flash"  # (kind, message) of the last save, shown once
 
@@ -207,7 +209,9 @@ def render() -> None:
     # The prices ROI is costed at, the fixed monthly cost (platform and seats) among them: the same
     # form as on the ROI page, so a manager finds it among the settings too.
     prices_section(s.id, roi_readers.unit_prices(s.id), roi_readers.fixed_monthly(s.id))
+    messages_section(s.id)
     api_keys_section(s.id)
+    privacy_section(s.id, s.retention_days)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from app.ai import features, offline, prompt
-from app.ai.context import LeadContext
+from app.ai.context import NO_NAME, LeadContext
 from app.domain.messages import Draft
 from app.domain.templates import generalise, render
 
 PURPOSE = "write"
+NAMELESS = ("(no name)",)  # in the key, so "Hi there" answers serve only leads greeted the same way
 MAX_AGE = timedelta(days=30)
 
 
@@ -73,7 +74,7 @@ def cache_key(context: LeadContext) -> CacheKey:
         value_band=features.value_band(large_deal=context.large_deal),
         silence_band=features.silence_band(context.days_silent),
         last_activity=features.activity_bucket(context.last_activity_kind),
-        slots=tuple(sorted(context.slots())),
+        slots=tuple(sorted(context.slots())) + (NAMELESS if context.greeting_name == NO_NAME else ()),
     )
 
 
@@ -111,8 +112,11 @@ class CachedTemplate:
 
 
 def template_of(draft: Draft, context: LeadContext, model: str = "") -> CachedTemplate:
-    """The draft with the lead's own values turned back into slots."""
-    slots = context.slots()
+    """The draft with the lead's own values turned back into slots.
+
+    "Hi there" for a lead without a usable name is not a slot: every other "there" would become one.
+    """
+    slots = {name: value for name, value in context.slots().items() if (name, value) != ("first_name", NO_NAME)}
     subject = generalise(draft.subject, slots) if draft.subject else None
     return CachedTemplate(generalise(draft.body, slots), subject, model)
 

@@ -6,6 +6,10 @@ cache writes), as read from platform.claude.com's pricing and model pages in Nov
 Sonnet 5.5's cache-read price is the reduced one reported from 2026-10-07. Check them against
 the current pricing page when you change models. A model we do not know is priced like a
 Sonnet 4.x, so the cost column errs towards a plausible figure rather than showing zero.
+
+Requests sent through the Message Batches API are billed at half these prices, every kind of
+token alike (the pricing page's "Batch processing" table; prompt-caching multipliers stack on
+top of the batch discount), so a batch answer's cost is `cost_usd(..., batch=True)`.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ PRICES: dict[str, Price] = {
     "claude-3-haiku": _price("0.25", "1.25", "0.30", "0.03"),
 }
 DEFAULT_PRICE = PRICES["claude-sonnet-4"]
+BATCH_DISCOUNT = Decimal("0.5")
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,8 @@ def price_for(model: str) -> Price:
     return PRICES[max(matches, key=len)] if matches else DEFAULT_PRICE
 
 
-def cost_usd(model: str, usage: Usage) -> Decimal:
-    """The dollar cost of `usage` on `model`, to the millionth of a dollar."""
+def cost_usd(model: str, usage: Usage, *, batch: bool = False) -> Decimal:
+    """The dollar cost of `usage` on `model`, to the millionth of a dollar (half through a batch)."""
     price = price_for(model)
     total = (
         usage.input_tokens * price.input
@@ -94,4 +99,4 @@ def cost_usd(model: str, usage: Usage) -> Decimal:
         + usage.cache_write_tokens * price.cache_write
         + usage.cache_read_tokens * price.cache_read
     ) / MILLION
-    return total.quantize(MICRODOLLAR)
+    return (total * BATCH_DISCOUNT if batch else total).quantize(MICRODOLLAR)

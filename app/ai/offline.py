@@ -5,7 +5,10 @@ outage, a draft that failed the checks twice). Which template a lead gets comes 
 of the tenant, lead, rung and channel, so a screen of recovered leads reads like a person
 wrote to each of them, and the same lead always gets the same words when a send is retried.
 Templates that need a value the lead lacks (an interest) are skipped, never rendered
-with a hole; an SMS that would run past 160 characters (long names) moves on to a shorter one.
+with a hole; an SMS that would take more segments than the tenant allows (long names) moves on
+to a shorter one. Lead-typed values fill slots only when `LeadContext.slots` lets them (no link,
+phone number, price or instruction, at most 60 characters), and a lead without a usable first
+name is greeted "Hi there" by the templates that do not put the name in a subject line.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from app.ai.context import LeadContext
+from app.ai.context import NO_NAME, LeadContext
 from app.domain.messages import Draft, check
 from app.domain.templates import render, variables
 
@@ -189,7 +192,12 @@ def stable_index(context: LeadContext, size: int) -> int:
 def rotation(context: LeadContext) -> list[Template]:
     """The usable templates, starting at this lead's own pick."""
     slots = context.slots()
-    usable = [t for t in templates_for(context.channel, context.rung) if t.needs() <= slots.keys()]
+    nameless = slots["first_name"] == NO_NAME  # "Still thinking it over, there?" reads like a robot
+    usable = [
+        t
+        for t in templates_for(context.channel, context.rung)
+        if t.needs() <= slots.keys() and not (nameless and "first_name" in variables(t.subject or ""))
+    ]
     if context.channel == "sms":
         usable.append(SHORTEST_SMS)
     start = stable_index(context, len(usable)) if usable else 0

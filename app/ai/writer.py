@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import TracebackType
+from typing import Protocol
 
 from app.ai import offline
 from app.ai.cache import CachedTemplate, TemplateCache, cache_key, leftover_specifics, personal_hash, template_of
@@ -21,6 +22,7 @@ from app.ai.claude import ClaudeResult, ClaudeWriter
 from app.ai.context import LeadContext
 from app.ai.cost import Usage, cost_usd
 from app.domain.messages import Draft, check
+from app.domain.sms_segments import to_gsm
 from app.domain.templates import MissingVariable, render
 from app.settings import Settings, get_settings
 
@@ -50,6 +52,8 @@ class WrittenMessage:
     generations: tuple[GenerationRecord, ...] = ()
     problems: tuple[str, ...] = ()
     template_version_id: int | None = None
+    rejected_by_checks: bool = False
+    """Claude's draft failed the message checks (twice) and the offline writer stands in: counted per batch."""
 
     @property
     def ok(self) -> bool:
@@ -76,12 +80,25 @@ def _message(
     return WrittenMessage(draft.channel, draft.subject, draft.body, source, generations, problems)
 
 
+class Drafter(Protocol):
+    """What answers for Claude: the live API (`ClaudeWriter`) or a batch's stored answers."""
+
+    model: str
+
+    @property
+    def available(self) -> bool: ...
+
+    def write(self, context: LeadContext) -> ClaudeResult: ...
+
+    def close(self) -> None: ...
+
+
 class Writer:
     """Writes one batch's messages; holds the batch's cache view, Claude client and AI budget."""
 
     def __init__(
         self,
-        claude: ClaudeWriter | None = None,
+        claude: Drafter | None = None,
         cache: TemplateCache | None = None,
         budget_usd: Decimal | None = None,
     ) -> None:
@@ -107,22 +124,33 @@ class Writer:
             self.claude.close()
 
     def write(self, context: LeadContext) -> WrittenMessage:
-        own = self._from_template(context)
-        if own is not None:
-            return own
+        free = self.without_claude(context)
+        if free is not None:
+            return free
         digest = cache_key(context).digest()
-        cached = self._from_cache(context, digest)
-        if cached is not None:
-            return cached
         rejected: tuple[GenerationRecord, ...] = ()
         if self._may_call_claude():
             assert self.claude is not None
             result = self.claude.write(context)
-            self.spent_usd += cost_usd(result.model, result.usage)
+            self.spent_usd += _cost(result)
             if result.ok:
                 return self._from_claude(context, digest, result)
             rejected = (_rejected_record(context, digest, result),) if result.calls else ()
+            fallback = self._offline(context, digest, rejected)
+            return replace(fallback, rejected_by_checks=result.draft is not None)
         return self._offline(context, digest, rejected)
+
+    def without_claude(self, context: LeadContext) -> WrittenMessage | None:
+        """The free answers, in order: the operator's template, then our cache (None: neither fits)."""
+        own = self._from_template(context)
+        if own is not None:
+            return own
+        return self._from_cache(context, cache_key(context).digest())
+
+    @property
+    def would_call_claude(self) -> bool:
+        """Claude is configured, not paused, and the month's AI budget is not spent."""
+        return self._may_call_claude()
 
     def _may_call_claude(self) -> bool:
         if self.claude is None or not self.claude.available:
@@ -136,7 +164,8 @@ class Writer:
         slots = context.slots()
         try:
             subject = render(template.subject, slots) if template.subject else None
-            draft = Draft(context.channel, render(template.body, slots), subject)
+            body = render(template.body, slots)
+            draft = Draft(context.channel, to_gsm(body) if context.channel == "sms" else body, subject)
         except MissingVariable:
             return None
         if not check(draft, context.facts()).ok:
@@ -174,7 +203,7 @@ class Writer:
             prompt_hash=digest if reusable else personal_hash(digest, context.lead_id),
             output=template.to_json(),
             usage=result.usage,
-            cost_usd=cost_usd(result.model, result.usage),
+            cost_usd=_cost(result),
             latency_ms=result.latency_ms,
             api_calls=result.calls,
         )
@@ -192,6 +221,10 @@ class Writer:
         return _message(written.draft, "offline", *rejected, record, problems=written.problems)
 
 
+def _cost(result: ClaudeResult) -> Decimal:
+    return cost_usd(result.model, result.usage, batch=result.batch)
+
+
 def _rejected_record(context: LeadContext, digest: str, result: ClaudeResult) -> GenerationRecord:
     output = json.dumps({"rejected": list(result.problems), "raw": result.raw[:2000]}, ensure_ascii=False)
     return GenerationRecord(
@@ -199,7 +232,7 @@ def _rejected_record(context: LeadContext, digest: str, result: ClaudeResult) ->
         prompt_hash=personal_hash(digest, context.lead_id),
         output=output,
         usage=result.usage,
-        cost_usd=cost_usd(result.model, result.usage),
+        cost_usd=_cost(result),
         latency_ms=result.latency_ms,
         api_calls=result.calls,
     )

@@ -73,6 +73,8 @@ class OutgoingMessage:
     physical_address: str = ""
     unsubscribe_url: str = ""
     category: str | None = None
+    reply_to: str | None = None
+    """Email only: where the reply goes, `reply+<signed token>@<reply domain>` (`app/domain/reply_address.py`)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,15 @@ substitution (SendGrid caps them per personalization; we stay under the oldest, 
 bytes) goes in a request of its own with literal content, as does every message when a batch
 is rejected with 400/413, because SendGrid refuses a whole request for one bad address.
 
+Each message has its own Reply-To (`reply+<signed token>@<reply domain>`), which is how an
+emailed answer finds its message. v3 has `reply_to` (and `reply_to_list`) only at the top of
+the request, not per personalization, and refuses `Reply-To` among a personalization's
+headers (a reserved header). But a personalization's substitutions apply to the subject and
+the reply-to as well as the content (the v3 reference, "substitutions"): so a batch's
+`reply_to` is `<tag>@<reply domain>` and each personalization substitutes its own local part
+for the tag. Messages are grouped by reply domain, so the part that is not substituted is
+the same for the whole request; a single message carries its address literally.
+
 custom_args carry ids only (tenant, message, lead, campaign): SendGrid stores them as non-PII
 and echoes them in every event, which is how webhooks find our row. Categories are coarse
 (product and plan node) because SendGrid tracks a limited number of distinct categories.
@@ -26,7 +35,18 @@ from typing import Any
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Mail, Personalization, Substitution, To
+from sendgrid.helpers.mail import (
+    Category,
+    Content,
+    CustomArg,
+    From,
+    Header,
+    Mail,
+    Personalization,
+    ReplyTo,
+    Substitution,
+    To,
+)
 
 from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
 from app.domain.footer import email_footer, with_footer
@@ -34,6 +54,8 @@ from app.domain.footer import email_footer, with_footer
 MAX_PERSONALIZATIONS = 1000
 MAX_SUBSTITUTION_BYTES = 10_000
 BODY_TAG = "-lre_body-"
+REPLY_TAG = "-lre_reply-"
+"""Stands for a batched message's Reply-To local part; a valid local part itself, as v3 checks the address."""
 EMAIL_COST_USD = Decimal("0.0004")  # an estimate per email at a mid SendGrid plan
 PRODUCT_CATEGORY = "lead-recovery"
 WHOLE_REQUEST_REFUSED = frozenset({400, 413})
@@ -92,11 +114,26 @@ def plan_requests(messages: Iterable[OutgoingMessage]) -> list[list[OutgoingMess
 
 
 def fits_substitution(message: OutgoingMessage) -> bool:
-    return len(full_body(message).encode()) <= MAX_SUBSTITUTION_BYTES
+    """The message's substitutions (its body, its Reply-To local part) stay within SendGrid's cap."""
+    return sum(len(tag.encode()) + len(value.encode()) for tag, value in substitutions(message).items()) <= (
+        MAX_SUBSTITUTION_BYTES
+    )
 
 
 def _envelope(message: OutgoingMessage) -> tuple[object, ...]:
-    return (message.tenant_id, message.from_address, message.from_name, message.category)
+    return (message.tenant_id, message.from_address, message.from_name, message.category, reply_domain(message))
+
+
+def reply_domain(message: OutgoingMessage) -> str | None:
+    return message.reply_to.rpartition("@")[2].lower() if message.reply_to else None
+
+
+def substitutions(message: OutgoingMessage) -> dict[str, str]:
+    """What a batched message's personalization substitutes: its body, and its Reply-To's local part."""
+    found = {BODY_TAG: full_body(message)}
+    if message.reply_to:
+        found[REPLY_TAG] = message.reply_to.rpartition("@")[0]
+    return found
 
 
 def _unique_recipient_lanes(group: list[OutgoingMessage]) -> list[list[OutgoingMessage]]:
@@ -130,6 +167,8 @@ def build_request(batch: list[OutgoingMessage]) -> dict[str, Any]:
         mail.add_category(Category(category))  # the SDK inserts at index 0; order carries no meaning
     batched = len(batch) > 1
     mail.add_content(Content("text/plain", BODY_TAG if batched else full_body(first)))
+    if first.reply_to:
+        mail.reply_to = ReplyTo(f"{REPLY_TAG}@{reply_domain(first)}" if batched else first.reply_to)
     for position, message in enumerate(batch):
         mail.add_personalization(personalization(message, batched=batched), index=position)
     return mail.get()  # type: ignore[no-any-return]
@@ -144,7 +183,8 @@ def personalization(message: OutgoingMessage, *, batched: bool) -> Personalizati
     for key, value in custom_args(message).items():
         p.add_custom_arg(CustomArg(key, value))
     if batched:
-        p.add_substitution(Substitution(BODY_TAG, full_body(message)))
+        for tag, value in substitutions(message).items():
+            p.add_substitution(Substitution(tag, value))
     return p
 
 

@@ -26,14 +26,11 @@ from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
+from app.domain.sms_segments import count_segments
 
 MESSAGE_ID_PARAM = "m"
 """The status callback URL's query parameter naming our `outbound_messages.id`."""
 SEGMENT_COST_USD = Decimal("0.0079")  # US long-code price per segment, an estimate
-GSM7 = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
-)
 
 
 class _RecordingHttpClient(TwilioHttpClient):
@@ -129,9 +126,8 @@ def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
 
 
 def sms_segments(body: str) -> int:
-    """How many parts a carrier bills for: GSM-7 fits 160 (153 per part), anything else 70 (67)."""
-    single, part = (160, 153) if set(body) <= GSM7 else (70, 67)
-    return 1 if len(body) <= single else -(-len(body) // part)
+    """How many parts a carrier bills for (`app.domain.sms_segments`: extension characters count twice)."""
+    return count_segments(body).segments
 
 
 def sms_cost(body: str) -> Decimal:

@@ -9,7 +9,9 @@ deduplication makes a replay harmless).
 
 Rates are those of a warm re-engagement list: most mail is delivered, about a third opened,
 a few clicks and replies, rare bounces, unsubscribes and spam reports; texts are delivered
-almost always, answered more often, and a few leads text STOP.
+almost always, answered more often, and a few leads text STOP. A reply, by mail or text, is
+posted through the api's inbound door (SendGrid Inbound Parse, Twilio's inbound SMS), so it is
+stored, triaged and shown in the inbox as a real one would be.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ class Planned:
     """One thing the simulated lead does, `after` the message went out."""
 
     kind: str
-    """email: delivered, bounce, open, click, unsubscribe, spamreport;
+    """email: delivered, bounce, open, click, reply, unsubscribe, spamreport;
     sms: delivered, undelivered, failed, reply, stop."""
     after: timedelta
     text: str = ""
-    """The reply's words (sms reply or stop)."""
+    """The reply's words (email reply, sms reply or stop)."""
     error_code: str = ""
     """Twilio's code for an undelivered or failed text."""
 
@@ -63,7 +65,7 @@ def _minutes(message_id: int, salt: str, low: float, high: float) -> timedelta:
 
 def email_script(message_id: int) -> list[Planned]:
     """Delivered (97 %) or bounced; then opened (35 %), clicked (25 % of opens), and rarely
-    unsubscribed (1.5 %) or reported as spam (0.3 %)."""
+    unsubscribed (1.5 %) or reported as spam (0.3 %); otherwise answered (6 %)."""
     if _draw(message_id, "bounce") < 0.03:
         return [Planned("bounce", timedelta(seconds=20))]
     script = [Planned("delivered", timedelta(seconds=10))]
@@ -77,6 +79,9 @@ def email_script(message_id: int) -> list[Planned]:
         script.append(Planned("unsubscribe", _minutes(message_id, "unsub-at", 2, 120)))
     elif ending < 0.018:
         script.append(Planned("spamreport", _minutes(message_id, "spam-at", 2, 120)))
+    elif _draw(message_id, "email-answer") < 0.06:
+        text = _pick(message_id, "email-reply", EMAIL_REPLIES)
+        script.append(Planned("reply", _minutes(message_id, "email-reply-at", 2, 180), text=text))
     return script
 
 

@@ -21,6 +21,11 @@ from app.domain.sending_window import NO_QUIET_HOURS, QuietHours, Window, allowe
 MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 3600.0
+DB_RETRY_BASE_SECONDS = 0.25
+DB_RETRY_MAX_SECONDS = 4.0
+DB_RETRY_BUDGET_SECONDS = 15.0
+"""How long the sender keeps trying to store what the provider said: long enough to outlast a
+PostgreSQL failover or restart (seconds), short enough to end inside the send job's timeout."""
 NEVER_OPEN_RETRY = timedelta(days=1)
 """How long to wait when quiet hours cover the whole window: someone must fix the settings."""
 
@@ -95,3 +100,11 @@ def retry_delay(attempt: int, retry_after: float | None, jitter: float) -> float
 def gives_up(attempt: int) -> bool:
     """True when the attempt just made was the last one allowed."""
     return attempt >= MAX_ATTEMPTS
+
+
+def db_retry_delay(retry: int, jitter: float) -> float:
+    """Seconds before the `retry`-th new try (1, 2, …) of a database write that met a deadlock or a
+    dropped connection: doubling from DB_RETRY_BASE_SECONDS, capped at DB_RETRY_MAX_SECONDS, and
+    `jitter` in [0, 1) takes up to half off so workers that collided do not collide again."""
+    exponential = min(DB_RETRY_MAX_SECONDS, DB_RETRY_BASE_SECONDS * 2 ** max(0, retry - 1))
+    return exponential * (1.0 - 0.5 * jitter)

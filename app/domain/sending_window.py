@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SMS_EARLIEST = 8
@@ -86,14 +86,15 @@ def may_send_now(now_utc: datetime, timezone: str | None, window: Window) -> boo
 
 
 def next_allowed(now_utc: datetime, timezone: str | None, window: Window) -> datetime:
-    """The first moment at or after `now_utc` inside the window, in UTC."""
-    tz = zone(timezone)
-    local = now_utc.astimezone(tz)
-    if window.contains(local):
-        return now_utc
-    day = local.date() if local.hour < window.start_hour else local.date() + timedelta(days=1)
-    opening = datetime.combine(day, time(window.start_hour), tzinfo=tz)
-    return opening.astimezone(now_utc.tzinfo)
+    """The first moment at or after `now_utc` inside the window, in `now_utc`'s zone.
+
+    Walks the clock rather than building the wall time `start_hour:00`: on a spring-forward day
+    that wall time may not exist (Chatham skips 02:45-03:44, so hour 3 starts at 03:45), and
+    reading a missing time with the old offset lands after the window has already opened.
+    """
+    opening = next_open(now_utc, timezone, frozenset(range(window.start_hour, window.end_hour)))
+    assert opening is not None, "a Window always holds at least one hour"
+    return opening
 
 
 def allowed_hours(channel: str, tenant_window: Window, quiet: QuietHours = NO_QUIET_HOURS) -> Hours:

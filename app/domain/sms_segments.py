@@ -71,3 +71,41 @@ def count_segments(text: str) -> SmsSegments:
             parts, used = parts + 1, 0
         used += width
     return SmsSegments(encoding, units, parts)
+
+
+# Typographic characters editors and models like, each with the GSM character that means the same.
+# One curly apostrophe sends the whole text in UCS-2 (70 a segment, not 160).
+TO_GSM = str.maketrans(
+    {
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u201a": "'",  # ‚
+        "\u2032": "'",  # ′
+        "\u0060": "'",  # `
+        "\u00b4": "'",  # ´
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u2033": '"',  # ″
+        "\u2010": "-",  # ‐
+        "\u2011": "-",  # ‑
+        "\u2012": "-",  # ‒
+        "\u2013": "-",  # –
+        "\u2014": "-",  # —
+        "\u2212": "-",  # −
+        "\u2026": "...",  # …
+        "\u00a0": " ",  # no-break space
+        "\u2007": " ",
+        "\u2009": " ",  # thin space
+        "\u202f": " ",
+    }
+)
+
+
+def to_gsm(text: str) -> str:
+    """`text` with typographic quotes, dashes, ellipses and odd spaces replaced by their GSM twins.
+
+    Only characters whose meaning survives are replaced; anything else outside GSM-7 (an
+    accent, an emoji) is left for the counter to price honestly.
+    """
+    return text.translate(TO_GSM)

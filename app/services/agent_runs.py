@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from app import runtime
+from app.domain import privacy
 from db.models import AgentRun, Tenant
 
 ERROR_MAX_CHARS = 4000  # enough for a message and the start of a traceback, not a log file
@@ -184,6 +185,9 @@ def _database_detail(original: BaseException | None) -> str:
 
 
 def _clip(text: str | None) -> str | None:
+    """The error as stored: no email address or phone number (operators of every tenant read
+    it, and it outlives an erasure), and no longer than the column is shown."""
+    text = privacy.scrub_contacts(text)
     if text is None or len(text) <= ERROR_MAX_CHARS:
         return text
     return text[: ERROR_MAX_CHARS - 1] + "…"

@@ -32,6 +32,7 @@ from app.ai.context import LeadContext
 from app.domain.audience import Audience
 from app.domain.campaign_review import Reach
 from app.domain.messages import Facts
+from app.services import tenant_voice
 
 SAMPLE_SIZE = 5
 
@@ -79,7 +80,7 @@ FROM flagged
 _SAMPLE = (
     _FLAGGED
     + """
-SELECT f.*, t.name AS business_name, t.sender_name
+SELECT f.*, t.name AS business_name, t.sender_name, t.settings AS tenant_settings, t.sender_email, t.sender_phone
 FROM flagged AS f CROSS JOIN tenants AS t
 WHERE t.id = :tenant_id AND (f.email_ok OR f.sms_ok) = :reachable
 ORDER BY f.intent_score DESC, f.id
@@ -215,6 +216,7 @@ def _sample_lead(tenant_id: int, row: Any, now: datetime) -> SampleLead:
         interest=row["interest"],
         sender_name=(row["sender_name"] or "").strip(),
         business_name=(row["business_name"] or "").strip(),
+        **tenant_voice.voice_of(row),
     )
     return SampleLead(
         id=int(row["id"]),

@@ -22,6 +22,7 @@ from app.ai.cache import template_of
 from app.ai.context import LeadContext
 from app.ai.writer import GenerationRecord, Writer
 from app.domain.messages import Draft
+from app.services import tenant_voice
 from app.settings import get_settings
 from db import ai_budget as budget_reads
 from db.models import AIGeneration
@@ -36,7 +37,7 @@ _LEAD = text(
                                 l.attributes ->> 'service')), '') AS interest,
            greatest(floor(extract(epoch FROM CAST(:now AS timestamptz) - l.last_activity_at) / 86400), 0)::int
                AS days_silent,
-           t.name AS business_name, t.sender_name
+           t.name AS business_name, t.sender_name, t.settings AS tenant_settings, t.sender_email, t.sender_phone
     FROM leads AS l JOIN tenants AS t ON t.id = l.tenant_id
     WHERE l.tenant_id = :tenant_id AND l.id = :lead_id
     """
@@ -83,6 +84,7 @@ def draft_with_ai(*, tenant_id: int, lead_id: int, channel: str, brief: str, now
         business_name=(row["business_name"] or "").strip(),
         brief_id=f"wizard:{brief.strip()[:200]}",
         brief=brief.strip(),
+        **tenant_voice.voice_of(row),
     )
     with Writer.from_settings(get_settings(), budget_usd=budget) as writer:
         written = writer.write(context)

@@ -62,3 +62,55 @@ def queue_for_plans(session: Session, *, enrollment_ids: Sequence[int], event: s
     if enrollment_ids:
         params = {"ids": list(enrollment_ids), "event": event, "at": at, "ref": ref}
         session.execute(_QUEUE, params)
+
+
+_WAIT_UNTIL = text(
+    """
+    WITH open AS (
+        SELECT e.id FROM enrollments AS e
+        WHERE e.tenant_id = :tenant_id AND e.lead_id = :lead_id AND e.status IN ('active', 'waiting')
+        ORDER BY e.id
+        FOR NO KEY UPDATE OF e
+    ), pending AS (
+        SELECT a.enrollment_id AS id, a.due_at AS at
+        FROM scheduled_actions AS a JOIN open AS o ON o.id = a.enrollment_id
+        WHERE a.status = 'pending' AND a.kind <> 'event'
+        UNION ALL
+        SELECT m.enrollment_id, m.scheduled_for
+        FROM outbound_messages AS m JOIN open AS o ON o.id = m.enrollment_id
+        WHERE m.status = 'pending'
+    ), shift AS (
+        SELECT id, CAST(:until AS timestamptz) - min(at) AS by
+        FROM pending GROUP BY id HAVING min(at) < CAST(:until AS timestamptz)
+    ), actions AS (
+        UPDATE scheduled_actions AS a SET due_at = a.due_at + s.by, updated_at = now()
+        FROM shift AS s WHERE a.enrollment_id = s.id AND a.status = 'pending' AND a.kind <> 'event'
+    ), outbox AS (
+        UPDATE outbound_messages AS m SET scheduled_for = m.scheduled_for + s.by, updated_at = now()
+        FROM shift AS s WHERE m.enrollment_id = s.id AND m.status = 'pending'
+    )
+    UPDATE enrollments AS e
+    SET next_action_at = e.next_action_at + s.by,
+        state = CASE WHEN jsonb_typeof(e.state -> 'timer') = 'object'
+                     THEN jsonb_set(e.state, '{timer,due_at}',
+                                    to_jsonb(CAST(e.state -> 'timer' ->> 'due_at' AS timestamptz) + s.by))
+                     ELSE e.state END,
+        updated_at = now()
+    FROM shift AS s WHERE e.id = s.id
+    RETURNING e.id
+    """
+)
+
+
+def wait_until(session: Session, *, tenant_id: int, lead_id: int, until: datetime) -> list[int]:
+    """Hold the lead's open enrollments until `until` (an out-of-office return date); the ids moved.
+
+    Why shift rather than cancel: the plan is unchanged, only absent for a while. Each
+    enrollment's pending work (its due sends, its timers, its written but unsent messages) moves
+    by one offset, so the earliest of it falls due at `until` and the spacing the plan chose
+    between the rest is kept; the stored state's timer moves with it. An enrollment whose next
+    step is already at or after `until` is left alone. Queued lead events are not moved: they
+    describe what happened, and the planner steps them as they come.
+    """
+    params = {"tenant_id": tenant_id, "lead_id": lead_id, "until": until}
+    return [int(row.id) for row in session.execute(_WAIT_UNTIL, params)]

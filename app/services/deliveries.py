@@ -19,6 +19,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.domain import privacy
+
 SIGNED_URL = "x-lre-signed-url"
 """Not a request header: the URL as the provider called it, which a route that verified it adds
 to the stored headers. Twilio signs the URL, and a status callback's query names our message."""
@@ -101,7 +103,7 @@ def record_delivery(
         "body": body,
         "signature_valid": signature_valid,
         "result": result,
-        "error": error,
+        "error": privacy.scrub_contacts(error),
     }
     return int(session.execute(_RECORD, params).scalar_one())
 
@@ -128,6 +130,6 @@ def mark_applied(session: Session, delivery_id: int, applied: Applied) -> None:
             "duplicates": applied.duplicates,
             "unmatched": applied.unmatched,
             "ignored": applied.ignored,
-            "note": "; ".join(applied.notes) or None,
+            "note": privacy.scrub_contacts("; ".join(applied.notes) or None),
         },
     )

@@ -1,9 +1,10 @@
 """An email from a lead (SendGrid Inbound Parse), stored and applied within the request.
 
 Like an SMS reply (`twilio_inbound.py`): the raw delivery is stored in the same transaction,
-marked applied, and a reply becomes an `inbound_messages` row (channel email, once per
-Message-ID), an `email_in` activity that resets the lead's silence, and the lead's recovery
-stopped as replied.
+marked applied, and a reply is taken as every reply is (`inbound_reply.py`): an
+`inbound_messages` row (channel email, once per Message-ID), an `email_in` activity that
+resets the lead's silence, triage, and the lead's recovery stopped as replied (held until the
+return date instead, for an out-of-office auto-reply).
 
 Which message does it answer? First the per-message Reply-To we set, `reply+<token>@…`, whose
 signed token names the tenant and our message (`app/domain/reply_address.py`); a forged or
@@ -26,9 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain import email_reply, reply_address
-from app.services import activities, reactions, triage
+from app.services import inbound_reply
 from app.services.deliveries import Applied, mark_applied, record_delivery
-from app.services.reactions import StopEvent
 
 ENDPOINT = "sendgrid/inbound"
 
@@ -104,17 +104,6 @@ def resolve(session: Session, email: InboundEmail, *, secret_key: str) -> Match 
     return None if row is None else Match(tenant_id=row.tenant_id, lead_id=row.lead_id, message_id=row.message_id)
 
 
-_INBOUND = text(
-    """
-    INSERT INTO inbound_messages (tenant_id, lead_id, message_id, channel, from_address, body, provider_message_id,
-                                  received_at)
-    VALUES (:tenant_id, :lead_id, :message_id, 'email', :sender, :body, :key, :at)
-    ON CONFLICT (provider_message_id) DO NOTHING
-    RETURNING id
-    """
-)
-
-
 def receive(
     session: Session, email: InboundEmail, *, secret_key: str, headers: Mapping[str, str], body: str
 ) -> Outcome:
@@ -139,41 +128,22 @@ def receive(
 
 
 def _reply(session: Session, email: InboundEmail, match: Match, outcome: Outcome) -> None:
-    params = {
-        "tenant_id": match.tenant_id,
-        "lead_id": match.lead_id,
-        "message_id": match.message_id,
-        "sender": email.sender.lower(),
-        "body": email_reply.strip_reply(email.text),
-        "key": email.message_key,
-        "at": email.received_at,
-    }
-    inbound_id = session.execute(_INBOUND, params).scalar()
-    if inbound_id is None:
-        outcome.applied = Applied(events=1, duplicates=1)
-        return
-    outcome.inbound_message_id = int(inbound_id)
-    outcome.applied = Applied(events=1, applied=1)
-    if match.lead_id is None:
-        triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=email.received_at)
-        return
-    activities.add_activity(
-        session,
+    """The lead's own words, taken as every reply is (`inbound_reply.take`)."""
+    reply = inbound_reply.Reply(
         tenant_id=match.tenant_id,
         lead_id=match.lead_id,
-        kind="email_in",
+        message_id=match.message_id,
         channel="email",
-        occurred_at=email.received_at,
-        summary="Email reply received",
-        details={"inbound_message_id": inbound_id, "message_id": match.message_id},
+        sender=email.sender.lower(),
+        body=email_reply.strip_reply(email.text),
+        provider_key=email.message_key,
+        received_at=email.received_at,
     )
-    reactions.stop_enrollments(
-        session,
-        tenant_id=match.tenant_id,
-        lead_ids=[match.lead_id],
-        event=StopEvent.REPLIED,
-        reason="the lead replied by email",
-        at=email.received_at,
-    )
-    triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=email.received_at)
-    outcome.rescore.append((match.tenant_id, match.lead_id))
+    taken = inbound_reply.take(session, reply)
+    if taken.inbound_message_id is None:
+        outcome.applied = Applied(events=1, duplicates=1)
+        return
+    outcome.inbound_message_id = taken.inbound_message_id
+    outcome.applied = Applied(events=1, applied=1)
+    if match.lead_id is not None:
+        outcome.rescore.append((match.tenant_id, match.lead_id))

@@ -48,7 +48,7 @@ from app.domain.intake import batch
 from app.domain.intake.dates import DateOrder
 from app.domain.intake.fields import FieldError, LeadValues
 from app.domain.intake.rows import Rules
-from app.services import contacts, score_requests
+from app.services import contacts, erasure, score_requests
 
 GENERATED_PREFIX = "lre-auto-"
 LANDLINE = "landline: cannot take texts (libphonenumber: fixed line)"
@@ -122,6 +122,7 @@ def upsert(
     matched = _match(session, tenant_id, folded)
     writes = _writes(valid, members, folded, matched)
     lead_ids = _write(session, tenant_id, writes, tenant=tenant, source=source, now=now)
+    erasure.suppress_returning(session, tenant_id=tenant_id, lead_ids=list(lead_ids.values()))
     return _results(rows, valid, writes, lead_ids)
 
 

@@ -20,7 +20,9 @@ Who is eligible, precisely (`_ELIGIBLE`):
   channel is suppressed or unconsented is left alone; the plan picks the first channel of the
   rung that reaches the lead;
 - *free*: no `active`/`waiting` enrollment in any campaign;
-- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`).
+- *rested*: not contacted within the tenant's cool-down (`last_contacted_at`);
+- *present*: not snoozed ("not now") and not away (an out-of-office reply's return date,
+  `resume_at`) past the scan's moment, and not flagged as the wrong person.
 
 At most `tenants.scan_cap` of them are taken per run, highest `intent_score × deal_value`
 first (then longest silent). Of those, the holdout bucket (`app/domain/holdout.py`, the same
@@ -36,12 +38,10 @@ run one after the other, and the second sees the first's enrollments instead of 
 from __future__ import annotations
 
 import enum
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -50,14 +50,13 @@ from sqlalchemy.types import BigInteger
 
 from app import queue, runtime
 from app.domain.holdout import HOLDOUT_SQL
-from app.domain.plan import default_recovery_plan_json
 from app.domain.recovery_plan import rung_node
 from app.services import campaign_run
+from app.services.recovery_campaign import ensure_recovery_campaign
 
 RECOVER_NOW_SOURCE = "recover now"
 """How a send asked for by a person is marked (its action's payload `source` starts with it)."""
 
-RECOVERY_CAMPAIGN_NAME = "Win back silent leads"
 MAX_RECOVER_SELECTION = 10_000
 OPEN_STATES = ("active", "silent", "in_recovery", "control")
 """Lead states the scan looks at; `ix_leads_silence_rung` is partial on exactly this list."""
@@ -69,34 +68,6 @@ OPEN_STATES_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
 _LOCK = text(
     "SELECT set_config('jit', 'off', true), "
     "pg_advisory_xact_lock(hashtext('lre.scan'), hashtext(CAST(:tenant_id AS text)))"
-)
-
-_TENANT = text(
-    """
-    SELECT silence_ladder_hours, timezone, quiet_start_hour, quiet_end_hour,
-           send_window_start_hour, send_window_end_hour
-    FROM tenants WHERE id = :tenant_id
-    """
-)
-
-_FIND_CAMPAIGN = text(
-    """
-    SELECT id, plan FROM campaigns
-    WHERE tenant_id = :tenant_id AND kind = 'recovery' AND status = 'running'
-    ORDER BY created_at, id
-    LIMIT 1
-    """
-)
-
-_FILL_PLAN = text("UPDATE campaigns SET plan = CAST(:plan AS jsonb), updated_at = now() WHERE id = :campaign_id")
-
-_CREATE_CAMPAIGN = text(
-    """
-    INSERT INTO campaigns (tenant_id, name, kind, status, plan, starts_at, goal)
-    VALUES (:tenant_id, :name, 'recovery', 'running', CAST(:plan AS jsonb), now(),
-            'Win back leads who went quiet')
-    RETURNING id
-    """
 )
 
 _CLOCK_AND_RULES = """
@@ -136,6 +107,7 @@ eligible AS MATERIALIZED (
       AND l.recovery_state IN {OPEN_STATES_SQL}
       AND l.last_activity_at <= t.at - make_interval(hours => t.ladder[1])
       AND (l.snoozed_until IS NULL OR l.snoozed_until <= t.at) AND NOT l.wrong_person
+      AND (l.resume_at IS NULL OR l.resume_at <= t.at)
       AND (l.last_contacted_at IS NULL OR l.last_contacted_at <= t.at - make_interval(hours => t.cooldown_hours))
       AND {_REACHABLE}
       AND NOT {_BUSY}
@@ -375,40 +347,6 @@ def tenant_ids(slug: str | None = None) -> list[int]:
     return ids
 
 
-def ensure_recovery_campaign(session: Session, tenant_id: int) -> int:
-    """The tenant's oldest running recovery campaign, created (running, one node per rung) if none.
-
-    Call it under the tenant's scan lock (as the scan does) so two callers never create two.
-    """
-    found = session.execute(_FIND_CAMPAIGN, {"tenant_id": tenant_id}).one_or_none()
-    if found is not None:
-        if not found.plan:  # made without a plan (by hand, or before plans were read): the ladder's
-            filled = _json(_default_plan(session, tenant_id))
-            session.execute(_FILL_PLAN, {"campaign_id": found.id, "plan": filled})
-        return int(found.id)
-    plan = _default_plan(session, tenant_id)
-    created = session.execute(
-        _CREATE_CAMPAIGN, {"tenant_id": tenant_id, "name": RECOVERY_CAMPAIGN_NAME, "plan": _json(plan)}
-    )
-    return int(created.scalar_one())
-
-
 def _lock_and_find_campaign(session: Session, tenant_id: int) -> int:
     session.execute(_LOCK, {"tenant_id": tenant_id})
     return ensure_recovery_campaign(session, tenant_id)
-
-
-def _default_plan(session: Session, tenant_id: int) -> dict[str, Any]:
-    tenant = session.execute(_TENANT, {"tenant_id": tenant_id}).one_or_none()
-    if tenant is None:
-        raise LookupError(f"no tenant {tenant_id}")
-    return default_recovery_plan_json(
-        tenant.silence_ladder_hours,
-        timezone=tenant.timezone,
-        quiet_hours=(tenant.quiet_start_hour, tenant.quiet_end_hour),
-        send_window=(tenant.send_window_start_hour, tenant.send_window_end_hour),
-    )
-
-
-def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -9,7 +9,9 @@ One batch is a handful of statements whatever its size:
    FROM unnest(…)` writes the rows that will not go now (suppressed, canceled, deferred back
    to `pending` with a later `scheduled_for`). Commit. From here on, `sending` means "handed
    to the provider", nothing else.
-2. *Send*: one provider call per channel (SendGrid: a request per thousand emails).
+2. *Send*: the provider calls, PER_CALL messages each (SendGrid: a request per thousand emails;
+   Twilio: eight texts at a time). None starts once the run's CALL_FOR_S are up: the rows it
+   would have carried go back to `pending`, so a run ends inside its RQ timeout.
 3. *Record*, one transaction: one `UPDATE … FROM unnest(…)` stores provider ids, costs, retries
    and failures; then one statement stamps `leads.last_contacted_at` and writes the timeline
    activities.
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -38,14 +40,25 @@ import sqlalchemy as sa
 from app import runtime
 from app.channels import registry
 from app.channels.base import OutgoingMessage, Provider, SendResult
+from app.domain.reply_address import reply_address
 from app.domain.unsubscribe import make_token
 from app.services.ratelimit import TokenBuckets
-from app.services.send_claim import Claimed, claim, decide, set_aside
+from app.services.send_claim import Claimed, SetAside, claim, decide, set_aside
 from app.services.send_record import record
 from app.settings import Settings, get_settings
 
 LEASE = timedelta(minutes=10)
 """How long a row may stay `sending` before it is presumed lost; must exceed the RQ job timeout."""
+
+CLAIM_FOR_S = 25.0
+"""No batch is claimed after this many seconds of a run."""
+CALL_FOR_S = 35.0
+"""No provider call starts after this many seconds of a run: the rows not yet handed over go back
+to `pending` untouched, so a run ends inside its RQ timeout (`app.queue.JOB_TIMEOUTS`) instead of
+being killed mid-batch, which would hold every row of the batch although most never left."""
+PER_CALL = {"email": 1000, "sms": 8}
+"""Messages handed to a provider per call: SendGrid takes a thousand in one request; Twilio one
+request per text, eight at a time. A call, once started, is bounded by the provider's HTTP timeout."""
 
 _RECONCILE = sa.text("""
 UPDATE outbound_messages
@@ -67,34 +80,43 @@ def send_due(
     tenant_id: int | None = None,
     batch: int = 500,
     max_batches: int = 20,
-    max_seconds: float = 25.0,
+    max_seconds: float = CLAIM_FOR_S,
     settings: Settings | None = None,
     now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, int]:
     """Send what is due, batch after batch, until nothing is due or a limit is reached.
 
     A batch refused entirely by the rate limits ends the run: the next due rows would meet
     the same empty buckets (the cron sweep comes back for them). No batch starts after
     `max_seconds`, so a job ends well inside its RQ timeout: a job killed by its timeout
-    mid-send would leave rows to be held, like a crash. `now` replaces the clock for what is
-    due and for quiet hours (tests); retry and rate-limit delays always count from the
-    database's clock.
+    mid-send would leave rows to be held, like a crash; nor does a provider call start after
+    CALL_FOR_S (the rows it would have carried wait for the next run). `now` replaces the
+    clock for what is due and for quiet hours, and `clock` the run's stopwatch (tests); retry
+    and rate-limit delays always count from the database's clock.
     """
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
     settings = settings or get_settings()
     providers = registry.providers(settings)
     buckets = TokenBuckets(runtime.redis_client())
-    deadline = time.monotonic() + max_seconds
+    started = clock()
+    calls_until = started + max(max_seconds, CALL_FOR_S)
     totals: Counter[str] = Counter()
     for _ in range(max_batches):
         counts = send_batch(
-            tenant_id=tenant_id, batch=batch, settings=settings, providers=providers, buckets=buckets, now=now
+            tenant_id=tenant_id,
+            batch=batch,
+            settings=settings,
+            providers=providers,
+            buckets=buckets,
+            now=now,
+            calls_until=lambda: clock() < calls_until,
         )
         totals.update(counts)
         totals["batches"] += 1
         buckets_empty = counts["claimed"] > 0 and counts["rate_limited"] == counts["claimed"]
-        if counts["claimed"] < batch or buckets_empty or time.monotonic() > deadline:
+        if counts["claimed"] < batch or buckets_empty or counts["postponed"] or clock() > started + max_seconds:
             break
     return dict(totals)
 
@@ -107,8 +129,10 @@ def send_batch(
     providers: Mapping[str, Provider],
     buckets: TokenBuckets,
     now: datetime | None = None,
+    calls_until: Callable[[], bool] = lambda: True,
 ) -> Counter[str]:
-    """One claim → decide → send → record cycle (see the module docstring)."""
+    """One claim → decide → send → record cycle (see the module docstring); `calls_until` says
+    whether another provider call may start."""
     counts: Counter[str] = Counter()
     with runtime.session_scope() as session, session.begin():
         claimed = claim(session, tenant_id=tenant_id, batch=batch, settings=settings, now=now)
@@ -118,26 +142,56 @@ def send_batch(
     counts.update(a.counter for a in aside)
     if not ready:
         return counts
-    results = deliver(ready, providers, settings, issued=(now or datetime.now(UTC)).date())
-    counts.update(record({row.id: row.attempts for row in ready}, results))
+    results, untouched = deliver(
+        ready, providers, settings, issued=(now or datetime.now(UTC)).date(), calls_until=calls_until
+    )
+    if untouched:
+        postpone(untouched)
+        counts["postponed"] = len(untouched)
+    if results:
+        counts.update(record({row.id: row.attempts for row in ready}, results))
     return counts
 
 
 def deliver(
-    ready: Sequence[Claimed], providers: Mapping[str, Provider], settings: Settings, *, issued: date
-) -> list[SendResult]:
-    """Hand each channel's messages to its provider; a provider that raises is an unknown outcome.
-    `issued`: the day their unsubscribe links are dated."""
+    ready: Sequence[Claimed],
+    providers: Mapping[str, Provider],
+    settings: Settings,
+    *,
+    issued: date,
+    calls_until: Callable[[], bool] = lambda: True,
+) -> tuple[list[SendResult], list[int]]:
+    """Hand each channel's messages to its provider, PER_CALL at a time, while `calls_until()`
+    allows; the results, and the ids never handed over. A provider that raises (a bug, or the
+    job's timeout striking mid-call) is an unknown outcome for the messages of that call, and
+    no further call starts in this batch. `issued`: the day their unsubscribe links are dated."""
     results: list[SendResult] = []
+    untouched: list[int] = []
+    stopped = False
     for channel, provider in providers.items():
         messages = [outgoing(row, settings, issued=issued) for row in ready if row.channel == channel]
-        if not messages:
-            continue
-        try:
-            results.extend(provider.send(messages))
-        except Exception as error:  # a bug in a provider: we cannot know what went out
-            results.extend(SendResult.unknown(m.message_id, f"provider error: {error!r}") for m in messages)
-    return results
+        size = PER_CALL.get(channel, len(messages) or 1)
+        for call in (messages[i : i + size] for i in range(0, len(messages), size)):
+            if stopped or not calls_until():
+                untouched += [m.message_id for m in call]
+                continue
+            try:
+                results.extend(provider.send(call))
+            except Exception as error:  # we cannot know what of this call went out
+                results.extend(SendResult.unknown(m.message_id, f"provider error: {error!r}") for m in call)
+                stopped = True
+    return results, untouched
+
+
+def postpone(ids: Sequence[int]) -> None:
+    """Put back to `pending` the claimed rows no provider call carried (the run's time was up):
+    they never left, so the attempt is refunded and the next run sends them."""
+    aside = [
+        SetAside(i, "pending", "the run's time was up before its turn; the next run sends it", "postponed", refund=1)
+        for i in ids
+    ]
+    with runtime.session_scope() as session, session.begin():
+        set_aside(session, aside)
 
 
 def outgoing(row: Claimed, settings: Settings, *, issued: date) -> OutgoingMessage:
@@ -159,7 +213,15 @@ def outgoing(row: Claimed, settings: Settings, *, issued: date) -> OutgoingMessa
         physical_address=row.physical_address,
         unsubscribe_url=registry.public_url(settings, f"/unsubscribe/{token}"),
         category=row.node,
+        reply_to=_reply_to(row, settings, secret),
     )
+
+
+def _reply_to(row: Claimed, settings: Settings, secret: str) -> str | None:
+    """The email's own Reply-To, so the answer finds this message (none without a REPLY_DOMAIN)."""
+    if row.channel != "email" or not settings.reply_domain:
+        return None
+    return reply_address(secret, tenant_id=row.tenant_id, message_id=row.id, domain=settings.reply_domain)
 
 
 def reconcile_stale(*, older_than: timedelta = LEASE) -> dict[str, int]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import runtime
 from app.channels.base import Outcome, SendResult
-from app.domain import send_rules
+from app.domain import privacy, send_rules
 from app.services.carrier_refusals import OPTED_OUT, UNREACHABLE, Refusal, apply_refusals
 
 T = TypeVar("T")
@@ -85,7 +85,7 @@ def record(attempts: Mapping[int, int], results: Sequence[SendResult]) -> Counte
         "statuses": [s for s, _ in statuses],
         "provider_ids": [r.provider_message_id for r in results],
         "costs": [r.cost_usd for r in results],
-        "errors": [error for _, error in statuses],
+        "errors": [privacy.scrub_contacts(error) for _, error in statuses],
         "delays": [_retry_delay(r, attempts[r.message_id]) for r in results],
         "error_codes": [r.error_code for r in results],
     }
@@ -145,21 +145,27 @@ def _touch_leads(session: Session, sent: Sequence[RowMapping]) -> None:
     )
 
 
-def _with_db_retries(work: Callable[[Session], T], tries: int = 3) -> T:
-    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection.
+def _with_db_retries(work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in a transaction, again after a deadlock or a dropped connection, with
+    a doubling, jittered wait, for up to DB_RETRY_BUDGET_SECONDS of waiting in all.
 
     What the provider said must reach the database: a lost write leaves sent rows `sending`,
-    to be held for review although they went out.
+    to be held for review although they went out. The budget outlasts a PostgreSQL restart and
+    still ends inside the send job's timeout.
     """
-    for attempt in range(1, tries + 1):
+    waited = 0.0
+    retry = 0
+    while True:
         try:
             with runtime.session_scope() as session, session.begin():
                 return work(session)
         except DBAPIError as error:
-            if attempt == tries or not _transient(error):
+            retry += 1
+            delay = send_rules.db_retry_delay(retry, random.random())
+            if not _transient(error) or waited + delay > send_rules.DB_RETRY_BUDGET_SECONDS:
                 raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+            time.sleep(delay)
+            waited += delay
 
 
 def _transient(error: DBAPIError) -> bool:

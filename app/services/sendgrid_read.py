@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from app.domain import privacy
 from app.domain.sendgrid_events import (
     DROP_REASONS,
     KINDS,
@@ -106,9 +107,11 @@ SUPPRESSION = (
 refusing for now), drops whose reason names the address, spam reports, unsubscribes."""
 
 ERROR = (
-    "CASE WHEN r.event IN ('bounce', 'dropped') THEN left('SendGrid ' || r.event || ': '"
-    " || coalesce(nullif(r.reason, ''), nullif(r.response, ''), 'no reason given'), 1000) END"
+    "CASE WHEN r.event IN ('bounce', 'dropped') THEN left(regexp_replace('SendGrid ' || r.event || ': '"
+    " || coalesce(nullif(r.reason, ''), nullif(r.response, ''), 'no reason given'),"
+    f" '{privacy.EMAIL_SQL_PATTERN}', '[email]', 'g'), 1000) END"
 )
+"""A bounce's reason often quotes the address ("550 5.1.1 <…>: no such user"): kept without it."""
 
 EVENT_ID = (
     "CASE WHEN r.sg_event_id = '' THEN NULL"

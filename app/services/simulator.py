@@ -4,8 +4,15 @@ Only under the demo (the channel's provider is the sandbox and `make run` made t
 `app/webhook_keys.py`): the simulator never fakes rows. It builds exactly what SendGrid and
 Twilio would send (SendGrid's event JSON with our custom args at the top level, signed with
 ECDSA over timestamp + body; Twilio's form posts signed with `X-Twilio-Signature` over the
-public URL) and POSTs them to `PUBLIC_BASE_URL`, so the funnel moves through the same routes,
-verification, storage and applier a real provider reaches.
+public URL; an emailed reply as SendGrid Inbound Parse's multipart form, to the path with the
+installation's inbound secret) and POSTs them to `PUBLIC_BASE_URL`, so the funnel moves
+through the same routes, verification, storage, applier and triage a real provider reaches,
+and new replies appear in the inbox while the demo runs.
+
+An emailed reply is what a mail client writes when the lead presses Reply: to the tenant's
+sender address (the sender sets no Reply-To), `In-Reply-To`/`References` naming the
+Message-ID SendGrid gave our message, our words quoted below theirs. Its own Message-ID is
+derived from our message, so a replayed window is stored once.
 
 Each run posts the scripted steps (`app/domain/demo_engagement.py`) that fell due since the
 last run (a cursor in Redis). A run that cannot reach the api leaves the cursor where it was,
@@ -25,11 +32,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
-from app import runtime
+from app import runtime, webhook_keys
 from app.domain import demo_engagement
 from app.domain.demo_engagement import Planned
 from app.settings import Settings, get_settings
@@ -47,7 +55,9 @@ TIMEOUT_S = 10.0
 _MESSAGES = text(
     """
     SELECT m.id, m.tenant_id, m.lead_id, m.campaign_id, m.channel, m.to_address, m.provider_message_id,
-           m.node, m.sent_at, coalesce(t.sender_phone, '') AS sender_phone
+           m.node, m.sent_at, coalesce(t.sender_phone, '') AS sender_phone,
+           coalesce(t.sender_email, '') AS sender_email, coalesce(t.sender_name, '') AS sender_name,
+           coalesce(m.subject, '') AS subject, coalesce(m.body, '') AS body
     FROM outbound_messages AS m JOIN tenants AS t ON t.id = m.tenant_id
     WHERE m.provider = 'sandbox' AND m.sent_at > :since AND m.sent_at <= :until
       AND m.provider_message_id IS NOT NULL AND m.channel = ANY(CAST(:channels AS text[]))
@@ -70,6 +80,10 @@ class Sent:
     node: str | None
     sent_at: datetime
     sender_phone: str
+    sender_email: str
+    sender_name: str
+    subject: str
+    body: str
 
 
 def simulate(*, now: datetime | None = None, settings: Settings | None = None) -> dict[str, int]:
@@ -103,10 +117,13 @@ def post_window(
             message.sent_at, demo_engagement.script_for(message.id, message.channel), start, end
         )
         for step in steps:
-            if message.channel == "email":
-                events.append(sendgrid_event(message, step))
-            else:
+            if message.channel == "sms":
                 counts[post_twilio(message, step, settings=settings, signer=signer)] += 1
+            elif step.kind == "reply":
+                counts[post_inbound_email(message, step, settings=settings)] += 1
+                counts["email_replies"] += 1
+            else:
+                events.append(sendgrid_event(message, step))
     for first in range(0, len(events), BATCH):
         counts[post_sendgrid(events[first : first + BATCH], settings=settings, signer=signer)] += 1
     counts["email_events"] = len(events)
@@ -175,6 +192,59 @@ def post_twilio(message: Sent, step: Planned, *, settings: Settings, signer: Dem
     signature = RequestValidator(signer.twilio_token).compute_signature(url, params)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
     return _post(url, urllib.parse.urlencode(params).encode(), headers)
+
+
+def post_inbound_email(message: Sent, step: Planned, *, settings: Settings) -> str:
+    """The lead's answer to our email, as SendGrid Inbound Parse posts it (multipart form)."""
+    secret = webhook_keys.sendgrid_inbound_secret(settings)
+    if secret is None:  # no inbound door to post to: counted as a failure, so the window is retried
+        return "failed"
+    fields = inbound_email_fields(message, step)
+    boundary = "demo-" + _event_id(message.id, "boundary")
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    return _post(_public(settings, f"/webhooks/sendgrid/inbound/{secret}"), multipart(fields, boundary), headers)
+
+
+def inbound_email_fields(message: Sent, step: Planned) -> dict[str, str]:
+    """SendGrid's parsed fields of the email a lead's mail client sends on Reply."""
+    at = message.sent_at + step.after
+    ours = f"<{message.provider_message_id}.filterdrecv-demo.{message.id}.0@ismtpd.demo.sandbox>"
+    theirs = f"<demo-reply-{_event_id(message.id, 'reply')}@{message.to_address.rpartition('@')[2]}>"
+    recipient = message.sender_email or "replies@demo.sandbox"
+    subject = f"Re: {message.subject}" if message.subject else "Re: your message"
+    raw_headers = "\r\n".join(
+        (
+            f"Message-ID: {theirs}",
+            f"In-Reply-To: {ours}",
+            f"References: {ours}",
+            f"From: <{message.to_address}>",
+            f"To: {recipient}",
+            f"Subject: {subject}",
+            f"Date: {format_datetime(at)}",
+        )
+    )
+    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+    sender = f"{message.sender_name} <{recipient}>" if message.sender_name else recipient
+    text_body = f"{step.text}\n\nOn {at:%a, %d %b %Y at %H:%M}, {sender} wrote:\n{quoted}\n"
+    return {
+        "headers": raw_headers,
+        "from": f"<{message.to_address}>",
+        "to": recipient,
+        "subject": subject,
+        "text": text_body,
+        "envelope": json.dumps({"to": [recipient], "from": message.to_address}),
+        "charsets": json.dumps({"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": "UTF-8"}),
+        "SPF": "pass",
+    }
+
+
+def multipart(fields: Mapping[str, str], boundary: str) -> bytes:
+    """`multipart/form-data` of text fields (RFC 7578), as Inbound Parse posts them."""
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
 
 
 def _post(url: str, body: bytes, headers: Mapping[str, str]) -> str:

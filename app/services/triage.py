@@ -1,6 +1,6 @@
 """Triage a stored reply and act on what it means, inside the caller's transaction.
 
-Why a helper and not its own transaction: the inbound doors (SMS now, email next) store the
+Why a helper and not its own transaction: the inbound doors (`inbound_reply.py`) store the
 reply, reset silence and stop the enrollments in one transaction; triaging there too means a
 reply is never stored untriaged, and a failure leaves neither half. Each action is written as a
 `campaign_transitions` row on the lead's latest enrollment (event `triage_<intent>`), so the
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.ai.triage import ClaudeTriage
 from app.domain.triage import Intent, Triage
-from app.services import reactions
+from app.services import campaign_routes, reactions
 from app.services.reactions import StopEvent
 from app.services.triage_model import read
 
@@ -94,10 +94,35 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A reply classified and its reading stored, not yet acted on."""
+
+    tenant_id: int
+    inbound_message_id: int
+    lead_id: int | None
+    triage: Triage
+    addresses: Any
+    """The row's channel, sender and the lead's email and phone: what an opt-out suppresses."""
+
+    @property
+    def keeps_plan_running(self) -> bool:
+        """An out-of-office auto-reply is no answer: the plan goes on (later, when a return date is given)."""
+        return self.triage.intent is Intent.OUT_OF_OFFICE
+
+
 def triage_reply(
     session: Session, *, tenant_id: int, inbound_message_id: int, now: datetime, claude: ClaudeTriage | None = None
 ) -> Triaged:
     """Classify the stored reply, store the reading, and act on it (never commits)."""
+    reading = read_reply(session, tenant_id=tenant_id, inbound_message_id=inbound_message_id, now=now, claude=claude)
+    return act_on(session, reading, now=now)
+
+
+def read_reply(
+    session: Session, *, tenant_id: int, inbound_message_id: int, now: datetime, claude: ClaudeTriage | None = None
+) -> Reading:
+    """Classify the stored reply and store the reading; the inbound doors act on it once they know what it is."""
     row = session.execute(_ROW, {"tenant_id": tenant_id, "id": inbound_message_id}).one_or_none()
     if row is None:
         raise ReplyNotFound(f"no inbound message {inbound_message_id} for tenant {tenant_id}")
@@ -119,11 +144,17 @@ def triage_reply(
             "alert": alert,
         },
     )
-    if row.lead_id is None:
+    return Reading(tenant_id, inbound_message_id, row.lead_id, got, row)
+
+
+def act_on(session: Session, reading: Reading, *, now: datetime) -> Triaged:
+    """Do what the reading asks, each action audited on the lead's latest enrollment (never commits)."""
+    got, lead_id, tenant_id = reading.triage, reading.lead_id, reading.tenant_id
+    if lead_id is None:
         return Triaged(got, ())
-    actions = _act(session, tenant_id=tenant_id, lead_id=row.lead_id, got=got, now=now, addresses=row)
+    actions = _act(session, tenant_id=tenant_id, lead_id=lead_id, got=got, now=now, addresses=reading.addresses)
     for action in actions:
-        params = {"tenant_id": tenant_id, "lead_id": row.lead_id, "at": now}
+        params = {"tenant_id": tenant_id, "lead_id": lead_id, "at": now}
         session.execute(_AUDIT, {**params, "event": f"triage_{got.intent.value}", "reason": f"{action}: {got.reason}"})
     return Triaged(got, actions)
 
@@ -174,7 +205,9 @@ def _act(
     if intent is Intent.OUT_OF_OFFICE:
         if got.until is None:
             return ("out of office, no return date",)
-        _update_lead(session, "resume", {**params, "until": _midnight(got.until)})
+        until = _midnight(got.until)
+        _update_lead(session, "resume", {**params, "until": until})
+        campaign_routes.wait_until(session, tenant_id=tenant_id, lead_id=lead_id, until=until)
         return (f"next step waits until {got.until.isoformat()}",)
     _update_lead(session, "flagged", params)
     return ("flagged as the wrong person",)

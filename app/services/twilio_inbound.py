@@ -19,9 +19,10 @@ What it does:
   confirmation naming the business;
 - HELP/INFO answers the business's name and contact; START/UNSTOP lifts a 'stop'
   suppression and confirms;
-- anything else is a reply, for the first (most recent) tenant only: an `inbound_messages` row
-  (once per MessageSid) with what triage needs (body, lead, the message it answers, when), an
-  `sms_in` activity that resets the lead's silence, and the lead's recovery stops as replied.
+- anything else is a reply, for the first (most recent) tenant only, taken as every reply is
+  (`inbound_reply.py`): an `inbound_messages` row (once per MessageSid), an `sms_in` activity
+  that resets the lead's silence, triage, and the lead's recovery stopped as replied (held
+  until the return date instead, for an out-of-office auto-reply).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from app.domain.sms_keywords import (
     opt_in_confirmation,
     opt_out_confirmation,
 )
-from app.services import activities, reactions, triage
-from app.services.deliveries import Applied, record_delivery
+from app.services import inbound_reply, reactions
+from app.services.deliveries import Applied, mark_applied, record_delivery
 from app.services.reactions import StopEvent
 
 ENDPOINT = "twilio/sms"
@@ -113,7 +114,7 @@ def receive(
         outcome.applied = Applied(events=1, applied=1)
     else:
         _reply(session, sms, matches[0], outcome)
-    _mark_applied(session, delivery_id, outcome.applied)
+    mark_applied(session, delivery_id, outcome.applied)
     return outcome
 
 
@@ -227,80 +228,24 @@ def _opt_in(session: Session, sms: InboundSms, matches: Sequence[TenantMatch], o
     outcome.applied = Applied(events=1, applied=1)
 
 
-_INBOUND = text(
-    """
-    INSERT INTO inbound_messages (tenant_id, lead_id, message_id, channel, from_address, body, provider_message_id,
-                                  received_at)
-    VALUES (:tenant_id, :lead_id, :message_id, 'sms', :sender, :body, :sid, :at)
-    ON CONFLICT (provider_message_id) DO NOTHING
-    RETURNING id
-    """
-)
-
-
 def _reply(session: Session, sms: InboundSms, match: TenantMatch, outcome: Outcome) -> None:
-    """A reply, stored once per MessageSid and triaged; the lead's silence resets and their recovery stops."""
-    params = {
-        "tenant_id": match.tenant_id,
-        "lead_id": match.lead_id,
-        "message_id": match.message_id,
-        "sender": sms.from_number,
-        "body": sms.body,
-        "sid": sms.sid,
-        "at": sms.received_at,
-    }
-    inbound_id = session.execute(_INBOUND, params).scalar()
-    if inbound_id is None:
+    """A reply, taken as every reply is (`inbound_reply.take`), for the most likely tenant."""
+    reply = inbound_reply.Reply(
+        tenant_id=match.tenant_id,
+        lead_id=match.lead_id,
+        message_id=match.message_id,
+        channel="sms",
+        sender=sms.from_number,
+        body=sms.body,
+        provider_key=sms.sid,
+        received_at=sms.received_at,
+    )
+    taken = inbound_reply.take(session, reply)
+    if taken.inbound_message_id is None:
         outcome.applied = Applied(events=1, duplicates=1)
         return
     outcome.applied = Applied(events=1, applied=1)
     if match.lead_id is None:
         outcome.applied.notes.append("no lead with that phone: stored for a person to read")
-        triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=sms.received_at)
         return
-    activities.add_activity(
-        session,
-        tenant_id=match.tenant_id,
-        lead_id=match.lead_id,
-        kind="sms_in",
-        channel="sms",
-        occurred_at=sms.received_at,
-        summary="SMS reply received",
-        details={"inbound_message_id": inbound_id, "message_id": match.message_id},
-    )
-    reactions.stop_enrollments(
-        session,
-        tenant_id=match.tenant_id,
-        lead_ids=[match.lead_id],
-        event=StopEvent.REPLIED,
-        reason="the lead replied by SMS",
-        at=sms.received_at,
-    )
-    triage.triage_reply(session, tenant_id=match.tenant_id, inbound_message_id=inbound_id, now=sms.received_at)
     outcome.rescore.append((match.tenant_id, match.lead_id))
-
-
-_MARK = text(
-    """
-    UPDATE webhook_deliveries
-    SET result = 'applied', applied_at = clock_timestamp(), updated_at = now(), event_count = :events,
-        applied_count = :applied, duplicate_count = :duplicates, unmatched_count = :unmatched,
-        ignored_count = :ignored, error = :note
-    WHERE id = :id
-    """
-)
-
-
-def _mark_applied(session: Session, delivery_id: int, applied: Applied) -> None:
-    session.execute(
-        _MARK,
-        {
-            "id": delivery_id,
-            "events": applied.events,
-            "applied": applied.applied,
-            "duplicates": applied.duplicates,
-            "unmatched": applied.unmatched,
-            "ignored": applied.ignored,
-            "note": "; ".join(applied.notes) or None,
-        },
-    )

@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import queue, runtime
+from app.domain import privacy
 from app.services import sendgrid_apply, twilio_status
 from app.services.deliveries import Applied, Delivery
 
@@ -164,6 +165,6 @@ def _mark(session: Session, done: Mapping[int, Applied]) -> None:
             "duplicates": [done[i].duplicates for i in ids],
             "unmatched": [done[i].unmatched for i in ids],
             "ignored": [done[i].ignored for i in ids],
-            "notes": ["; ".join(done[i].notes) or None for i in ids],
+            "notes": [privacy.scrub_contacts("; ".join(done[i].notes) or None) for i in ids],
         },
     )

@@ -46,7 +46,7 @@ from app.domain.outreach import Reach, address_for
 from app.domain.plan import Plan, load_plan
 from app.domain.plan.timing import plan_hours
 from app.domain.sending_window import QuietHours, Window, allowed_hours
-from app.services import write_reads, write_rules
+from app.services import write_defer, write_reads, write_rules
 from app.services.scan import RECOVER_NOW_SOURCE
 from app.settings import get_settings
 from db import ai_budget as budget_reads
@@ -65,6 +65,8 @@ CLAIM = text(
           AND NOT EXISTS (  -- a paused campaign's sends wait; a killed one's were canceled
               SELECT 1 FROM enrollments AS e JOIN campaigns AS c ON c.id = e.campaign_id
               WHERE e.id = scheduled_actions.enrollment_id AND c.status IN ('paused', 'killed'))
+          AND NOT EXISTS (  -- drafting through a Message Batch: the batch agent writes it (batch_writes)
+              SELECT 1 FROM ai_batch_requests AS r WHERE r.action_id = scheduled_actions.id AND r.status <> 'done')
         ORDER BY due_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -127,6 +129,8 @@ class Due:
     timing: Timing
     variant: str | None = None
     """The plan's A/B arm for this lead, kept on the outbox row for the per-variant rates."""
+    asked_by_person: bool = False
+    """"Recover now": a rep is waiting, so the draft is never deferred to a batch."""
 
 
 @dataclass(frozen=True)
@@ -156,12 +160,14 @@ def write_due(*, tenant_id: int, limit: int = 200, now: datetime | None = None) 
     with runtime.session_scope() as session:
         with session.begin():
             batch = _prepare(session, tenant_id, limit, tally, now or datetime.now(UTC))
-            _finish(session, [(skip.action_id, skip.status, skip.reason) for skip in batch.skipped])
-        with Writer.from_settings(get_settings(), cache=batch.cache, budget_usd=batch.budget_usd) as writer:
-            for chunk in _chunks(batch.due, CHUNK):
+            finish(session, [(skip.action_id, skip.status, skip.reason) for skip in batch.skipped])
+        settings = get_settings()
+        with Writer.from_settings(settings, cache=batch.cache, budget_usd=batch.budget_usd) as writer:
+            direct = write_defer.defer(session, tenant_id, batch.due, writer, tally, now or datetime.now(UTC), settings)
+            for chunk in _chunks(direct, CHUNK):
                 written = [(due, writer.write(due.context)) for due in chunk]
                 with session.begin():
-                    _store(session, tenant_id, written, tally, now or datetime.now(UTC))
+                    store(session, tenant_id, written, tally, now or datetime.now(UTC))
     if tally["written"]:
         queue.enqueue(runtime.redis_client(), "send_due", tenant_id=tenant_id)
     return _report(tally)
@@ -176,6 +182,11 @@ def _prepare(session: Session, tenant_id: int, limit: int, tally: Counter[str], 
     tally["claimed"] = len(ids)
     if not ids:
         return Batch([], [], BatchCache(), None)
+    return prepare_claimed(session, tenant_id, ids, tally, now)
+
+
+def prepare_claimed(session: Session, tenant_id: int, ids: list[int], tally: Counter[str], now: datetime) -> Batch:
+    """The claimed send actions `ids` as Dues (with the cache entries they may need) and Skips."""
     params = {
         "tenant_id": tenant_id,
         "ids": ids,
@@ -229,7 +240,10 @@ def _plan(
         best,
     )
     variant = (row.payload or {}).get("variant")
-    return Due(row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing, variant)
+    return Due(
+        row.action_id, row.campaign_id, row.enrollment_id, node, address, dedupe_key, context, timing, variant,
+        bool(row.asked_by_person),
+    )  # fmt: skip
 
 
 def _plans(rows: Sequence[Row[Any]]) -> dict[int, Plan]:
@@ -265,13 +279,20 @@ def _chunks(items: list[Due], size: int) -> Iterator[list[Due]]:
         yield items[start : start + size]
 
 
-def _store(
-    session: Session, tenant_id: int, written: list[tuple[Due, WrittenMessage]], tally: Counter[str], now: datetime
+def store(
+    session: Session,
+    tenant_id: int,
+    written: list[tuple[Due, WrittenMessage]],
+    tally: Counter[str],
+    now: datetime,
+    slots: dict[int, datetime] | None = None,
 ) -> None:
-    """Generations, then outbox rows pointing at them, then the actions: one transaction per chunk."""
+    """Generations, outbox rows pointing at them, the actions: one transaction; `slots`: send times kept, by action."""
     generation_ids = _insert_generations(session, tenant_id, written)
     sendable = [(due, message) for due, message in written if message.ok]
     rows = [_outbox_row(tenant_id, due, message, generation_ids.get(due.action_id), now) for due, message in sendable]
+    for row, (due, _) in zip(rows, sendable, strict=True):
+        row["scheduled_for"] = (slots or {}).get(due.action_id, row["scheduled_for"])
     tally["scheduled_later"] += sum(1 for row in rows if row["scheduled_for"] > now)
     inserted = set()
     if rows:
@@ -279,7 +300,7 @@ def _store(
         inserted = set(session.execute(statement.returning(OutboundMessage.dedupe_key)).scalars())
     finished = [(due.action_id, "done", "") for due, _ in sendable]
     finished += [(due.action_id, "canceled", "draft failed the checks") for due, m in written if not m.ok]
-    _finish(session, finished)
+    finish(session, finished)
     _count(tally, written, inserted)
 
 
@@ -335,7 +356,7 @@ def _outbox_row(
     }
 
 
-def _finish(session: Session, outcomes: list[tuple[int, str, str]]) -> None:
+def finish(session: Session, outcomes: list[tuple[int, str, str]]) -> None:
     if outcomes:
         ids, statuses, reasons = (list(column) for column in zip(*outcomes, strict=True))
         session.execute(FINISH, {"ids": ids, "statuses": statuses, "reasons": reasons})
@@ -349,6 +370,7 @@ def _count(tally: Counter[str], written: list[tuple[Due, WrittenMessage]], inser
             tally["tokens_in"] += record.usage.uncached_input
             tally["tokens_out"] += record.usage.output_tokens
             tally["tokens_cache_read"] += record.usage.cache_read_tokens
+        tally["ai_rejected"] += message.rejected_by_checks
         if not message.ok:
             tally["canceled"] += 1
             continue
@@ -367,7 +389,9 @@ def _report(tally: Counter[str]) -> dict[str, Any]:
         "ai_cache",
         "offline",
         "template",
+        "ai_rejected",
         "api_calls",
+        "batched",
     )
     report: dict[str, Any] = {key: tally[key] for key in keys}
     report.update(tokens_in=tally["tokens_in"], tokens_out=tally["tokens_out"])

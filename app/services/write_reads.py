@@ -24,6 +24,7 @@ from app.ai.features import TRACKING_KINDS
 from app.domain import best_time
 from app.domain.best_time import BestWindow
 from app.domain.sending_window import zone
+from app.services import tenant_voice
 from db import best_time as best_time_reads
 
 RECENT_ACTIVITIES = 5
@@ -44,7 +45,8 @@ CONTEXTS = text(
            l.recovery_state, l.consent_email, l.consent_sms,
            COALESCE(l.attributes ->> 'interest', l.attributes ->> 'product', l.attributes ->> 'service') AS interest,
            GREATEST(floor(extract(epoch FROM now() - l.last_activity_at) / 86400), 0)::int AS days_silent,
-           t.name AS business_name, t.sender_name, l.timezone,
+           t.name AS business_name, t.sender_name, t.sender_email, t.sender_phone, t.settings AS tenant_settings,
+           l.timezone,
            t.send_window_start_hour, t.send_window_end_hour, t.quiet_start_hour, t.quiet_end_hour,
            EXISTS (SELECT 1 FROM suppressions s
                    WHERE s.tenant_id = a.tenant_id AND s.channel = 'email'
@@ -222,4 +224,5 @@ def lead_context(
         brief_id=f"{row.campaign_id or 'none'}:{row.node or rung}" if brief else f"recovery-rung-{rung}",
         brief=brief or "",
         template=found[1] if found and found[0] == channel else None,
+        **tenant_voice.voice_of(row._mapping),
     )

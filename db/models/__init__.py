@@ -27,7 +27,17 @@ from .campaigns import (
 )
 from .intake import INTAKE_ENDPOINTS, IntakeRequest
 from .leads import ACTIVITY_KINDS, LEAD_STATES, SAMPLE_POINT_COLUMNS, Activity, Lead
-from .ledgers import AGENT_RUN_STATUSES, CONVERSION_METHODS, AgentRun, AIGeneration, Conversion, MetricsDaily
+from .ledgers import (
+    AGENT_RUN_STATUSES,
+    AI_BATCH_RESULTS,
+    AI_BATCH_STATUSES,
+    CONVERSION_METHODS,
+    AgentRun,
+    AIBatchRequest,
+    AIGeneration,
+    Conversion,
+    MetricsDaily,
+)
 from .messaging import (
     DELIVERY_RESULTS,
     EVENT_TYPES,
@@ -53,6 +63,8 @@ __all__ = [
     "ACTION_STATUSES",
     "ACTIVITY_KINDS",
     "AGENT_RUN_STATUSES",
+    "AI_BATCH_RESULTS",
+    "AI_BATCH_STATUSES",
     "CAMPAIGN_EVENTS",
     "CAMPAIGN_KINDS",
     "CAMPAIGN_STATUSES",
@@ -74,6 +86,7 @@ __all__ = [
     "SENTIMENTS",
     "SUPPRESSION_REASONS",
     "TENANT_TABLES",
+    "AIBatchRequest",
     "AIGeneration",
     "Activity",
     "AgentRun",

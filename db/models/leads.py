@@ -68,6 +68,13 @@ class Lead(TenantOwned, Base):
         Index("ix_leads_tenant_created", "tenant_id", "created_at"),
         Index("ix_leads_tenant_email", "tenant_id", "email"),
         Index("ix_leads_tenant_phone", "tenant_id", "phone"),
+        # The retention agent: a tenant's closed leads not yet anonymised, oldest activity first.
+        Index(
+            "ix_leads_closed_unerased",
+            "tenant_id",
+            "last_activity_at",
+            postgresql_where=text("recovery_state IN ('recovered', 'lost') AND erased_at IS NULL"),
+        ),
     )
 
     external_id: Mapped[str]
@@ -98,6 +105,8 @@ class Lead(TenantOwned, Base):
     resume_at: Mapped[dt.datetime | None]
     wrong_person: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     """Why texts cannot reach this phone (a carrier's 'invalid number' or 'not a mobile'); None when they can."""
+    erased_at: Mapped[dt.datetime | None]
+    """When the lead's personal data was removed (erasure or retention); the row stays for the counts."""
 
 
 class Activity(TenantOwned, Base):

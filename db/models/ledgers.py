@@ -122,3 +122,46 @@ class AgentRun(Timestamped, Base):
     started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[dt.datetime | None]
     host: Mapped[str | None]
+
+
+AI_BATCH_STATUSES = ("queued", "submitted", "answered", "waiting", "done")
+AI_BATCH_RESULTS = ("succeeded", "errored", "canceled", "expired")
+UNREAD = "batch_id IS NOT NULL AND result_type IS NULL"  # requests whose result the agent has still to read
+
+
+class AIBatchRequest(TenantOwned, Base):
+    """A scheduled send whose draft goes through the Message Batches API (half price) before its slot.
+
+    One row per send action. The first lead of a request key asks (a `custom_id` and the
+    request); later leads with the same key wait (`waiting`) for that answer and are filled
+    from our cache, as in a direct batch. `send_at` is the slot chosen when the send was
+    deferred: the outbox row is written for it, by the answer or, when that is late or
+    failed, by the offline writer before it.
+    """
+
+    __tablename__ = "ai_batch_requests"
+    __table_args__ = (
+        CheckConstraint(one_of("status", AI_BATCH_STATUSES), name="status"),
+        CheckConstraint(f"result_type IS NULL OR {one_of('result_type', AI_BATCH_RESULTS)}", name="result_type"),
+        CheckConstraint("(custom_id IS NULL) = (request IS NULL)", name="asks_with_a_request"),
+        CheckConstraint("custom_id IS NULL OR custom_id ~ '^[A-Za-z0-9_-]{1,64}$'", name="custom_id"),
+        CheckConstraint("status <> 'submitted' OR batch_id IS NOT NULL", name="submitted_in_a_batch"),
+        CheckConstraint("status <> 'waiting' OR custom_id IS NULL", name="waiters_ask_nothing"),
+        CheckConstraint("status NOT IN ('queued', 'submitted', 'answered') OR custom_id IS NOT NULL", name="askers"),
+        UniqueConstraint("action_id"),
+        UniqueConstraint("custom_id"),
+        Index("ix_ai_batch_requests_open", "send_at", postgresql_where=text("status <> 'done'")),
+        Index("ix_ai_batch_requests_batch", "batch_id", postgresql_where=text(UNREAD)),
+    )
+
+    action_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("scheduled_actions.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="CASCADE"))
+    prompt_hash: Mapped[str]
+    model: Mapped[str]
+    send_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(server_default="queued")
+    custom_id: Mapped[str | None]
+    request: Mapped[dict[str, Any] | None]
+    batch_id: Mapped[str | None]
+    result_type: Mapped[str | None]
+    result: Mapped[dict[str, Any] | None]

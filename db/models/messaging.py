@@ -171,6 +171,12 @@ class InboundMessage(TenantOwned, Base):
         CheckConstraint("priority IS NULL OR " + one_of("priority", PRIORITIES), name="priority"),
         Index("ix_inbound_messages_inbox", "tenant_id", "handled_at", "received_at"),
         Index("ix_inbound_messages_lead", "lead_id"),
+        Index(
+            "ix_inbound_messages_alerts",
+            "tenant_id",
+            "lead_id",
+            postgresql_where=text("alert AND alerted_at IS NULL AND handled_at IS NULL"),
+        ),
     )
 
     lead_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="CASCADE"))
@@ -189,6 +195,9 @@ class InboundMessage(TenantOwned, Base):
     received_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     handled_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
     handled_at: Mapped[dt.datetime | None]
+    alerted_at: Mapped[dt.datetime | None]
+    """When the owner alert (a console toast) was shown: it is shown once."""
+    alerted_to: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
 
 
 class Suppression(TenantOwned, Base):

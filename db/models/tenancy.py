@@ -25,6 +25,7 @@ class Tenant(Timestamped, Base):
         CheckConstraint("cardinality(silence_ladder_hours) BETWEEN 1 AND 10", name="ladder_size"),
         CheckConstraint("country IS NULL OR country ~ '^[A-Z]{2}$'", name="country"),
         CheckConstraint("unsubscribe_link_days BETWEEN 60 AND 3650", name="unsubscribe_link_days"),
+        CheckConstraint("retention_days IS NULL OR retention_days BETWEEN 1 AND 36500", name="retention_days"),
     )
 
     slug: Mapped[str] = mapped_column(unique=True)
@@ -49,6 +50,8 @@ class Tenant(Timestamped, Base):
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     unsubscribe_link_days: Mapped[int] = mapped_column(server_default=text("365"))
     """How long this tenant's unsubscribe links work after the message (60 to 3650 days)."""
+    retention_days: Mapped[int | None]
+    """Days a closed (recovered or lost) lead is kept before the retention agent anonymises it; None: for good."""
 
 
 class Operator(TenantOwned, Base):

@@ -17,6 +17,7 @@ from components import format as fmt
 from components import tables
 from db.lead_detail import LeadHeader
 from pages import data
+from pages.leads.export import export_panel
 from pages.leads.finder import breakdown_table, score_breakdown
 from pages.leads.mark_recovered import mark_recovered
 from pages.leads.picks import DRAWER, close_drawer
@@ -50,6 +51,7 @@ def drawer(tenant_id: int) -> None:
             st.markdown("**Score breakdown**")
             breakdown_table(score_breakdown(tenant_id, header.id), key="leads.drawer.breakdown")
             insight_panel(tenant_id, header.id)
+            export_panel(tenant_id, header.id)
 
 
 def drawer_header(header: LeadHeader) -> None:

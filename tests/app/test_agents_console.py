@@ -172,3 +172,27 @@ def test_the_outbox_shows_sandbox_messages_as_written(world: factories.World, en
 
     at.selectbox(key="agents.outbox_status").set_value("sent").run()
     assert [r["status"] for r in table(at, "outbox")] == ["sent"]
+
+
+def test_held_messages_are_settled_from_the_outbox(world: factories.World, engine: Engine) -> None:
+    acme = world.tenants["acme"]
+    lead = value(engine, "SELECT id FROM leads WHERE tenant_id = :t ORDER BY id LIMIT 1", t=acme)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            """INSERT INTO outbound_messages (tenant_id, lead_id, channel, to_address, body, status, provider,
+                                             dedupe_key, attempts, claimed_at, last_error)
+               VALUES (%s, %s, 'email', 'lead0@acme-mail.example', 'Hi', 'held', 'sendgrid', 'h1', 1,
+                       now() - interval '2 hours', 'worker lost mid-send')""",
+            (acme, lead),
+        )
+
+    at = agents_page()
+    at.selectbox(key="agents.outbox_status").set_value("held").run()
+    at.selectbox(key="agents.held_decision").set_value("failed").run()
+    at.button(key="agents.held_settle").click().run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success] == ["1 marked failed; 0 settled by the provider's events."]
+    status = value(engine, "SELECT status FROM outbound_messages WHERE dedupe_key = 'h1'")
+    assert status == "failed"
+    assert tables_named(at, "outbox") == []  # the held list is empty now

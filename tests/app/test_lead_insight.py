@@ -95,7 +95,7 @@ def test_claude_failing_falls_back_offline_and_says_why(
     world: factories.World, engine: Engine, claude: FakeAnthropic
 ) -> None:
     lead_id = star_lead(engine, world)
-    claude.script(server_error(500))
+    claude.script(server_error(500), server_error(500))  # the ask and its one retry
     at = drawer_on(leads_page(), lead_id)
     at.button(key="leads.drawer.write_insight").click().run()
     assert not at.exception, [e.value for e in at.exception]

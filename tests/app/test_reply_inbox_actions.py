@@ -41,7 +41,8 @@ def first_unhandled(engine: Engine, tenant_id: int) -> tuple[int, int]:
     row = rows(
         engine,
         """SELECT id, lead_id FROM inbound_messages WHERE tenant_id = :t AND handled_at IS NULL
-           ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
+           ORDER BY CASE WHEN intent IN ('interested', 'question') THEN 0 ELSE 1 END,
+                    CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 3 ELSE 2 END,
                     received_at DESC, id DESC LIMIT 1""",
         t=tenant_id,
     )[0]

@@ -104,6 +104,44 @@ def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
         _stop(process)
 
 
+def _api_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - our own server
+            return int(response.status) == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextlib.contextmanager
+def api_server(env: dict[str, str], log: Path, *, public_url: str | None = None) -> Iterator[str]:
+    """`uvicorn app.api:app` as the Procfile starts it, its own process group, healthy; its URL, which
+    is also its `PUBLIC_BASE_URL` (what signed webhooks and links are built on) unless `public_url`
+    names the https address a TLS proxy would serve it at."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", "app.api:app", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**env, "PUBLIC_BASE_URL": public_url or url, "PYTHONUNBUFFERED": "1"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + UP_DEADLINE_S
+        while not _api_healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"uvicorn exited ({process.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn not healthy in {UP_DEADLINE_S} s:\n{log.read_text(errors='replace')[-4000:]}")
+            time.sleep(POLL_S)
+        yield url
+    finally:
+        _stop(process)
+
+
 @pytest.fixture(scope="session")
 def console_env(database_url: str, redis_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}

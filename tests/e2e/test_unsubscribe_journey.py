@@ -11,11 +11,6 @@ Synchronisation is Playwright's waiting on text and roles, never sleeps.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +24,7 @@ from sqlalchemy import Engine
 from app.channels import registry
 from app.domain.unsubscribe import make_token
 from app.settings import load_settings
-from tests.e2e.conftest import ARTIFACTS, POLL_S, ROOT, UP_DEADLINE_S, Console, _stop
-from tests.support import free_port
+from tests.e2e.conftest import ARTIFACTS, Console, api_server
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-unsubscribe-secret"
@@ -45,50 +39,19 @@ class Api:
     secret: str
 
 
-def _api_healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - our own server
-            return int(response.status) == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def api(console: Console, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """`uvicorn app.api:app` on the console's database (seeded by `console` first), its URL its public base."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "PUBLIC_BASE_URL": url,
         "SECRET_KEY": SECRET,
         "EMAIL_PROVIDER": "sandbox",
         "SMS_PROVIDER": "sandbox",
-        "PYTHONUNBUFFERED": "1",
     }
-    log = tmp_path_factory.mktemp("e2e-api") / "uvicorn.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.api:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + UP_DEADLINE_S
-        while not _api_healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited ({process.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn not healthy in {UP_DEADLINE_S} s:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(POLL_S)
+    with api_server(env, tmp_path_factory.mktemp("e2e-api") / "uvicorn.log") as url:
         yield Api(url, SECRET)
-    finally:
-        _stop(process)
 
 
 def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:

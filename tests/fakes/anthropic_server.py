@@ -5,7 +5,13 @@ the wire format the SDK parses (content blocks, `usage` with cache creation and 
 tokens), checks the headers the SDK sends (`x-api-key` or `Authorization: Bearer`, and
 `anthropic-version`), and counts every call. Tests script the next answers: a normal reply
 (by default one written from the lead fields of the request, so it passes our checks), a 429
-with `retry-after`, a 5xx, a slow answer that outlasts the client's timeout, or any exact text.
+with `retry-after`, a 5xx, a 529 `overloaded_error` with `x-should-retry`, a slow answer that
+outlasts the client's timeout, any exact text, a `refusal` stop, or a reply cut at `max_tokens`
+(half the text, `output_tokens` equal to the request's `max_tokens`).
+
+Structured outputs: a request with `output_config.format` of type `json_schema` gets the
+JSON text as its one text block, as the API answers; the schema is kept on the call so tests
+can see what was asked. The Message Batches endpoints live in `anthropic_batches`.
 
 Prompt caching is imitated the way the API documents it: a `cache_control` system prompt of
 at least `cache_min_tokens` is written to the cache on first sight and read on later calls.
@@ -25,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.anthropic_batches import Batches
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -34,6 +42,7 @@ class Answer:
     text: str | None = None  # None: write a reply from the request's lead fields
     headers: dict[str, str] = field(default_factory=dict)
     hold_seconds: float = 0.0  # answer only after this long (or when released)
+    stop_reason: str = "end_turn"
 
 
 def ok(text: str | None = None) -> Answer:
@@ -48,6 +57,21 @@ def server_error(status: int = 500) -> Answer:
     return Answer(status=status)
 
 
+def overloaded(should_retry: str | None = "true") -> Answer:
+    """The API's 529, with the `x-should-retry` header it sends (None: no header)."""
+    return Answer(status=529, headers={"x-should-retry": should_retry} if should_retry else {})
+
+
+def refusal(text: str = "") -> Answer:
+    """A reply stopped by the safety classifier: `stop_reason` "refusal", the text so far."""
+    return Answer(text=text, stop_reason="refusal")
+
+
+def cut(text: str | None = None) -> Answer:
+    """A reply that ran out of `max_tokens`: half the text it would have written."""
+    return Answer(text=text, stop_reason="max_tokens")
+
+
 def slow(seconds: float = 30.0) -> Answer:
     return Answer(hold_seconds=seconds)
 
@@ -57,6 +81,7 @@ ERROR_TYPES = {
     401: "authentication_error",
     429: "rate_limit_error",
     500: "api_error",
+    404: "not_found_error",
     529: "overloaded_error",
 }
 
@@ -66,6 +91,7 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]
     status: int
+    peer: str = ""  # the client's host:port: one kept-alive connection shows one client
 
     @property
     def user_text(self) -> str:
@@ -128,6 +154,7 @@ class FakeAnthropic:
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
+        self.batches = Batches(lambda: self.url, lambda params: self._message(params, Answer()))
 
     @property
     def url(self) -> str:
@@ -165,14 +192,14 @@ class FakeAnthropic:
             self._script.clear()
             self._cached_prefixes.clear()
 
-    def respond(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, headers: dict[str, str], raw: bytes, peer: str = "") -> tuple[int, dict[str, str], bytes]:
         lowered = {k.lower(): v for k, v in headers.items()}
         problem = self._refuse(lowered)
         body = json.loads(raw or b"{}") if problem is None else {}
         with self._lock:
             answer = self._script.popleft() if self._script and problem is None else Answer()
             status = problem[0] if problem else answer.status
-            self.calls.append(Call(lowered, body, status))
+            self.calls.append(Call(lowered, body, status, peer))
         if answer.hold_seconds:
             self._release.wait(answer.hold_seconds)
         if self.latency:
@@ -181,7 +208,28 @@ class FakeAnthropic:
             return _error(*problem)
         if answer.status != 200:
             return _error(answer.status, "scripted failure", answer.headers)
-        return 200, {"content-type": "application/json", "request-id": "req_fake"}, self._message(body, answer)
+        reply = json.dumps(self._message(body, answer)).encode()
+        return 200, {"content-type": "application/json", "request-id": "req_fake"}, reply
+
+    def batch_request(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """`POST /v1/messages/batches`, `GET .../{id}` and `GET .../{id}/results`."""
+        problem = self._refuse({k.lower(): v for k, v in headers.items()})
+        if problem is not None:
+            return _error(*problem)
+        parts = path.split("?")[0].removeprefix("/v1/messages/batches").strip("/").split("/")
+        json_type = {"content-type": "application/json"}
+        if method == "POST" and parts == [""]:
+            status, payload = self.batches.create(json.loads(raw or b"{}"))
+            return status, json_type, json.dumps(payload).encode()
+        if method == "GET" and len(parts) == 1 and parts[0]:
+            status, payload = self.batches.retrieve(parts[0])
+            return status, json_type, json.dumps(payload).encode()
+        if method == "GET" and len(parts) == 2 and parts[1] == "results":
+            status, lines = self.batches.results(parts[0])
+            return status, {"content-type": "application/binary"}, lines
+        return _error(404, f"no route {method} {path}")
 
     def _refuse(self, headers: dict[str, str]) -> tuple[int, str] | None:
         key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -191,31 +239,32 @@ class FakeAnthropic:
             return 400, "anthropic-version header is required"
         return None
 
-    def _message(self, body: dict[str, Any], answer: Answer) -> bytes:
+    def _message(self, body: dict[str, Any], answer: Answer) -> dict[str, Any]:
         messages = body.get("messages", [])
         user_text = Call({}, body, 200).user_text
         text = answer.text if answer.text is not None else self.writer(user_text)
+        if answer.stop_reason == "max_tokens":
+            text = text[: len(text) // 2]
         cache_write, cache_read = self._prompt_cache(body.get("system"))
         fresh = tokens(json.dumps(messages)) + (
             0 if cache_write or cache_read else tokens(json.dumps(body.get("system")))
         )
         usage = {
             "input_tokens": fresh,
-            "output_tokens": tokens(text),
+            "output_tokens": body.get("max_tokens", 0) if answer.stop_reason == "max_tokens" else tokens(text),
             "cache_creation_input_tokens": cache_write,
             "cache_read_input_tokens": cache_read,
         }
-        reply = {
+        return {
             "id": f"msg_fake_{len(self.calls)}",
             "type": "message",
             "role": "assistant",
             "model": body.get("model", "claude-sonnet-4-5"),
             "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
+            "stop_reason": answer.stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
-        return json.dumps(reply).encode()
 
     def _prompt_cache(self, system: Any) -> tuple[int, int]:
         """(cache write, cache read) tokens for this system prompt, as the API would bill them."""
@@ -243,10 +292,21 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path.split("?")[0] != "/v1/messages":
-                status, headers, body = _error(404, f"no route {self.path}")
+            if self.path.startswith("/v1/messages/batches"):
+                self._send(*fake.batch_request("POST", self.path, dict(self.headers.items()), raw))
+            elif self.path.split("?")[0] != "/v1/messages":
+                self._send(*_error(404, f"no route {self.path}"))
             else:
-                status, headers, body = fake.respond(dict(self.headers.items()), raw)
+                peer = f"{self.client_address[0]}:{self.client_address[1]}"
+                self._send(*fake.respond(dict(self.headers.items()), raw, peer))
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/v1/messages/batches"):
+                self._send(*fake.batch_request("GET", self.path, dict(self.headers.items()), b""))
+            else:
+                self._send(*_error(404, f"no route {self.path}"))
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
             try:
                 self.send_response(status)
                 for name, value in headers.items():

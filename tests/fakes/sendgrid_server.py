@@ -3,8 +3,11 @@
 `POST /v3/mail/send` with `Authorization: Bearer <key>` and a JSON body answers 202 with an
 `X-Message-Id` header, as SendGrid does; it refuses with SendGrid's 400 error shape what the
 real API refuses (no personalizations, more than 1,000, an address twice, no from, no
-content). Calls are counted per our message id, read from each personalization's
-`custom_args.message_id`.
+content, a reply_to that is no address, a reserved header such as Reply-To in a
+personalization). Calls are counted per our message id, read from each personalization's
+`custom_args.message_id`. `delivered()` shows each email as its recipient gets it: the
+personalization's substitutions applied to the content, the subject and the reply-to, as the
+v3 reference says they are.
 
 Run alone (`python -m tests.fakes.sendgrid_server [--port N] [--delay S]`) it prints its URL
 and serves until killed; `GET /_fake/stats` returns the counts.
@@ -14,12 +17,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import secrets
 from typing import Any
 
 from tests.fakes.http_fake import FakeServer, Reply, serve_forever_cli
 
 API_KEY = "SG.fake-key"
+RESERVED_HEADERS = frozenset(
+    {
+        "x-sg-id",
+        "x-sg-eid",
+        "received",
+        "dkim-signature",
+        "content-type",
+        "content-transfer-encoding",
+        "to",
+        "from",
+        "subject",
+        "reply-to",
+        "cc",
+        "bcc",
+    }
+)
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def error(status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> Reply:
@@ -51,6 +72,10 @@ class FakeSendGrid(FakeServer):
     def mails(self) -> list[dict[str, Any]]:
         """Every accepted-shape request body received, parsed."""
         return [json.loads(r.body) for r in self.requests if r.path == "/v3/mail/send" and r.message_keys]
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """Each accepted email as its recipient receives it: to, reply_to, subject and body, substituted."""
+        return [rendered(mail, p) for mail in self.mails() for p in mail["personalizations"]]
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[list[Any], Reply]:
         if (method, path) != ("POST", "/v3/mail/send"):
@@ -86,7 +111,30 @@ def validate(mail: dict[str, Any]) -> str | None:
         return "Unless a valid template_id is provided, the content parameter is required."
     if not mail.get("subject") and not all(p.get("subject") for p in personalizations):
         return "The subject is required."
+    reply_to = mail.get("reply_to")
+    if reply_to is not None and not _ADDRESS.fullmatch(str(reply_to.get("email", ""))):
+        return "The reply_to email does not contain a valid address."
+    if any(name.lower() in RESERVED_HEADERS for p in personalizations for name in p.get("headers") or {}):
+        return "Header can not be one of the reserved keys."
     return None
+
+
+def rendered(mail: dict[str, Any], personalization: dict[str, Any]) -> dict[str, Any]:
+    """One personalization's email, its substitutions applied to the content, subject and reply-to."""
+    subs = personalization.get("substitutions") or {}
+
+    def substitute(text: str | None) -> str | None:
+        for tag, value in subs.items():
+            text = None if text is None else text.replace(tag, value)
+        return text
+
+    return {
+        "to": [to["email"] for to in personalization["to"]],
+        "reply_to": substitute((mail.get("reply_to") or {}).get("email")),
+        "subject": substitute(personalization.get("subject") or mail.get("subject")),
+        "body": substitute(mail["content"][0]["value"]),
+        "custom_args": personalization.get("custom_args") or {},
+    }
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from app import queue, webhook_keys
 from app.services import simulator
-from app.settings import Settings, load_settings
+from app.settings import Settings, get_settings, load_settings
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,3 +233,97 @@ def test_the_demo_leads_answer_through_the_api_and_the_loop_applies_it(
 def test_outside_the_demo_the_simulator_posts_nothing(tmp_path: Path) -> None:
     no_keys = load_settings(data_dir=tmp_path)
     assert simulator.simulate(settings=no_keys) == {"skipped": 1}
+
+
+@pytest.fixture
+def job_settings(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The environment the simulator job reads under `make run`: the demo's data folder (its keys
+    and inbound secret) and the api's public URL, as this process's settings."""
+    monkeypatch.setenv("DATA_DIR", str(demo_settings.data_dir))
+    monkeypatch.setenv("PUBLIC_BASE_URL", str(demo_settings.public_base_url).rstrip("/"))
+    get_settings.cache_clear()
+    yield get_settings()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_the_simulator_job_posts_emailed_replies_through_the_inbound_parse_door(
+    api: str, job_settings: Settings, sandbox_sends: Engine, redis_url: str
+) -> None:
+    engine = sandbox_sends
+    connection = redis.Redis.from_url(redis_url)
+    connection.set(simulator.CURSOR_KEY, SENT_AT.timestamp())  # the last run was when the mail went out
+
+    queue.enqueue(connection, "simulate_engagement")
+    SimpleWorker(queue.QUEUES, connection=connection).work(burst=True)
+
+    run = rows(engine, "SELECT status, counts FROM agent_runs WHERE agent = 'simulator'")
+    assert [r.status for r in run] == ["succeeded"]
+    assert run[0].counts.get("failed", 0) == 0
+    # What the door stored: Inbound Parse's multipart form, never refused, each applied.
+    door = rows(engine, "SELECT result, body FROM webhook_deliveries WHERE endpoint = 'sendgrid/inbound'")
+    assert door, "some demo leads answered by email"
+    assert {r.result for r in door} == {"applied"}
+    # Each delivery became one emailed reply of the lead we wrote to, its quote and signature cut.
+    replies = rows(
+        engine,
+        """SELECT i.id, i.lead_id, i.from_address, i.body, i.intent, i.sentiment, i.priority, i.suggested_reply,
+                  m.lead_id AS our_lead, m.to_address, m.channel AS our_channel
+           FROM inbound_messages AS i JOIN outbound_messages AS m ON m.id = i.message_id
+           WHERE i.channel = 'email'""",
+    )
+    assert len(replies) == len(door) == run[0].counts["email_replies"]
+    for reply in replies:
+        assert (reply.lead_id, reply.from_address, reply.our_channel) == (reply.our_lead, reply.to_address, "email")
+        assert reply.body
+        assert "wrote:" not in reply.body
+        assert ">" not in reply.body
+        # Triaged within the request: every field the inbox shows is there.
+        assert reply.intent in {
+            "interested",
+            "question",
+            "not_now",
+            "not_interested",
+            "unsubscribe",
+            "out_of_office",
+            "wrong_person",
+        }
+        assert reply.sentiment
+        assert reply.priority
+        assert reply.suggested_reply is not None
+    lead_ids = [r.lead_id for r in replies]
+    # An activity that resets each lead's silence, and its recovery stopped as replied, with triage's transition.
+    activity = rows(
+        engine,
+        "SELECT lead_id, channel, (details->>'inbound_message_id')::bigint AS reply FROM activities "
+        "WHERE kind = 'email_in'",
+    )
+    assert sorted((a.lead_id, a.channel, a.reply) for a in activity) == sorted(
+        (r.lead_id, "email", r.id) for r in replies
+    )
+    silence = rows(
+        engine,
+        "SELECT count(*) FROM leads WHERE id = ANY(:ids) AND last_activity_at > :sent",
+        ids=lead_ids,
+        sent=SENT_AT,
+    )
+    assert silence[0][0] == len(set(lead_ids))
+    events = rows(
+        engine,
+        """SELECT e.lead_id, e.status, array_agg(t.event ORDER BY t.id) AS events
+           FROM enrollments AS e JOIN campaign_transitions AS t ON t.enrollment_id = e.id
+           WHERE e.lead_id = ANY(:ids) GROUP BY e.lead_id, e.status""",
+        ids=lead_ids,
+    )
+    assert len(events) == len(set(lead_ids))
+    for enrollment in events:
+        assert enrollment.status == "stopped"
+        assert "replied" in enrollment.events
+        assert any(event.startswith("triage_") for event in enrollment.events)
+
+    # The next run (or a replay of the window) stores nothing twice: the reply's Message-ID is stable.
+    connection.set(simulator.CURSOR_KEY, SENT_AT.timestamp())
+    queue.enqueue(connection, "simulate_engagement")
+    SimpleWorker(queue.QUEUES, connection=connection).work(burst=True)
+    assert value(engine, "SELECT count(*) FROM inbound_messages WHERE channel = 'email'") == len(replies)
+    assert value(engine, "SELECT count(*) FROM activities WHERE kind = 'email_in'") == len(replies)

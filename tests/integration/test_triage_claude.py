@@ -75,5 +75,5 @@ def test_an_invalid_answer_falls_back_to_the_offline_reading(fake: FakeAnthropic
 
 
 def test_a_failed_call_falls_back_to_the_offline_reading(fake: FakeAnthropic) -> None:
-    fake.script(server_error(500))
+    fake.script(*(server_error(500) for _ in range(3)))  # the ask and the SDK's two retries
     assert run(fake) == offline()

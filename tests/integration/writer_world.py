@@ -1,5 +1,4 @@
-"""What the writer's tests share: the fake Anthropic and the settings that point the real SDK
-at it, and builders of tenants, leads, history and due sends in SQL of their own."""
+"""The writer's world: fixtures (the fake Anthropic, settings pointing at it) and row builders."""
 
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ def claude(fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
     monkeypatch.setenv("ANTHROPIC_MODEL", MODEL)
+    monkeypatch.setenv("ANTHROPIC_BATCH_WRITES", "false")  # direct calls whatever the time of day (test_batch_writes)
     get_settings.cache_clear()
     yield fake
     get_settings.cache_clear()
@@ -64,7 +64,7 @@ def insert(engine: Engine, table: str, **values: Any) -> int:
     params = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in values.items()}
     with engine.begin() as conn:
         return int(
-            conn.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({binds}) RETURNING id"), params).scalar()
+            conn.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({binds}) RETURNING id"), params).scalar_one()
         )
 
 

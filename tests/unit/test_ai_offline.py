@@ -234,9 +234,14 @@ def test_usage_adds_up_and_knows_its_uncached_input() -> None:
 # --- reply parsing --------------------------------------------------------------------------------
 
 
-def test_replies_are_parsed_through_fences_and_prose() -> None:
-    text = 'Here you go:\n```json\n{"subject": "Your  roof", "body": "Hi Ana,\nline two"}\n```'
+def test_structured_replies_are_parsed_and_subjects_flattened() -> None:
+    text = '{"subject": "Your  roof", "body": "Hi Ana,\nline two"}'
     assert parse_reply(text, "email") == Draft("email", "Hi Ana,\nline two", "Your roof")
+
+
+def test_prose_around_the_json_is_not_the_schema_and_is_refused() -> None:
+    text = 'Here you go:\n```json\n{"subject": "Your roof", "body": "Hi Ana"}\n```'
+    assert parse_reply(text, "email") is None
 
 
 def test_sms_replies_are_flattened_and_get_the_opt_out_when_it_fits() -> None:
@@ -244,7 +249,9 @@ def test_sms_replies_are_flattened_and_get_the_opt_out_when_it_fits() -> None:
     assert draft == Draft("sms", "Hi Ana, still keen? Reply STOP to opt out.")
 
 
-@pytest.mark.parametrize("text", ["no json here", '{"subject": "x"}', '{"body": "  "}', "[1, 2]"])
+@pytest.mark.parametrize(
+    "text", ["no json here", '{"subject": "x"}', '{"subject": "x", "body": "  "}', "[1, 2]", '{"body": "x"}']
+)
 def test_replies_without_a_body_are_unparsable(text: str) -> None:
     assert parse_reply(text, "email") is None
 

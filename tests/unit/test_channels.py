@@ -1,5 +1,7 @@
 """Provider logic that needs no network: how SendGrid requests are planned and built, SMS segments."""
 
+from dataclasses import replace
+
 from app.channels.base import OutgoingMessage, parse_retry_after
 from app.channels.sendgrid import BODY_TAG, MAX_PERSONALIZATIONS, build_request, plan_requests
 from app.channels.twilio import sms_segments
@@ -59,3 +61,26 @@ def test_retry_after_in_seconds_or_absent() -> None:
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
     assert parse_retry_after(None) is None
+
+
+def test_reply_domains_never_share_a_request_but_tokens_do() -> None:
+    a, b, c = (
+        replace(email(1), reply_to="reply+1-1-aaa@r1.example"),
+        replace(email(2), reply_to="reply+1-2-bbb@r1.example"),
+        replace(email(3), reply_to="reply+1-3-ccc@r2.example"),
+    )
+    requests = plan_requests([a, b, c])
+    assert sorted(sorted(m.message_id for m in r) for r in requests) == [[1, 2], [3]]
+    body = build_request(next(r for r in requests if len(r) == 2))
+    assert body["reply_to"] == {"email": "-lre_reply-@r1.example"}
+    assert [p["substitutions"]["-lre_reply-"] for p in body["personalizations"]] == ["reply+1-1-aaa", "reply+1-2-bbb"]
+
+
+def test_the_reply_token_counts_toward_the_substitution_cap() -> None:
+    footer = len(build_request([email(1, body="")])["content"][0]["value"].encode())
+    # the body tag and body, plus the reply tag and its local part, just over 10,000 bytes
+    body = "x" * (10_000 - footer - len("-lre_body-") - len("-lre_reply-") - len("reply+1-1-aaa") + 1)
+    message = replace(email(1, body=body), reply_to="reply+1-1-aaa@r1.example")
+    requests = plan_requests([message, email(2)])
+    assert sorted(len(r) for r in requests) == [1, 1]
+    assert sorted(len(r) for r in plan_requests([replace(message, reply_to=None), email(2)])) == [2]

@@ -1,7 +1,9 @@
+import itertools
 from datetime import UTC, datetime
 
 import pytest
 
+from app.domain import send_rules
 from app.domain.footer import email_footer, with_footer
 from app.domain.send_rules import MAX_ATTEMPTS, Recipient, Verdict, gate, gives_up, retry_delay
 from app.domain.sending_window import Window
@@ -75,3 +77,14 @@ def test_a_phone_a_carrier_refused_cancels_the_text_but_suppression_still_comes_
     assert verdict.verdict is Verdict.CANCEL
     assert verdict.reason == "sms cannot reach the lead: 21614 not a mobile number"
     assert gate(recipient(suppressed=True, unreachable="x"), NIGHT_IN_NEW_YORK).verdict is Verdict.SUPPRESS
+
+
+def test_the_database_retry_doubles_from_a_quarter_second_to_four_and_jitter_takes_up_to_half() -> None:
+    assert [send_rules.db_retry_delay(n, 0.0) for n in range(1, 8)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert send_rules.db_retry_delay(3, 0.5) == 0.75
+
+
+def test_the_database_retry_waits_long_enough_to_outlast_a_restart_but_not_past_the_job() -> None:
+    # Without jitter: 0.25 + 0.5 + 1 + 2 + 4 + 4 = 11.75 s of waiting fit in the budget, a 7th 4 s does not.
+    waits = list(itertools.accumulate(send_rules.db_retry_delay(n, 0.0) for n in range(1, 8)))
+    assert [w for w in waits if w <= send_rules.DB_RETRY_BUDGET_SECONDS] == [0.25, 0.75, 1.75, 3.75, 7.75, 11.75]

@@ -4,7 +4,7 @@ units, and no pair is split across parts."""
 
 from __future__ import annotations
 
-from app.domain.sms_segments import GSM7, UCS2, count_segments, is_gsm7
+from app.domain.sms_segments import GSM7, UCS2, count_segments, is_gsm7, to_gsm
 
 
 def test_an_empty_text_takes_no_segment() -> None:
@@ -56,3 +56,47 @@ def test_the_limit_is_what_fits_the_segments_taken() -> None:
     assert count_segments("a" * 161).limit == 306
     assert count_segments("ç").limit == 70
     assert count_segments("ç" * 71).limit == 134
+
+
+# --- Twilio's documented examples (twilio.com/docs/glossary/what-sms-character-limit and
+# what-is-ucs-2-character-encoding), each worked out by hand -------------------------------------
+
+
+def test_twilio_a_161_character_message_is_two_segments_of_153_and_8() -> None:
+    text = "x" * 161
+    assert (count_segments(text).encoding, count_segments(text).segments) == (GSM7, 2)
+
+
+def test_twilio_a_curly_quote_turns_160_into_70() -> None:
+    straight = 'He said "yes" ' + "a" * 146  # 160 GSM characters: one segment
+    curly = straight.replace('"', "“", 1).replace('"', "”", 1)
+    assert count_segments(straight).segments == 1
+    assert count_segments(curly).encoding == UCS2
+    assert count_segments(curly).segments == 3  # 160 units: 67 + 67 + 26
+
+
+def test_twilio_140_characters_with_one_ucs2_character_take_3_segments_and_1_without() -> None:
+    text = "a" * 139 + "ç"  # 140 characters, one of them outside GSM-7
+    assert count_segments(text).segments == 3  # 67 + 67 + 6
+    assert count_segments("a" * 140).segments == 1
+
+
+def test_twilio_ucs2_messages_over_70_characters_split_into_67() -> None:
+    assert count_segments("Ж" * 70).segments == 1
+    assert count_segments("Ж" * 134).segments == 2
+    assert count_segments("Ж" * 135).segments == 3
+
+
+def test_every_extension_character_counts_as_two() -> None:
+    for char in "^{}\\[~]|€":
+        assert count_segments(char).units == 2, char
+    assert count_segments("a" * 158 + "|").segments == 1  # 160 septets
+    assert count_segments("a" * 159 + "|").segments == 2  # 161 septets
+
+
+def test_typographic_quotes_and_dashes_become_gsm_without_changing_the_words() -> None:
+    assert to_gsm("It’s “done” — nearly… ok") == 'It\'s "done" - nearly... ok'
+    assert to_gsm("Zoë, ça va? 😀") == "Zoë, ça va? 😀"  # no GSM twin: left for the counter to price
+    text = "Hi Ana, it’s Maya from Bright Homes. " + "a" * 100 + " Reply STOP to opt out."
+    assert count_segments(text).segments == 3
+    assert count_segments(to_gsm(text)).segments == 1

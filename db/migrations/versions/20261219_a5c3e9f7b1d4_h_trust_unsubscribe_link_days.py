@@ -5,7 +5,7 @@ sets how many days they work, from 60 (CAN-SPAM asks for 30 after the message) t
 365 by default.
 
 Revision ID: a5c3e9f7b1d4
-Revises: d8b1f4e6a2c3
+Revises: a9e4c1f7b305
 Create Date: 2026-12-16 12:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a5c3e9f7b1d4"
-down_revision: str | None = "d8b1f4e6a2c3"
+down_revision: str | None = "a9e4c1f7b305"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
