@@ -33,6 +33,7 @@ import streamlit_app
 from app.api import create_app
 from app.domain.unsubscribe import make_token
 from app.web.intake_body import intake_clock
+from app.web.unsubscribe import clock as unsubscribe_clock
 from app.web.unsubscribe import signing_secret
 from pages import session
 from pages.campaigns import state as campaign_state
@@ -153,7 +154,12 @@ def _walk(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[str, set[s
 def path_values(a: world.Side) -> dict[str, str]:
     """What A's caller puts in each path parameter; a new parameter name must be added here."""
     token = make_token(
-        SECRET, tenant_id=a.tenant, channel="email", lead_id=a.leads[1], address="lead1@" + A + ".example"
+        SECRET,
+        tenant_id=a.tenant,
+        channel="email",
+        lead_id=a.leads[1],
+        address="lead1@" + A + ".example",
+        issued=AT.date(),
     )
     return {"token": token, "secret": "not-the-inbound-secret"}
 
@@ -205,6 +211,7 @@ def api() -> Iterator[TestClient]:
     app = create_app()
     app.dependency_overrides[intake_clock] = lambda: AT
     app.dependency_overrides[signing_secret] = lambda: SECRET
+    app.dependency_overrides[unsubscribe_clock] = lambda: AT
     with TestClient(app) as client:
         yield client
 
