@@ -4,7 +4,8 @@ In demo mode (`make run` on the embedded default, or `python -m app run --demo`)
 database holds the seeded demo (a `demo@<tenant>.example` operator whose password is still
 `demo`) the form says so, so a demo audience can walk straight in. Outside demo mode it never
 names an account: a production database may hold a leftover demo operator. Repeated failures
-lock the email out for a while (`app/services/sign_in_guard.py`).
+are throttled per address, per email and address, and per email with a capped delay
+(`app/services/sign_in_guard.py`).
 
 This is the first screen of every visit, and the first script run of a fresh server process
 pays for every module it imports before anything is drawn. So the form needs nothing but
@@ -74,23 +75,51 @@ def attempt(email: str, password: str) -> None:
         )
 
 
+def client_address() -> str | None:
+    """The visitor's address for the sign-in throttles.
+
+    Streamlit gives the websocket peer (`st.context.ip_address`), and None when that peer is
+    this machine: then the console sits behind a local reverse proxy (it binds 127.0.0.1), and
+    the address that proxy saw is the last entry of `X-Forwarded-For` (the one the proxy itself
+    appended; a client can forge only the entries before it). None again for a visitor on this
+    machine with no proxy: the guard counts those together.
+    """
+    peer = st.context.ip_address
+    if isinstance(peer, str) and peer:  # AppTest's stand-in runtime answers with a non-string
+        return peer
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
+    return last or None
+
+
+REFUSALS = {
+    "address": "Too many failed sign-ins from this address. Try again in {wait}.",
+    "pair": "Too many failed sign-ins for this email from this address. Try again in {wait}.",
+    "account": "This account is being slowed down after failed sign-ins. Try again in {wait}.",
+}
+
+
+def _wait(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else f"{-(-seconds // 60)} min"
+
+
 def checked(email: str, password: str) -> None:
-    """The attempt itself: refused while locked out, counted when wrong, signed in when right."""
+    """The attempt itself: refused while throttled, counted when wrong, signed in when right."""
     from app import runtime
     from app.services import operators, sign_in_guard
 
     redis = runtime.redis_client()
-    locked = sign_in_guard.seconds_locked(redis, email=email)
-    if locked:
-        minutes = -(-locked // 60)
-        st.error(f"Too many failed sign-ins for this email. Try again in {minutes} min.", icon=":material/lock_clock:")
+    ip, now = client_address(), session.now().timestamp()
+    refused = sign_in_guard.refusal(redis, email=email, ip=ip, now=now)
+    if refused is not None:
+        st.error(REFUSALS[refused.scope].format(wait=_wait(refused.seconds)), icon=":material/lock_clock:")
         return
     who = operators.authenticate(email=email, password=password)
     if who is None:
-        sign_in_guard.record_failure(redis, email=email)
+        sign_in_guard.record_failure(redis, email=email, ip=ip, now=now)
         st.error("Wrong email or password.", icon=":material/error:")
         return
-    sign_in_guard.clear(redis, email=email)
+    sign_in_guard.record_success(redis, email=email, ip=ip, now=now)
     session.sign_in(who)
     st.rerun()
 
