@@ -101,13 +101,13 @@ def holdout_comparison(tenant_id: int, days: int, now: dt.datetime | None = None
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def agent_runs_latest(tenant_id: int) -> pd.DataFrame:
-    return agent_reads.agent_runs_latest(runtime.engine(), tenant_id)
+def agent_runs_latest(tenant_id: int, platform: bool) -> pd.DataFrame:
+    return agent_reads.agent_runs_latest(runtime.engine(), tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def agent_status(tenant_id: int) -> pd.DataFrame:
-    return agent_reads.agent_status(runtime.engine(), tenant_id)
+def agent_status(tenant_id: int, platform: bool) -> pd.DataFrame:
+    return agent_reads.agent_status(runtime.engine(), tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
@@ -156,8 +156,8 @@ def workers() -> list[machinery.WorkerStatus]:
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False)
-def failed_jobs(tenant_id: int, limit: int) -> list[machinery.FailedJob]:
-    return machinery.failed_jobs(limit, tenant_id=tenant_id)
+def failed_jobs(tenant_id: int, limit: int, platform: bool) -> list[machinery.FailedJob]:
+    return machinery.failed_jobs(limit, tenant_id=tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

@@ -37,6 +37,14 @@ def sign_in(who: OperatorIdentity) -> None:
     st.session_state[TENANT] = who.tenant_id
 
 
+def sees_platform() -> bool:
+    """Whether the signed-in operator runs the installation, so may see and retry what belongs
+    to no tenant (tenant-less agent runs and failed jobs, whose errors may name any tenant's
+    rows): today's admins, who see every tenant."""
+    who = identity()
+    return who is not None and who.is_admin
+
+
 def sign_out() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
