@@ -130,6 +130,24 @@ def mode_strip(settings: Settings) -> None:
         )
 
 
+def degraded_strip() -> None:
+    """Say when Claude has lately failed (429, 5xx, 529, timeouts) and the offline writer stands
+    in (`app/ai/health.py`). Imported here: the reader reaches Redis, which the sign-in screen
+    must not wait for."""
+    from pages import data
+
+    trouble = data.ai_degraded(session.pinned_clock())
+    if trouble is None:
+        return
+    minutes = max(0, int((session.now().timestamp() - trouble.at) // 60))
+    times = "once" if trouble.count == 1 else f"{trouble.count} times"
+    st.warning(
+        f"AI degraded: Claude failed {times} in the last 15 min (latest {trouble.reason}, {minutes} min ago). "
+        "Messages and insights come from the offline writer until it answers again.",
+        icon=":material/cloud_off:",
+    )
+
+
 def owner_alerts() -> None:
     """Toast the replies this rep must answer (interested, a question), once each, on any page.
     Imported here: it reaches the database, which the sign-in screen must not wait for."""
@@ -193,6 +211,7 @@ def route(settings: Settings) -> None:
     tenant_picker(tenants)
     account_box(who)
     mode_strip(settings)
+    degraded_strip()
     owner_alerts()
     navigation.run()
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.ai import health as ai_health
 from app.ai import insight
 from app.domain import priority
 from app.services import ab_decisions, operators
@@ -140,6 +141,13 @@ def carrier_filtered(tenant_id: int, now: dt.datetime | None = None) -> int:
 def webhook_deliverability(now: dt.datetime | None = None) -> pd.DataFrame:
     """The last 24 h of provider webhooks, per endpoint (all tenants: a delivery mixes them)."""
     return deliverability.webhook_deliverability(runtime.engine(), now=now)
+
+
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def ai_degraded(now: dt.datetime | None = None) -> ai_health.Degraded | None:
+    """Claude's recent trouble (a Redis marker, all tenants: it is about the API); `now` is the
+    console's pinned clock."""
+    return ai_health.degraded(now=(now or dt.datetime.now(dt.UTC)).timestamp())
 
 
 # Redis, through app/services/machinery.py (pages never import rq or redis).
