@@ -98,7 +98,10 @@ def account_box(who: OperatorIdentity) -> None:
     with st.sidebar:
         st.caption(f"Signed in as {who.name} · {who.role}")
         if st.button("Sign out", key="shell.sign_out", icon=":material/logout:"):
+            via_oidc = bool(st.session_state.get(session.VIA_OIDC))
             session.sign_out()
+            if via_oidc:  # else the provider's cookie would sign them straight back in
+                st.logout()
             st.rerun()
 
 

@@ -25,6 +25,7 @@ ENTRYPOINT = "streamlit_app.py"
 IDENTITY = "shell.identity"
 TENANT = "shell.tenant_id"
 CLOCK = "shell.clock"
+VIA_OIDC = "shell.via_oidc"  # signed in through st.login: signing out must end the provider's session too
 
 
 def identity() -> OperatorIdentity | None:

@@ -5,7 +5,9 @@ database holds the seeded demo (a `demo@<tenant>.example` operator whose passwor
 `demo`) the form says so, so a demo audience can walk straight in. Outside demo mode it never
 names an account: a production database may hold a leftover demo operator. Repeated failures
 are throttled per address, per email and address, and per email with a capped delay
-(`app/services/sign_in_guard.py`).
+(`app/services/sign_in_guard.py`). When Streamlit's `[auth]` secrets name an OpenID Connect
+provider, a "Sign in with <provider>" button runs `st.login`, and the verified email the provider
+returns signs in the active operator who has it; anyone else is refused.
 
 This is the first screen of every visit, and the first script run of a fresh server process
 pays for every module it imports before anything is drawn. So the form needs nothing but
@@ -15,6 +17,8 @@ screen; on a fresh process that import (pandas, SQLAlchemy, the readers) takes a
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -42,13 +46,70 @@ def _hint() -> None:
         st.caption(f"Demo: `{email}` / `{operators.DEMO_PASSWORD}`")
 
 
+def oidc_providers() -> list[str | None]:
+    """The identity providers of Streamlit's `[auth]` secrets (what `st.login` reads): one name
+    per `[auth.<name>]` section, or [None] when `[auth]` itself holds the provider's `client_id`;
+    [] when single sign-on is not configured. Only the console reads secrets."""
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets file at all
+        return []
+    if not isinstance(auth, Mapping) or not auth:
+        return []
+    named: list[str | None] = [name for name, value in auth.items() if isinstance(value, Mapping)]
+    if named:
+        return named
+    return [None] if "client_id" in auth else []
+
+
+def provider_label(provider: str | None) -> str:
+    return provider.replace("_", " ").title() if provider else "single sign-on"
+
+
+def oidc_buttons(providers: list[str | None]) -> None:
+    for provider in providers:
+        st.button(
+            f"Sign in with {provider_label(provider)}",
+            key=f"signin.oidc.{provider or 'default'}",
+            icon=":material/badge:",
+            width="stretch",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+        )
+
+
+def oidc_sign_in(providers: list[str | None]) -> None:
+    """Sign in the operator the provider vouched for (`st.user`), when an active operator has
+    that email; otherwise say so and offer to leave the provider's session."""
+    if not providers or not st.user.get("is_logged_in"):
+        return
+    from app.services import operators
+
+    email, verified = st.user.get("email"), st.user.get("email_verified")
+    who = operators.identity_for_email(email=email) if isinstance(email, str) and verified is not False else None
+    if who is None:
+        st.error(
+            f"{email or 'This account'} is not an active operator here. Ask an admin to add you, "
+            "or sign in with a password.",
+            icon=":material/person_off:",
+        )
+        st.button("Use another account", key="signin.oidc.logout", icon=":material/logout:", on_click=st.logout)
+        return
+    session.sign_in(who)
+    st.session_state[session.VIA_OIDC] = True
+    st.rerun()
+
+
 def render() -> None:
     if session.identity() is not None:  # signed in while Streamlit ran this file without the router
         st.switch_page(session.ENTRYPOINT)
+    providers = oidc_providers()
     _, middle, _ = st.columns([1, 1.4, 1])
     with middle:
         st.title("Lead Recovery Engine")
         st.caption("Win back the leads who went quiet.")
+        oidc_sign_in(providers)
+        oidc_buttons(providers)
         with st.form("signin.form"):
             st.subheader("Sign in")
             email = st.text_input("Email", key="signin.email", autocomplete="username")

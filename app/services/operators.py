@@ -132,6 +132,21 @@ def authenticate(*, email: str, password: str) -> OperatorIdentity | None:
     return None
 
 
+def identity_for_email(*, email: str) -> OperatorIdentity | None:
+    """The active operator with this email (the first by id), for a sign-in an identity provider
+    vouched for (OIDC through `st.login`): no password is checked, so the address must be one an
+    admin gave an operator here; anyone else is refused."""
+    query = (
+        sa.select(Operator)
+        .where(sa.func.lower(Operator.email) == normalise_email(email), Operator.is_active.is_(True))
+        .order_by(Operator.id)
+        .limit(1)
+    )
+    with runtime.session_scope() as session, session.begin():
+        operator = session.scalar(query)
+        return None if operator is None else _identity(operator)
+
+
 def create_admin(*, tenant_slug: str, email: str, name: str, password: str | None = None) -> int:
     """Create an admin of the tenant `tenant_slug` and return the operator id.
 
