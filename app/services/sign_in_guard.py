@@ -15,6 +15,10 @@ Three failure logs in Redis, each a sorted set of failure instants over a slidin
   email signed in from within `KNOWN_SECONDS` skips that slow-down, so an attack on the demo
   account (or anyone's) does not keep its usual users out at all.
 
+Without a client address (the console reached directly on this machine, or a proxy that names
+no client) the address locks would lock everyone at once, so only the capped slow-down applies,
+with no address to exempt.
+
 A refused try is not counted (it checked no password), so the logs stay small. Time comes in
 as `now` (seconds since the epoch), so tests drive a clock of their own; Redis expiries only
 collect old keys and decide nothing.
@@ -111,15 +115,16 @@ def account_delay(failures: int) -> int:
 def refusal(connection: Redis, *, email: str, ip: str | None, now: float) -> Refusal | None:
     """Why this email may not try from this address now, or None when it may."""
     pair_key, address_key, account_key, known_key = _keys(email, ip)
-    address_wait = _until_below(_recent(connection, address_key, now), ADDRESS_MAX_FAILURES, now)
-    if address_wait > 0:
-        return Refusal("address", _whole(address_wait))
-    pair_wait = _until_below(_recent(connection, pair_key, now), PAIR_MAX_FAILURES, now)
-    if pair_wait > 0:
-        return Refusal("pair", _whole(pair_wait))
-    known_since = connection.zscore(known_key, _address(ip))
-    if known_since is not None and now - float(known_since) < KNOWN_SECONDS:
-        return None
+    if _address(ip) != UNKNOWN_ADDRESS:
+        address_wait = _until_below(_recent(connection, address_key, now), ADDRESS_MAX_FAILURES, now)
+        if address_wait > 0:
+            return Refusal("address", _whole(address_wait))
+        pair_wait = _until_below(_recent(connection, pair_key, now), PAIR_MAX_FAILURES, now)
+        if pair_wait > 0:
+            return Refusal("pair", _whole(pair_wait))
+        known_since = connection.zscore(known_key, _address(ip))
+        if known_since is not None and now - float(known_since) < KNOWN_SECONDS:
+            return None
     account = _recent(connection, account_key, now)
     wait = account[-1] + account_delay(len(account)) - now if account else 0.0
     return Refusal("account", _whole(wait)) if wait > 0 else None
@@ -131,10 +136,12 @@ def _whole(seconds: float) -> int:
 
 @_needs_redis
 def record_failure(connection: Redis, *, email: str, ip: str | None, now: float) -> None:
-    """Count a wrong password in all three logs (one transaction)."""
+    """Count a wrong password in the three logs (one transaction); without an address, only the email's."""
     member = f"{now!r}:{secrets.token_hex(4)}"
+    pair_key, address_key, account_key, _ = _keys(email, ip)
+    keys = (pair_key, address_key, account_key) if _address(ip) != UNKNOWN_ADDRESS else (account_key,)
     pipe = connection.pipeline(transaction=True)
-    for key in _keys(email, ip)[:3]:
+    for key in keys:
         pipe.zadd(key, {member: now})
         pipe.zremrangebyscore(key, "-inf", now - WINDOW_SECONDS)
         pipe.expire(key, WINDOW_SECONDS + 60)
@@ -148,6 +155,8 @@ def record_success(connection: Redis, *, email: str, ip: str | None, now: float)
     The per-email and per-address logs stay: a success from one address says nothing about
     the guesses made from others.
     """
+    if _address(ip) == UNKNOWN_ADDRESS:
+        return
     pair_key, _, _, known_key = _keys(email, ip)
     pipe = connection.pipeline(transaction=True)
     pipe.delete(pair_key)

@@ -3,7 +3,8 @@
 Expected waits are worked out by hand from the module's documented rules: a (email, address)
 pair locks at its 5th failure for 15 min from its oldest counted failure; an address locks at
 30 failures over any emails; an email's slow-down after its 5th failure doubles from 1 s and
-stops at 60 s; an address the email signed in from skips that slow-down.
+stops at 60 s; an address the email signed in from skips that slow-down; without an address,
+only the slow-down applies.
 """
 
 from __future__ import annotations
@@ -70,7 +71,13 @@ def test_a_success_clears_only_that_addresses_lock(redis_conn: redis.Redis) -> N
     assert redis_conn.zcard("lre:signin:account:ann@example.com") == 5, "the email's log keeps other guesses"
 
 
-def test_no_address_is_counted_as_one_unknown_address(redis_conn: redis.Redis) -> None:
+def test_without_an_address_only_the_capped_slow_down_applies(redis_conn: redis.Redis) -> None:
+    """No address: locking "the unknown address" would lock every visitor at once."""
+    for i in range(30):
+        fail(redis_conn, email=f"user{i}@example.com", ip=None, at=T0 + i)
+    assert guard.refusal(redis_conn, email="new@example.com", ip="", now=T0 + 30) is None
     for i in range(5):
-        fail(redis_conn, ip=None, at=T0 + i)
-    assert guard.refusal(redis_conn, email=ANN, ip="", now=T0 + 5) == guard.Refusal("pair", 895)
+        fail(redis_conn, ip=None, at=T0 + 100 + i)
+    # 5 failures on the email, the latest at T0+104: 1 s, and no 15-minute lock.
+    assert guard.refusal(redis_conn, email=ANN, ip=None, now=T0 + 104) == guard.Refusal("account", 1)
+    assert guard.refusal(redis_conn, email=ANN, ip=None, now=T0 + 105) is None
