@@ -98,7 +98,10 @@ def account_box(who: OperatorIdentity) -> None:
     with st.sidebar:
         st.caption(f"Signed in as {who.name} · {who.role}")
         if st.button("Sign out", key="shell.sign_out", icon=":material/logout:"):
+            via_oidc = bool(st.session_state.get(session.VIA_OIDC))
             session.sign_out()
+            if via_oidc:  # else the provider's cookie would sign them straight back in
+                st.logout()
             st.rerun()
 
 
@@ -128,6 +131,24 @@ def mode_strip(settings: Settings) -> None:
             live=sms_live,
             help="SMS are sent through Twilio." if sms_live else "Sandbox: SMS are stored, never sent.",
         )
+
+
+def degraded_strip() -> None:
+    """Say when Claude has lately failed (429, 5xx, 529, timeouts) and the offline writer stands
+    in (`app/ai/health.py`). Imported here: the reader reaches Redis, which the sign-in screen
+    must not wait for."""
+    from pages import data
+
+    trouble = data.ai_degraded(session.pinned_clock())
+    if trouble is None:
+        return
+    minutes = max(0, int((session.now().timestamp() - trouble.at) // 60))
+    times = "once" if trouble.count == 1 else f"{trouble.count} times"
+    st.warning(
+        f"AI degraded: Claude failed {times} in the last 15 min (latest {trouble.reason}, {minutes} min ago). "
+        "Messages and insights come from the offline writer until it answers again.",
+        icon=":material/cloud_off:",
+    )
 
 
 def owner_alerts() -> None:
@@ -193,6 +214,7 @@ def route(settings: Settings) -> None:
     tenant_picker(tenants)
     account_box(who)
     mode_strip(settings)
+    degraded_strip()
     owner_alerts()
     navigation.run()
 

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     sms_provider: Literal["sandbox", "twilio"] = Field(
         default="sandbox", description="`sandbox` records SMS locally; `twilio` sends them."
     )
+    scrypt_log2_n: int = Field(
+        default=17,
+        ge=14,
+        le=20,
+        description="Password hashing cost, as log2 of scrypt's N (r=8, p=1): 17 is OWASP's advice (128 MiB, "
+        "about half a second). Older hashes are upgraded at their next sign-in; the test suite runs at 14.",
+    )
     demo: bool = Field(
         default=False,
         description="Run as the demo (`python -m app run --demo` sets it for its processes): seed an empty "

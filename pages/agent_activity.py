@@ -80,13 +80,16 @@ RUN_COLUMNS = {
 @st.fragment(run_every="10s")
 def live_runs(tenant_id: int) -> None:
     now = session.now()
-    status = data.agent_status(tenant_id)
+    platform = session.sees_platform()
+    status = data.agent_status(tenant_id, platform)
     failed = int((status["status"] == "failed").sum()) if not status.empty else 0
     metric_cards(
         [
             heartbeat_card(data.last_heartbeat(), now),
             Card(
-                "Agents seen", fmt.count(len(status)), "Agents with at least one run for this tenant (or all tenants)."
+                "Agents seen",
+                fmt.count(len(status)),
+                "Agents with at least one run for this tenant (admins: or for no tenant).",
             ),
             Card("Failing now", fmt.count(failed), "Agents whose latest run failed."),
         ]
@@ -99,7 +102,9 @@ def live_runs(tenant_id: int) -> None:
     st.subheader("Latest run of each agent")
     tables.data_table(with_summary(status), RUN_COLUMNS, empty=empty, key="agents.status")
     st.subheader("Recent runs")
-    tables.data_table(with_summary(data.agent_runs_latest(tenant_id)), RUN_COLUMNS, empty=empty, key="agents.runs")
+    tables.data_table(
+        with_summary(data.agent_runs_latest(tenant_id, platform)), RUN_COLUMNS, empty=empty, key="agents.runs"
+    )
 
 
 # --- outbox ----------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def retry_picked(tenant_id: int) -> None:
     if not isinstance(job_id, str) or not may_act():
         return
     try:
-        queue = agent_status.retry_failed_job(job_id, tenant_id=tenant_id)
+        queue = agent_status.retry_failed_job(job_id, tenant_id=tenant_id, platform=session.sees_platform())
     except agent_status.RetryError:
         st.session_state[RETRY_NOTE] = ("warning", f"Job {job_id} is no longer failed: already retried, or expired.")
     else:
@@ -164,9 +164,9 @@ def retry_controls(tenant_id: int, jobs: Sequence[FailedJob]) -> None:
 
 @st.fragment(run_every="10s")
 def failed_section(tenant_id: int) -> None:
-    """This tenant's failed jobs (and the tenant-less ones), newest first, with a Retry."""
+    """This tenant's failed jobs (and, for admins, the tenant-less ones), newest first, with a Retry."""
     retry_note()
-    jobs = data.failed_jobs(tenant_id, FAILED_LIMIT)
+    jobs = data.failed_jobs(tenant_id, FAILED_LIMIT, session.sees_platform())
     tables.data_table(
         frame_of(jobs, list(FAILED_COLUMNS)),
         FAILED_COLUMNS,

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.ai import health as ai_health
 from app.ai import insight
 from app.domain import priority
 from app.services import ab_decisions, operators
@@ -101,13 +102,13 @@ def holdout_comparison(tenant_id: int, days: int, now: dt.datetime | None = None
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def agent_runs_latest(tenant_id: int) -> pd.DataFrame:
-    return agent_reads.agent_runs_latest(runtime.engine(), tenant_id)
+def agent_runs_latest(tenant_id: int, platform: bool) -> pd.DataFrame:
+    return agent_reads.agent_runs_latest(runtime.engine(), tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
-def agent_status(tenant_id: int) -> pd.DataFrame:
-    return agent_reads.agent_status(runtime.engine(), tenant_id)
+def agent_status(tenant_id: int, platform: bool) -> pd.DataFrame:
+    return agent_reads.agent_status(runtime.engine(), tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
@@ -142,6 +143,13 @@ def webhook_deliverability(now: dt.datetime | None = None) -> pd.DataFrame:
     return deliverability.webhook_deliverability(runtime.engine(), now=now)
 
 
+@st.cache_data(ttl=PULSE, show_spinner=False)
+def ai_degraded(now: dt.datetime | None = None) -> ai_health.Degraded | None:
+    """Claude's recent trouble (a Redis marker, all tenants: it is about the API); `now` is the
+    console's pinned clock."""
+    return ai_health.degraded(now=(now or dt.datetime.now(dt.UTC)).timestamp())
+
+
 # Redis, through app/services/machinery.py (pages never import rq or redis).
 
 
@@ -156,8 +164,8 @@ def workers() -> list[machinery.WorkerStatus]:
 
 
 @st.cache_data(ttl=PULSE, show_spinner=False)
-def failed_jobs(tenant_id: int, limit: int) -> list[machinery.FailedJob]:
-    return machinery.failed_jobs(limit, tenant_id=tenant_id)
+def failed_jobs(tenant_id: int, limit: int, platform: bool) -> list[machinery.FailedJob]:
+    return machinery.failed_jobs(limit, tenant_id=tenant_id, platform=platform)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

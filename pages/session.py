@@ -25,6 +25,7 @@ ENTRYPOINT = "streamlit_app.py"
 IDENTITY = "shell.identity"
 TENANT = "shell.tenant_id"
 CLOCK = "shell.clock"
+VIA_OIDC = "shell.via_oidc"  # signed in through st.login: signing out must end the provider's session too
 
 
 def identity() -> OperatorIdentity | None:
@@ -35,6 +36,14 @@ def identity() -> OperatorIdentity | None:
 def sign_in(who: OperatorIdentity) -> None:
     st.session_state[IDENTITY] = who
     st.session_state[TENANT] = who.tenant_id
+
+
+def sees_platform() -> bool:
+    """Whether the signed-in operator runs the installation, so may see and retry what belongs
+    to no tenant (tenant-less agent runs and failed jobs, whose errors may name any tenant's
+    rows): today's admins, who see every tenant."""
+    who = identity()
+    return who is not None and who.is_admin
 
 
 def sign_out() -> None:

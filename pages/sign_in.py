@@ -4,7 +4,10 @@ In demo mode (`make run` on the embedded default, or `python -m app run --demo`)
 database holds the seeded demo (a `demo@<tenant>.example` operator whose password is still
 `demo`) the form says so, so a demo audience can walk straight in. Outside demo mode it never
 names an account: a production database may hold a leftover demo operator. Repeated failures
-lock the email out for a while (`app/services/sign_in_guard.py`).
+are throttled per address, per email and address, and per email with a capped delay
+(`app/services/sign_in_guard.py`). When Streamlit's `[auth]` secrets name an OpenID Connect
+provider, a "Sign in with <provider>" button runs `st.login`, and the verified email the provider
+returns signs in the active operator who has it; anyone else is refused.
 
 This is the first screen of every visit, and the first script run of a fresh server process
 pays for every module it imports before anything is drawn. So the form needs nothing but
@@ -14,6 +17,8 @@ screen; on a fresh process that import (pandas, SQLAlchemy, the readers) takes a
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -41,13 +46,70 @@ def _hint() -> None:
         st.caption(f"Demo: `{email}` / `{operators.DEMO_PASSWORD}`")
 
 
+def oidc_providers() -> list[str | None]:
+    """The identity providers of Streamlit's `[auth]` secrets (what `st.login` reads): one name
+    per `[auth.<name>]` section, or [None] when `[auth]` itself holds the provider's `client_id`;
+    [] when single sign-on is not configured. Only the console reads secrets."""
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets file at all
+        return []
+    if not isinstance(auth, Mapping) or not auth:
+        return []
+    named: list[str | None] = [name for name, value in auth.items() if isinstance(value, Mapping)]
+    if named:
+        return named
+    return [None] if "client_id" in auth else []
+
+
+def provider_label(provider: str | None) -> str:
+    return provider.replace("_", " ").title() if provider else "single sign-on"
+
+
+def oidc_buttons(providers: list[str | None]) -> None:
+    for provider in providers:
+        st.button(
+            f"Sign in with {provider_label(provider)}",
+            key=f"signin.oidc.{provider or 'default'}",
+            icon=":material/badge:",
+            width="stretch",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+        )
+
+
+def oidc_sign_in(providers: list[str | None]) -> None:
+    """Sign in the operator the provider vouched for (`st.user`), when an active operator has
+    that email; otherwise say so and offer to leave the provider's session."""
+    if not providers or not st.user.get("is_logged_in"):
+        return
+    from app.services import operators
+
+    email, verified = st.user.get("email"), st.user.get("email_verified")
+    who = operators.identity_for_email(email=email) if isinstance(email, str) and verified is not False else None
+    if who is None:
+        st.error(
+            f"{email or 'This account'} is not an active operator here. Ask an admin to add you, "
+            "or sign in with a password.",
+            icon=":material/person_off:",
+        )
+        st.button("Use another account", key="signin.oidc.logout", icon=":material/logout:", on_click=st.logout)
+        return
+    session.sign_in(who)
+    st.session_state[session.VIA_OIDC] = True
+    st.rerun()
+
+
 def render() -> None:
     if session.identity() is not None:  # signed in while Streamlit ran this file without the router
         st.switch_page(session.ENTRYPOINT)
+    providers = oidc_providers()
     _, middle, _ = st.columns([1, 1.4, 1])
     with middle:
         st.title("Lead Recovery Engine")
         st.caption("Win back the leads who went quiet.")
+        oidc_sign_in(providers)
+        oidc_buttons(providers)
         with st.form("signin.form"):
             st.subheader("Sign in")
             email = st.text_input("Email", key="signin.email", autocomplete="username")
@@ -74,23 +136,51 @@ def attempt(email: str, password: str) -> None:
         )
 
 
+def client_address() -> str | None:
+    """The visitor's address for the sign-in throttles.
+
+    Streamlit gives the websocket peer (`st.context.ip_address`), and None when that peer is
+    this machine: then the console sits behind a local reverse proxy (it binds 127.0.0.1), and
+    the address that proxy saw is the last entry of `X-Forwarded-For` (the one the proxy itself
+    appended; a client can forge only the entries before it). None again for a visitor on this
+    machine with no proxy: the guard counts those together.
+    """
+    peer = st.context.ip_address
+    if isinstance(peer, str) and peer:  # AppTest's stand-in runtime answers with a non-string
+        return peer
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
+    return last or None
+
+
+REFUSALS = {
+    "address": "Too many failed sign-ins from this address. Try again in {wait}.",
+    "pair": "Too many failed sign-ins for this email from this address. Try again in {wait}.",
+    "account": "This account is being slowed down after failed sign-ins. Try again in {wait}.",
+}
+
+
+def _wait(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else f"{-(-seconds // 60)} min"
+
+
 def checked(email: str, password: str) -> None:
-    """The attempt itself: refused while locked out, counted when wrong, signed in when right."""
+    """The attempt itself: refused while throttled, counted when wrong, signed in when right."""
     from app import runtime
     from app.services import operators, sign_in_guard
 
     redis = runtime.redis_client()
-    locked = sign_in_guard.seconds_locked(redis, email=email)
-    if locked:
-        minutes = -(-locked // 60)
-        st.error(f"Too many failed sign-ins for this email. Try again in {minutes} min.", icon=":material/lock_clock:")
+    ip, now = client_address(), session.now().timestamp()
+    refused = sign_in_guard.refusal(redis, email=email, ip=ip, now=now)
+    if refused is not None:
+        st.error(REFUSALS[refused.scope].format(wait=_wait(refused.seconds)), icon=":material/lock_clock:")
         return
     who = operators.authenticate(email=email, password=password)
     if who is None:
-        sign_in_guard.record_failure(redis, email=email)
+        sign_in_guard.record_failure(redis, email=email, ip=ip, now=now)
         st.error("Wrong email or password.", icon=":material/error:")
         return
-    sign_in_guard.clear(redis, email=email)
+    sign_in_guard.record_success(redis, email=email, ip=ip, now=now)
     session.sign_in(who)
     st.rerun()
 

@@ -83,17 +83,25 @@ def redis_url(server_urls: runtime.ServiceUrls) -> Iterator[str]:
     client.close()
 
 
+TEST_SCRYPT_LOG2_N = 14
+
+
 @pytest.fixture(scope="session", autouse=True)
 def app_runtime(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point every `app.runtime` user (services, agents, pages) at the test servers.
 
     DATA_DIR moves to a folder of the suite's own once the servers are running: what a
     `make run` left under `.data/` (the demo's webhook keys) must not change what a test sees.
+    Passwords hash at scrypt's floor (N=2^14) rather than the production 2^17: the suite signs
+    in a few hundred times, and half a second each would add minutes; the upgrade from one cost
+    to the other has its own test.
     """
-    saved = {key: os.environ.get(key) for key in ("DATABASE_URL", "REDIS_URL", "DATA_DIR")}
+    keys = ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SCRYPT_LOG2_N")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
     os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    os.environ["SCRYPT_LOG2_N"] = str(TEST_SCRYPT_LOG2_N)
     runtime.reset_for_tests()
     yield
     runtime.engine().dispose()

@@ -32,7 +32,7 @@ from anthropic import (
 from anthropic.types import Message, MessageParam
 
 from app.ai import client as clients
-from app.ai import prompt, schemas
+from app.ai import health, prompt, schemas
 from app.ai.context import LeadContext
 from app.ai.cost import Usage
 from app.domain.messages import Draft, check, with_sms_opt_out
@@ -191,15 +191,19 @@ class ClaudeWriter:
         except RateLimitError as error:
             wait = retry_after(error.response.headers)
             self._pause(wait or PAUSE_SECONDS)
+            health.note_fallback("HTTP 429 rate limited")
             raise ClaudeUnavailable(f"rate limited (retry-after {wait})") from None
         except (AuthenticationError, PermissionDeniedError, NotFoundError) as error:
             self._pause(REFUSED_PAUSE_SECONDS)
             raise ClaudeUnavailable(f"refused: HTTP {error.status_code}") from None
         except APIStatusError as error:
             self._fail()
+            if error.status_code >= 500:  # overloaded (529) or down: the API's trouble, not our request's
+                health.note_fallback(f"HTTP {error.status_code}")
             raise ClaudeUnavailable(f"HTTP {error.status_code}") from None
         except APIConnectionError as error:
             self._fail()
+            health.note_fallback(type(error).__name__)
             raise ClaudeUnavailable(type(error).__name__) from None
         self._failures = 0
         return reply

@@ -237,7 +237,7 @@ def ask_claude(settings: Settings, facts: InsightFacts) -> ClaudeAnswer:
     from anthropic import APIError
 
     from app.ai import client as clients
-    from app.ai import schemas
+    from app.ai import health, schemas
 
     client = clients.from_settings(settings, max_retries=INSIGHT_RETRIES)
     if client is None:
@@ -256,6 +256,8 @@ def ask_claude(settings: Settings, facts: InsightFacts) -> ClaudeAnswer:
     except APIError as error:
         latency = int((time.monotonic() - started) * 1000)
         status = getattr(error, "status_code", None)
+        if status is None or status == 429 or status >= 500:  # the API's trouble, not our request's
+            health.note_fallback(f"HTTP {status}" if status else type(error).__name__)
         return ClaudeAnswer(
             None, model, Usage(), Decimal(0), latency, f"Claude did not answer ({status or type(error).__name__})"
         )

@@ -12,7 +12,8 @@ The one write is `retry_failed_job`, RQ's own requeue of a failed job onto its o
 
 Failed jobs are filtered by tenant when asked: a job's `tenant_id` keyword (every per-tenant
 job takes one, `app/queue.py`) decides whose it is; jobs without one (the cron's fan-out, the
-heartbeat) belong to everyone.
+heartbeat) belong to no tenant, and only operators who run the installation (`platform`) see or
+retry them: their errors may name any tenant's rows.
 """
 
 from __future__ import annotations
@@ -189,25 +190,28 @@ def _function_of(job_id: str, connection: Redis) -> str | None:
 # --- failed jobs -----------------------------------------------------------------------------
 
 
-def failed_jobs(limit: int = 50, *, tenant_id: int | None = None, connection: Redis | None = None) -> list[FailedJob]:
+def failed_jobs(
+    limit: int = 50, *, tenant_id: int | None = None, platform: bool = False, connection: Redis | None = None
+) -> list[FailedJob]:
     """The newest `limit` failed jobs of every queue, newest first; with `tenant_id`, only that
-    tenant's jobs and the tenant-less ones."""
+    tenant's jobs, and the tenant-less ones only for a `platform` reader (they may concern any
+    tenant)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     redis = _connection(connection)
     found: list[FailedJob] = []
     for name in QUEUES:
-        found.extend(_failed_in(Queue(name, connection=redis), tenant_id))
+        found.extend(_failed_in(Queue(name, connection=redis), tenant_id, platform))
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     found.sort(key=lambda job: (job.ended_at or oldest, job.id), reverse=True)
     return found[:limit]
 
 
-def _failed_in(queue: Queue, tenant_id: int | None) -> Iterable[FailedJob]:
+def _failed_in(queue: Queue, tenant_id: int | None, platform: bool) -> Iterable[FailedJob]:
     registry = FailedJobRegistry(queue=queue)
     ids = registry.get_job_ids(0, FAILED_SCAN_PER_QUEUE - 1, desc=True, cleanup=False)
     for job in Job.fetch_many(ids, connection=queue.connection):
-        if job is not None and _visible(job, tenant_id):
+        if job is not None and _visible(job, tenant_id, platform):
             yield _failed_job(job, queue.name)
 
 
@@ -222,9 +226,12 @@ def _payload(job: Job) -> tuple[str, int | None]:
     return function or "?", tenant if isinstance(tenant, int) else None
 
 
-def _visible(job: Job, tenant_id: int | None) -> bool:
+def _visible(job: Job, tenant_id: int | None, platform: bool) -> bool:
+    """No `tenant_id`: every job (the CLI). Otherwise that tenant's, plus tenant-less for `platform`."""
     owner = _payload(job)[1]
-    return tenant_id is None or owner is None or owner == tenant_id
+    if tenant_id is None:
+        return True
+    return platform if owner is None else owner == tenant_id
 
 
 def _failed_job(job: Job, queue_name: str) -> FailedJob:
@@ -255,11 +262,14 @@ def exception_summary(traceback: str) -> str:
     return last if len(last) <= EXCEPTION_SUMMARY_CHARS else last[: EXCEPTION_SUMMARY_CHARS - 1] + "…"
 
 
-def retry_failed_job(job_id: str, *, tenant_id: int | None = None, connection: Redis | None = None) -> str:
+def retry_failed_job(
+    job_id: str, *, tenant_id: int | None = None, platform: bool = False, connection: Redis | None = None
+) -> str:
     """Put a failed job back on its queue (RQ's requeue) and return the queue's name.
 
     Raises `RetryError` when no queue holds it as failed (already retried, expired, never
-    failed) or, with `tenant_id`, when it is another tenant's job.
+    failed) or, with `tenant_id`, when it is another tenant's job, or a tenant-less one and the
+    caller is not `platform`.
     """
     redis = _connection(connection)
     for name in QUEUES:
@@ -267,7 +277,7 @@ def retry_failed_job(job_id: str, *, tenant_id: int | None = None, connection: R
         if job_id not in registry:
             continue
         job = Job.fetch(job_id, connection=redis)
-        if not _visible(job, tenant_id):
+        if not _visible(job, tenant_id, platform):
             break
         try:
             registry.requeue(job)

@@ -2,7 +2,8 @@
 
 Passwords are hashed with scrypt (memory-hard, in the standard library) and a random 16-byte
 salt; the parameters travel inside the stored hash, so they can be raised later without
-invalidating existing operators. Sign-in spends the same scrypt work whether or not the
+invalidating existing operators: a hash weaker than today's cost is replaced at the operator's
+next successful sign-in, while the password is in hand. Sign-in spends the same scrypt work whether or not the
 email exists, so response time does not reveal which addresses are operators.
 
 An operator belongs to one tenant; who sees what is `app/domain/identity.py`
@@ -12,6 +13,7 @@ An operator belongs to one tenant; who sees what is `app/domain/identity.py`
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -20,11 +22,12 @@ import sqlalchemy as sa
 
 from app import runtime
 from app.domain.identity import ADMIN_ROLE, OperatorIdentity
+from app.settings import get_settings
 from db.models import Operator, Tenant
 
-SCRYPT_N = 2**14  # 16 MiB of memory per hash with r=8: about 50 ms here, costly to brute-force
 SCRYPT_R = 8
 SCRYPT_P = 1
+MAX_SCRYPT_N = 2**20  # a stored hash asking for more memory than this (1 GiB) is refused, not computed
 SALT_BYTES = 16
 KEY_BYTES = 32
 SCHEME = "scrypt"
@@ -36,8 +39,18 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def scrypt_n() -> int:
+    """The cost new hashes get (`SCRYPT_LOG2_N`, OWASP's 2^17 by default)."""
+    return int(2 ** get_settings().scrypt_log2_n)
+
+
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=64 * 1024 * 1024)
+    """scrypt with room for its memory: OpenSSL needs 128·r·(N+2) bytes for V and 128·r·p for B,
+    and refuses anything over `maxmem` (32 MiB by default, too little for N=2^17)."""
+    if not 1 < n <= MAX_SCRYPT_N:
+        raise ValueError(f"scrypt N={n} is out of range")
+    memory = 128 * r * (n + 2 + p) + 2**20
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=memory)
 
 
 def hash_password(password: str) -> str:
@@ -45,8 +58,9 @@ def hash_password(password: str) -> str:
     if not password:
         raise ValueError("a password cannot be empty")
     salt = secrets.token_bytes(SALT_BYTES)
-    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
-    return f"{SCHEME}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+    n = scrypt_n()
+    key = _scrypt(password, salt, n, SCRYPT_R, SCRYPT_P, KEY_BYTES)
+    return f"{SCHEME}${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -64,8 +78,16 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# Verified against when the email is unknown, so an unknown address costs the same time.
-_DECOY_HASH = hash_password(secrets.token_urlsafe(16))
+def needs_rehash(stored: str) -> bool:
+    """Whether a verified hash is weaker than what `hash_password` makes today (never downgraded)."""
+    _, n, r, p, *_ = stored.split("$")
+    return int(n) < scrypt_n() or (int(r), int(p)) != (SCRYPT_R, SCRYPT_P)
+
+
+@functools.cache
+def _decoy_hash(n: int) -> str:
+    """Verified against when the email is unknown, so an unknown address costs the same time."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def normalise_email(email: str) -> str:
@@ -102,10 +124,27 @@ def authenticate(*, email: str, password: str) -> OperatorIdentity | None:
         candidates = list(session.scalars(query))
         for operator in candidates:
             if verify_password(password, operator.password_hash):
+                if needs_rehash(operator.password_hash or ""):  # the cost went up since it was set
+                    operator.password_hash = hash_password(password)
                 return _identity(operator)
     if not candidates:
-        verify_password(password, _DECOY_HASH)
+        verify_password(password, _decoy_hash(scrypt_n()))
     return None
+
+
+def identity_for_email(*, email: str) -> OperatorIdentity | None:
+    """The active operator with this email (the first by id), for a sign-in an identity provider
+    vouched for (OIDC through `st.login`): no password is checked, so the address must be one an
+    admin gave an operator here; anyone else is refused."""
+    query = (
+        sa.select(Operator)
+        .where(sa.func.lower(Operator.email) == normalise_email(email), Operator.is_active.is_(True))
+        .order_by(Operator.id)
+        .limit(1)
+    )
+    with runtime.session_scope() as session, session.begin():
+        operator = session.scalar(query)
+        return None if operator is None else _identity(operator)
 
 
 def create_admin(*, tenant_slug: str, email: str, name: str, password: str | None = None) -> int:

@@ -1,15 +1,35 @@
-"""Slowing down password guessing at the sign-in form.
+"""Slowing down password guessing at the sign-in form, without letting anyone lock an owner out.
 
-Each email gets a failure counter in Redis that lives for `WINDOW_SECONDS` from its first
-failure; at `MAX_FAILURES` that email is refused, right password or not, until the window runs
-out. Counting per email (not per browser) is what a guesser cannot dodge by opening new
-sessions; a success clears the counter. A locked-out rep waits at most the window.
+Three failure logs in Redis, each a sorted set of failure instants over a sliding
+`WINDOW_SECONDS`:
+
+- per (email, client address): at `PAIR_MAX_FAILURES` that address may not try that email
+  again until the oldest counted failure leaves the window. This stops one guesser hard while
+  the owner, elsewhere, is not affected;
+- per client address, over every email: at `ADDRESS_MAX_FAILURES` the address is refused
+  altogether (a guesser spraying many accounts);
+- per email, over every address: past `ACCOUNT_FREE_FAILURES`, each further try must wait
+  `2^(failures - free)` seconds after the latest failure, capped at `ACCOUNT_MAX_DELAY`. A
+  guesser with many addresses is slowed to one guess a minute, yet the delay never grows past
+  the cap: the owner waits a minute at most, never until the window runs out. An address this
+  email signed in from within `KNOWN_SECONDS` skips that slow-down, so an attack on the demo
+  account (or anyone's) does not keep its usual users out at all.
+
+Without a client address (the console reached directly on this machine, or a proxy that names
+no client) the address locks would lock everyone at once, so only the capped slow-down applies,
+with no address to exempt.
+
+A refused try is not counted (it checked no password), so the logs stay small. Time comes in
+as `now` (seconds since the epoch), so tests drive a clock of their own; Redis expiries only
+collect old keys and decide nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from redis import Redis
@@ -18,9 +38,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.services.operators import normalise_email
 
-MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
-
+PAIR_MAX_FAILURES = 5
+ADDRESS_MAX_FAILURES = 30
+ACCOUNT_FREE_FAILURES = 5
+ACCOUNT_MAX_DELAY = 60
+KNOWN_SECONDS = 30 * 24 * 3600
+UNKNOWN_ADDRESS = "unknown"
+_PREFIX = "lre:signin"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +54,15 @@ R = TypeVar("R")
 class Unavailable(RuntimeError):
     """Redis cannot be reached: the form says so rather than show a traceback, and signs no one
     in, because a guard that cannot count failures would let a guesser run unthrottled."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a try is refused and for how many more seconds: `scope` is "address" (this client,
+    any email), "pair" (this email from this client) or "account" (this email, slowed down)."""
+
+    scope: str
+    seconds: int
 
 
 def _needs_redis(func: Callable[P, R]) -> Callable[P, R]:
@@ -42,31 +76,91 @@ def _needs_redis(func: Callable[P, R]) -> Callable[P, R]:
     return guarded
 
 
-def _key(email: str) -> str:
-    return f"lre:signin:failures:{normalise_email(email)}"
+def _address(ip: str | None) -> str:
+    return (ip or "").strip() or UNKNOWN_ADDRESS
 
 
-@_needs_redis
-def seconds_locked(connection: Redis, *, email: str) -> int:
-    """How long this email stays refused (0: it may try)."""
-    key = _key(email)
-    failures = connection.get(key)
-    if failures is None or int(failures) < MAX_FAILURES:
+def _keys(email: str, ip: str | None) -> tuple[str, str, str, str]:
+    """(pair, address, account, known) keys."""
+    who, where = normalise_email(email), _address(ip)
+    return (
+        f"{_PREFIX}:pair:{who}:{where}",
+        f"{_PREFIX}:address:{where}",
+        f"{_PREFIX}:account:{who}",
+        f"{_PREFIX}:known:{who}",
+    )
+
+
+def _recent(connection: Redis, key: str, now: float) -> list[float]:
+    """The failure instants of `key` still inside the window, oldest first."""
+    rows: list[tuple[bytes, float]] = connection.zrangebyscore(key, now - WINDOW_SECONDS, "+inf", withscores=True)  # type: ignore[assignment]
+    return [float(row[1]) for row in rows]
+
+
+def _until_below(failures: list[float], limit: int, now: float) -> float:
+    """Seconds until fewer than `limit` of `failures` are inside the window (0: already)."""
+    if len(failures) < limit:
+        return 0.0
+    return failures[len(failures) - limit] + WINDOW_SECONDS - now
+
+
+def account_delay(failures: int) -> int:
+    """The wait after the latest failure once an email has `failures` in the window."""
+    if failures < ACCOUNT_FREE_FAILURES:
         return 0
-    return max(1, int(connection.ttl(key)))
+    return min(ACCOUNT_MAX_DELAY, 2 ** (failures - ACCOUNT_FREE_FAILURES))
 
 
 @_needs_redis
-def record_failure(connection: Redis, *, email: str) -> int:
-    """Count a failed attempt; returns the failures in the current window."""
-    key = _key(email)
+def refusal(connection: Redis, *, email: str, ip: str | None, now: float) -> Refusal | None:
+    """Why this email may not try from this address now, or None when it may."""
+    pair_key, address_key, account_key, known_key = _keys(email, ip)
+    if _address(ip) != UNKNOWN_ADDRESS:
+        address_wait = _until_below(_recent(connection, address_key, now), ADDRESS_MAX_FAILURES, now)
+        if address_wait > 0:
+            return Refusal("address", _whole(address_wait))
+        pair_wait = _until_below(_recent(connection, pair_key, now), PAIR_MAX_FAILURES, now)
+        if pair_wait > 0:
+            return Refusal("pair", _whole(pair_wait))
+        known_since = connection.zscore(known_key, _address(ip))
+        if known_since is not None and now - float(known_since) < KNOWN_SECONDS:
+            return None
+    account = _recent(connection, account_key, now)
+    wait = account[-1] + account_delay(len(account)) - now if account else 0.0
+    return Refusal("account", _whole(wait)) if wait > 0 else None
+
+
+def _whole(seconds: float) -> int:
+    return max(1, int(-(-seconds // 1)))
+
+
+@_needs_redis
+def record_failure(connection: Redis, *, email: str, ip: str | None, now: float) -> None:
+    """Count a wrong password in the three logs (one transaction); without an address, only the email's."""
+    member = f"{now!r}:{secrets.token_hex(4)}"
+    pair_key, address_key, account_key, _ = _keys(email, ip)
+    keys = (pair_key, address_key, account_key) if _address(ip) != UNKNOWN_ADDRESS else (account_key,)
     pipe = connection.pipeline(transaction=True)
-    pipe.set(key, 0, nx=True, ex=WINDOW_SECONDS)  # the window starts at the first failure; INCR keeps the TTL
-    pipe.incr(key)
-    _, failures = pipe.execute()
-    return int(failures)
+    for key in keys:
+        pipe.zadd(key, {member: now})
+        pipe.zremrangebyscore(key, "-inf", now - WINDOW_SECONDS)
+        pipe.expire(key, WINDOW_SECONDS + 60)
+    pipe.execute()
 
 
 @_needs_redis
-def clear(connection: Redis, *, email: str) -> None:
-    connection.delete(_key(email))
+def record_success(connection: Redis, *, email: str, ip: str | None, now: float) -> None:
+    """Clear this address's failures for this email and remember the address as the owner's.
+
+    The per-email and per-address logs stay: a success from one address says nothing about
+    the guesses made from others.
+    """
+    if _address(ip) == UNKNOWN_ADDRESS:
+        return
+    pair_key, _, _, known_key = _keys(email, ip)
+    pipe = connection.pipeline(transaction=True)
+    pipe.delete(pair_key)
+    pipe.zadd(known_key, {_address(ip): now})
+    pipe.zremrangebyscore(known_key, "-inf", now - KNOWN_SECONDS)
+    pipe.expire(known_key, KNOWN_SECONDS)
+    pipe.execute()

@@ -103,6 +103,19 @@ def test_a_failed_job_is_listed_and_the_button_puts_it_back(world: factories.Wor
     assert [r["id"] for r in table(at, "failed")] == [job_id]
 
 
+def test_tenant_less_failed_jobs_are_for_admins_only(world: factories.World, redis_conn: redis.Redis) -> None:
+    jobs.fail_on_queue(redis_conn, "high", tenant_id=None, job_id="sweep-failed")
+
+    rep = agents_page()
+    assert not tables_named(rep, "failed"), "a job of no tenant may concern any tenant: not a rep's"
+
+    admin = open_page(signed_in("boss@acme.example", factories.ADMIN_PASSWORD), "pages/agent_activity.py")
+    assert [r["id"] for r in table(admin, "failed")] == ["sweep-failed"]
+    admin.button(key="agents.retry").click().run()
+    assert [s.value for s in admin.success] == ["Job sweep-failed is back in the 'high' queue."]
+    assert Queue("high", connection=redis_conn).job_ids == ["sweep-failed"]
+
+
 def test_workers_and_cron_schedulers_are_shown(world: factories.World, redis_conn: redis.Redis) -> None:
     worker = SimpleWorker(["high", "default", "low"], connection=redis_conn, name="worker-on-show")
     worker.register_birth()

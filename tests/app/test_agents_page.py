@@ -17,6 +17,7 @@ from pages import session
 from tests.app.driver import open_page, signed_in, truncate
 
 EMAIL, PASSWORD = "ops@acme.example", "agents-page-pass"
+ADMIN_EMAIL = "root@acme.example"
 HEARTBEAT_AT = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
 
@@ -37,6 +38,13 @@ def acme(engine: Engine) -> Iterator[int]:
         )
         conn.execute(
             sa.text(
+                "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
+                "VALUES (:t, :email, 'Root', 'admin', :hash)"
+            ),
+            {"t": tenant, "email": ADMIN_EMAIL, "hash": hash_password(PASSWORD)},
+        )
+        conn.execute(
+            sa.text(
                 """INSERT INTO agent_runs (job_id, agent, tenant_id, status, counts, started_at, finished_at, host)
                    VALUES ('beat-1', 'heartbeat', NULL, 'succeeded', '{"tenants": 1}', :at, :at, 'w1'),
                           ('scan-1', 'scanner', :t, 'succeeded', '{"enrolled": 4}',
@@ -48,8 +56,8 @@ def acme(engine: Engine) -> Iterator[int]:
     truncate(engine)
 
 
-def agents_page_at(clock: dt.datetime) -> AppTest:
-    at = signed_in(EMAIL, PASSWORD)
+def agents_page_at(clock: dt.datetime, email: str = EMAIL) -> AppTest:
+    at = signed_in(email, PASSWORD)
     at.session_state[session.CLOCK] = clock
     return open_page(at, "pages/agent_activity.py")
 
@@ -64,8 +72,13 @@ def run_tables(at: AppTest) -> list[list[dict[str, object]]]:
     return [d.value.to_dict("records") for d in at.dataframe if {"error", "host"} <= set(d.value.columns)]
 
 
+def test_runs_of_no_tenant_are_shown_to_admins_only(acme: int) -> None:
+    manager = run_tables(agents_page_at(HEARTBEAT_AT + dt.timedelta(minutes=1)))
+    assert [[row["agent"] for row in rows] for rows in manager] == [["scanner"], ["scanner"]]
+
+
 def test_runs_without_an_error_show_an_empty_error_cell(acme: int) -> None:
-    at = agents_page_at(HEARTBEAT_AT + dt.timedelta(minutes=1))
+    at = agents_page_at(HEARTBEAT_AT + dt.timedelta(minutes=1), ADMIN_EMAIL)
 
     tables = run_tables(at)
     assert len(tables) == 2

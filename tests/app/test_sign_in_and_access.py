@@ -4,6 +4,7 @@ locked out, which tenants each operator may pick, and that no page opens without
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 import streamlit_app
-from app.services import operators, sign_in_guard
+from app.services import operators
 from components import format as fmt
 from pages import session
 from tests.app import factories
@@ -48,28 +49,50 @@ def test_sign_in_form_offers_the_demo_account(world: factories.World, demo_mode:
     assert not at.sidebar.selectbox
 
 
-def test_wrong_password_is_refused(world: factories.World) -> None:
+def test_wrong_password_is_refused(world: factories.World, redis_conn: redis.Redis) -> None:
     at = submit_sign_in("demo@acme.example", "not-the-password")
     assert [e.value for e in at.error] == ["Wrong email or password."]
     assert session.IDENTITY not in at.session_state
     assert not at.metric
 
 
-def test_unknown_email_is_refused(world: factories.World) -> None:
+def test_unknown_email_is_refused(world: factories.World, redis_conn: redis.Redis) -> None:
     at = submit_sign_in("nobody@acme.example", "demo")
     assert [e.value for e in at.error] == ["Wrong email or password."]
     assert session.IDENTITY not in at.session_state
 
 
-def test_repeated_failures_lock_the_email_out(world: factories.World, redis_conn: redis.Redis) -> None:
-    for _ in range(sign_in_guard.MAX_FAILURES):
-        submit_sign_in("demo@acme.example", "not-the-password")
-    at = submit_sign_in("demo@acme.example", "demo")
-    assert [e.value for e in at.error] == ["Too many failed sign-ins for this email. Try again in 15 min."]
-    assert session.IDENTITY not in at.session_state, "even the right password waits out the lock"
-    assert signed_in("demo@birch.example", "demo").title[0].value == "Recovery dashboard", "other emails are free"
-    sign_in_guard.clear(redis_conn, email="demo@acme.example")
-    assert signed_in("demo@acme.example", "demo").title[0].value == "Recovery dashboard"
+def sign_in_at(clock: dt.datetime, email: str, password: str) -> AppTest:
+    """A sign-in submitted with the console's clock pinned to `clock`."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[session.CLOCK] = clock
+    at.run()
+    at.text_input(key="signin.email").input(email)
+    at.text_input(key="signin.password").input(password)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_repeated_failures_slow_the_email_down_but_never_for_long(
+    world: factories.World, redis_conn: redis.Redis
+) -> None:
+    """AppTest has no client address: only the per-email delay applies, 1 s after the 5th failure,
+    doubling with each further one (each try taken as soon as allowed)."""
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    for second in (0, 1, 2, 3, 4, 5, 7, 11):  # failures 6, 7, 8 wait 1, 2, 4 s after the one before
+        at = sign_in_at(start + dt.timedelta(seconds=second), "demo@acme.example", "not-the-password")
+        assert [e.value for e in at.error] == ["Wrong email or password."], second
+    at = sign_in_at(start + dt.timedelta(seconds=12), "demo@acme.example", "demo")
+    assert [e.value for e in at.error] == [
+        "This account is being slowed down after failed sign-ins. Try again in 7 s."
+    ]  # 8 failures: 2^3 = 8 s after the latest (start + 11 s)
+    assert session.IDENTITY not in at.session_state, "even the right password waits"
+    other = sign_in_at(start + dt.timedelta(seconds=12), "demo@birch.example", "demo")
+    assert session.IDENTITY in other.session_state, "other emails are free"
+    later = sign_in_at(start + dt.timedelta(seconds=19), "demo@acme.example", "demo")
+    assert session.IDENTITY in later.session_state, "the wait is seconds, not the window"
+    assert redis_conn.zcard("lre:signin:account:demo@acme.example") == 8
 
 
 def test_sign_in_lands_on_the_dashboard_and_sign_out_returns(world: factories.World) -> None:

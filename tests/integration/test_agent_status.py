@@ -56,15 +56,20 @@ def test_a_failed_job_is_listed_with_its_error_and_retried(redis_conn: redis.Red
 def test_failed_jobs_of_another_tenant_are_neither_listed_nor_retried(redis_conn: redis.Redis) -> None:
     jobs.fail_on_queue(redis_conn, "default", tenant_id=7, job_id="mine")
     jobs.fail_on_queue(redis_conn, "low", tenant_id=8, job_id="theirs")
-    jobs.fail_on_queue(redis_conn, "high", tenant_id=None, job_id="everyones")
+    jobs.fail_on_queue(redis_conn, "high", tenant_id=None, job_id="no-tenants")
 
     shown = {job.id for job in agent_status.failed_jobs(10, tenant_id=7, connection=redis_conn)}
+    to_admin = {job.id for job in agent_status.failed_jobs(10, tenant_id=7, platform=True, connection=redis_conn)}
 
-    assert shown == {"mine", "everyones"}
-    assert {job.id for job in agent_status.failed_jobs(10, connection=redis_conn)} == {"mine", "theirs", "everyones"}
-    with pytest.raises(agent_status.RetryError):
-        agent_status.retry_failed_job("theirs", tenant_id=7, connection=redis_conn)
+    assert shown == {"mine"}, "a tenant-less job may concern any tenant: platform operators only"
+    assert to_admin == {"mine", "no-tenants"}
+    assert {job.id for job in agent_status.failed_jobs(10, connection=redis_conn)} == {"mine", "theirs", "no-tenants"}
+    for job_id in ("theirs", "no-tenants"):
+        with pytest.raises(agent_status.RetryError):
+            agent_status.retry_failed_job(job_id, tenant_id=7, connection=redis_conn)
     assert "theirs" in FailedJobRegistry("low", connection=redis_conn)
+    assert "no-tenants" in FailedJobRegistry("high", connection=redis_conn)
+    assert agent_status.retry_failed_job("no-tenants", tenant_id=7, platform=True, connection=redis_conn) == "high"
 
 
 def test_failed_jobs_come_newest_first_up_to_the_limit(redis_conn: redis.Redis) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -9,6 +13,7 @@ from sqlalchemy import Engine
 from app import cli
 from app.domain.identity import OperatorIdentity
 from app.services import operators
+from app.settings import get_settings
 from db.models import Operator, Tenant
 
 
@@ -116,3 +121,44 @@ def test_the_cli_prints_the_new_admin_password_once(
     assert who is not None
     assert who.role == "admin"
     assert lines[0] == f"admin root@acme.example is operator {who.operator_id} of acme"
+
+
+def old_hash(password: str) -> str:
+    """A hash as the console stored them before the cost went up: N=2^14, r=8, p=1."""
+    salt = b"0123456789abcdef"
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
+
+
+@pytest.fixture
+def owasp_cost(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The production cost (2^17) instead of the suite's floor."""
+    monkeypatch.setenv("SCRYPT_LOG2_N", "17")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def stored_hash(engine: Engine, operator_id: int) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(sa.text("SELECT password_hash FROM operators WHERE id = :id"), {"id": operator_id}).scalar()
+        )
+
+
+def test_an_old_hash_still_signs_in_and_is_upgraded_to_todays_cost(
+    clean_db: Engine, tenant: int, owasp_cost: None
+) -> None:
+    before = old_hash("s3cret")
+    operator_id = add_operator(clean_db, tenant, "rep@acme.example", None, password_hash=before, role="rep")
+    assert operators.authenticate(email="rep@acme.example", password="wrong") is None
+    assert stored_hash(clean_db, operator_id) == before, "a wrong password upgrades nothing"
+    assert operators.authenticate(email="rep@acme.example", password="s3cret") is not None
+    scheme, n, r, p, salt, key = stored_hash(clean_db, operator_id).split("$")
+    assert (scheme, n, r, p) == ("scrypt", "131072", "8", "1")
+    expected = hashlib.scrypt(b"s3cret", salt=base64.b64decode(salt), n=2**17, r=8, p=1, dklen=32, maxmem=2**28)
+    assert base64.b64decode(key) == expected
+    upgraded = stored_hash(clean_db, operator_id)
+    assert operators.authenticate(email="rep@acme.example", password="s3cret") is not None
+    assert stored_hash(clean_db, operator_id) == upgraded, "an up-to-date hash is left alone"
