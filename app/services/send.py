@@ -90,13 +90,14 @@ def send_due(
     """Send what is due, batch after batch, until nothing is due or a limit is reached.
 
     A batch refused entirely by the rate limits ends the run: the next due rows would meet
-    the same empty buckets (the cron sweep comes back for them), and so does a batch that met a
-    provider's rate limit (`app/services/provider_pause.py`). No batch starts after
-    `max_seconds`, so a job ends well inside its RQ timeout: a job killed by its timeout
-    mid-send would leave rows to be held, like a crash; nor does a provider call start after
-    CALL_FOR_S (the rows it would have carried wait for the next run). `now` replaces the
-    clock for what is due and for quiet hours, and `clock` the run's stopwatch (tests); retry
-    and rate-limit delays always count from the database's clock.
+    the same empty buckets (the cron sweep comes back for them). A provider's rate limit does
+    not end it: later batches call nothing of that channel (`app/services/provider_pause.py`),
+    they only put its rows off until the pause ends, once each, and the other channel goes on.
+    No batch starts after `max_seconds`, so a job ends well inside its RQ timeout: a job killed
+    by its timeout mid-send would leave rows to be held, like a crash; nor does a provider call
+    start after CALL_FOR_S (the rows it would have carried wait for the next run). `now`
+    replaces the clock for what is due, for quiet hours and for a provider's pause, and `clock`
+    the run's stopwatch (tests); retry and rate-limit delays count from the database's clock.
     """
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
@@ -121,8 +122,7 @@ def send_due(
         totals.update(counts)
         totals["batches"] += 1
         buckets_empty = counts["claimed"] > 0 and counts["rate_limited"] == counts["claimed"]
-        stop = buckets_empty or counts["postponed"] or counts["paused"]
-        if counts["claimed"] < batch or stop or clock() > started + max_seconds:
+        if counts["claimed"] < batch or buckets_empty or counts["postponed"] or clock() > started + max_seconds:
             break
     return dict(totals)
 

@@ -10,6 +10,7 @@ timeout never reached the provider and is retried; a read timeout may hide a del
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -198,3 +199,32 @@ def test_a_twilio_read_timeout_may_hide_a_delivery_and_holds_the_row(db: Engine)
     assert "no response from Twilio" in row["last_error"]
     assert again.get("claimed", 0) == 0
     assert reached == 1  # the provider had it: sending again would have been a duplicate
+
+
+def test_the_cron_send_run_meets_a_storm_with_one_call_and_puts_every_email_off_once(
+    db: Engine, sendgrid: FakeSendGrid
+) -> None:
+    """`send_due`, the cron job's run, with the providers as configured (the wall clock: the storm
+    is set on it, so nothing depends on the time of day)."""
+    ids = messages(db, 12, "email")
+    sendgrid.storm(until=time.time() + 600, clock=time.time)
+
+    counts = send.send_due(settings=sendgrid_settings(sendgrid), batch=4)
+    again = send.send_due(settings=sendgrid_settings(sendgrid), batch=4)
+
+    assert (counts["retrying"], counts["paused"]) == (4, 8)  # the refused call, and the rows put off
+    assert again.get("claimed", 0) == 0  # nothing due until the pause ends
+    assert len(sendgrid.requests) == 1
+    assert deferred_at_least(db, ids, 590) == 12
+    assert sum(sendgrid.accepted.values()) == 0
+
+
+def test_a_shorter_wait_never_cuts_a_longer_pause(redis_conn: redis.Redis) -> None:
+    pauses = ProviderPauses(redis_conn)
+    at = later(hours=0)
+
+    pauses.pause("email", 300, now=at)
+    pauses.pause("email", 10, now=at)
+
+    assert pauses.left(["email", "sms"], now=at) == {"email": pytest.approx(300.0)}
+    assert pauses.left(["email"], now=at + timedelta(seconds=301)) == {}
