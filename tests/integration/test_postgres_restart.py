@@ -191,14 +191,16 @@ def test_no_webhook_answered_2xx_is_lost_across_a_postgres_restart(
         poster = Poster(url, key)
         thread = threading.Thread(target=poster.run, daemon=True)
         thread.start()
-        restarted_at = 0
-        for _ in range(RESTARTS):
+        try:
+            restarted_at = 0
+            for _ in range(RESTARTS):
+                assert poster.wait_for(BEFORE, after=restarted_at)
+                pg.restart()
+                restarted_at = len(poster.answers)
             assert poster.wait_for(BEFORE, after=restarted_at)
-            pg.restart()
-            restarted_at = len(poster.answers)
-        assert poster.wait_for(BEFORE, after=restarted_at)
-        poster.stopping = True
-        thread.join(timeout=UP_DEADLINE_S)
+        finally:
+            poster.stopping = True
+            thread.join(timeout=UP_DEADLINE_S)
         refused = [m for m, s in poster.answers if not 200 <= s < 300]
         retried = {m: retry_until_stored(poster, m) for m in refused}
 
