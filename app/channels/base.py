@@ -18,9 +18,11 @@ Providers never raise for a send that failed; they describe it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -118,11 +120,32 @@ class Provider(Protocol):
         ...
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form; an HTTP date is treated as absent)."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds, or an HTTP date when `now` (epoch seconds)
+    is given to count from; anything else is treated as absent."""
     if not value:
         return None
     try:
         return max(0.0, float(value.strip()))
     except ValueError:
+        pass
+    if now is None:
         return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now) if when.tzinfo else None
+
+
+def rate_limit_wait(header: Callable[[str], str | None], now: float) -> float | None:
+    """How long a provider's refusal asks us to wait, from its headers: the later of `Retry-After`
+    (Twilio and SendGrid: seconds or an HTTP date) and `X-RateLimit-Reset` (SendGrid: the epoch
+    second the quota refills). `now` is the wall clock in epoch seconds; None when neither says."""
+    waits = [parse_retry_after(header("Retry-After"), now)]
+    reset = header("X-RateLimit-Reset")
+    if reset:
+        with contextlib.suppress(ValueError):
+            waits.append(max(0.0, float(reset.strip()) - now))
+    found = [w for w in waits if w is not None]
+    return max(found) if found else None

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.error
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +49,7 @@ from sendgrid.helpers.mail import (
     To,
 )
 
-from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
+from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, rate_limit_wait
 from app.domain.footer import email_footer, with_footer
 
 MAX_PERSONALIZATIONS = 1000
@@ -65,9 +66,14 @@ class SendGridProvider:
     name = "sendgrid"
     reaches_people = True
 
-    def __init__(self, *, api_key: str, host: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, api_key: str, host: str, timeout: float = 30.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        """`timeout` bounds the connection and each read; `clock` (epoch seconds) reads a 429's
+        `X-RateLimit-Reset`, an epoch second, as a wait."""
         self._client = SendGridAPIClient(api_key, host=host.rstrip("/"))
         self._timeout = timeout
+        self._clock = clock
 
     def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         unsendable = [m for m in messages if not m.from_address]
@@ -88,7 +94,7 @@ class SendGridProvider:
         try:
             response = self._client.client.mail.send.post(request_body=build_request(batch), timeout=self._timeout)
         except HTTPError as error:
-            return _from_http_error(ids, error), int(error.status_code)
+            return _from_http_error(ids, error, self._clock()), int(error.status_code)
         except urllib.error.URLError as error:  # raised while connecting or sending: nothing arrived
             return [SendResult.retry(i, f"network: {error.reason}") for i in ids], None
         except (OSError, http.client.HTTPException) as error:  # the request went out, no answer came
@@ -212,12 +218,13 @@ def categories(message: OutgoingMessage) -> list[str]:
     return [PRODUCT_CATEGORY] + ([message.category] if message.category else [])
 
 
-def _from_http_error(ids: list[int], error: HTTPError) -> list[SendResult]:
+def _from_http_error(ids: list[int], error: HTTPError, now: float) -> list[SendResult]:
     status = int(error.status_code)
     detail = f"SendGrid {status}: {_error_detail(error)}"
     outcome = error_outcome(status)
     if outcome is Outcome.RETRY:
-        retry_after = parse_retry_after(error.headers.get("Retry-After") if error.headers else None)
+        headers = error.headers
+        retry_after = rate_limit_wait(lambda name: headers.get(name) if headers else None, now)
         return [SendResult.retry(i, detail, retry_after) for i in ids]
     if outcome is Outcome.UNKNOWN:
         return [SendResult.unknown(i, f"{detail} (it may have taken the message: held, not resent)") for i in ids]

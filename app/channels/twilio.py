@@ -12,7 +12,8 @@ has no SID yet). The returned SID is the provider message id the callbacks also 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, parse_retry_after
+from app.channels.base import Outcome, OutgoingMessage, SendResult, error_outcome, rate_limit_wait
 from app.domain.sms_segments import count_segments
 
 MESSAGE_ID_PARAM = "m"
@@ -65,7 +66,11 @@ class TwilioProvider:
         status_callback: str,
         timeout: float = 30.0,
         concurrency: int = 8,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`timeout` bounds the connection and each read; `clock` (epoch seconds) reads a
+        Retry-After given as an HTTP date."""
+        self._clock = clock
         self._http = _RecordingHttpClient(timeout=timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         self._client.api.base_url = base_url.rstrip("/")
@@ -107,7 +112,7 @@ class TwilioProvider:
         detail = f"Twilio {status}" + (f" ({error.code})" if error.code else "") + f": {error.msg}"
         outcome = error_outcome(status)
         if outcome is Outcome.RETRY:
-            return SendResult.retry(message_id, detail, parse_retry_after(self._http.last_header("Retry-After")))
+            return SendResult.retry(message_id, detail, rate_limit_wait(self._http.last_header, self._clock()))
         if outcome is Outcome.UNKNOWN:
             return SendResult.unknown(message_id, f"{detail} (it may have taken the message: held, not resent)")
         return SendResult.rejected(message_id, detail, str(error.code) if error.code else None)

@@ -33,15 +33,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from app import runtime
 from app.channels import registry
-from app.channels.base import OutgoingMessage, Provider, SendResult
+from app.channels.base import Outcome, OutgoingMessage, Provider, SendResult
 from app.domain.reply_address import reply_address
 from app.domain.unsubscribe import make_token
+from app.services.provider_pause import ProviderPauses
 from app.services.ratelimit import TokenBuckets
 from app.services.send_claim import Claimed, SetAside, claim, decide, set_aside
 from app.services.send_record import record
@@ -88,18 +90,21 @@ def send_due(
     """Send what is due, batch after batch, until nothing is due or a limit is reached.
 
     A batch refused entirely by the rate limits ends the run: the next due rows would meet
-    the same empty buckets (the cron sweep comes back for them). No batch starts after
-    `max_seconds`, so a job ends well inside its RQ timeout: a job killed by its timeout
-    mid-send would leave rows to be held, like a crash; nor does a provider call start after
-    CALL_FOR_S (the rows it would have carried wait for the next run). `now` replaces the
-    clock for what is due and for quiet hours, and `clock` the run's stopwatch (tests); retry
-    and rate-limit delays always count from the database's clock.
+    the same empty buckets (the cron sweep comes back for them). A provider's rate limit does
+    not end it: later batches call nothing of that channel (`app/services/provider_pause.py`),
+    they only put its rows off until the pause ends, once each, and the other channel goes on.
+    No batch starts after `max_seconds`, so a job ends well inside its RQ timeout: a job killed
+    by its timeout mid-send would leave rows to be held, like a crash; nor does a provider call
+    start after CALL_FOR_S (the rows it would have carried wait for the next run). `now`
+    replaces the clock for what is due, for quiet hours and for a provider's pause, and `clock`
+    the run's stopwatch (tests); retry and rate-limit delays count from the database's clock.
     """
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
     settings = settings or get_settings()
     providers = registry.providers(settings)
     buckets = TokenBuckets(runtime.redis_client())
+    pauses = ProviderPauses(runtime.redis_client())
     started = clock()
     calls_until = started + max(max_seconds, CALL_FOR_S)
     totals: Counter[str] = Counter()
@@ -110,6 +115,7 @@ def send_due(
             settings=settings,
             providers=providers,
             buckets=buckets,
+            pauses=pauses,
             now=now,
             calls_until=lambda: clock() < calls_until,
         )
@@ -128,29 +134,59 @@ def send_batch(
     settings: Settings,
     providers: Mapping[str, Provider],
     buckets: TokenBuckets,
+    pauses: ProviderPauses | None = None,
     now: datetime | None = None,
     calls_until: Callable[[], bool] = lambda: True,
 ) -> Counter[str]:
     """One claim → decide → send → record cycle (see the module docstring); `calls_until` says
-    whether another provider call may start."""
+    whether another provider call may start. A channel whose provider asked us to wait
+    (`pauses`) is not called: its rows go back to `pending` until the pause ends."""
+    pauses = pauses or ProviderPauses(runtime.redis_client())
+    as_of = now or datetime.now(UTC)
     counts: Counter[str] = Counter()
     with runtime.session_scope() as session, session.begin():
         claimed = claim(session, tenant_id=tenant_id, batch=batch, settings=settings, now=now)
         counts["claimed"] = len(claimed)
-        ready, aside = decide(claimed, buckets, settings)
+        paused = pauses.left((row.channel for row in claimed), now=as_of)
+        ready, aside = decide([row for row in claimed if row.channel not in paused], buckets, settings)
+        aside += [wait_for_provider(row.id, paused[row.channel], as_of) for row in claimed if row.channel in paused]
         set_aside(session, aside)
     counts.update(a.counter for a in aside)
     if not ready:
         return counts
-    results, untouched = deliver(
-        ready, providers, settings, issued=(now or datetime.now(UTC)).date(), calls_until=calls_until
-    )
-    if untouched:
-        postpone(untouched)
-        counts["postponed"] = len(untouched)
-    if results:
-        counts.update(record({row.id: row.attempts for row in ready}, results))
+    delivered = deliver(ready, providers, settings, issued=as_of.date(), calls_until=calls_until)
+    for channel, seconds in delivered.pauses.items():
+        pauses.pause(channel, seconds, now=as_of)
+    if delivered.untouched:
+        postpone(delivered.untouched)
+        counts["postponed"] = len(delivered.untouched)
+    if delivered.waiting:
+        waiting = [wait_for_provider(i, seconds, as_of) for i, seconds in delivered.waiting.items()]
+        with runtime.session_scope() as session, session.begin():
+            set_aside(session, waiting)
+        counts["paused"] += len(waiting)
+    if delivered.results:
+        counts.update(record({row.id: row.attempts for row in ready}, delivered.results))
     return counts
+
+
+def wait_for_provider(message_id: int, seconds: float, as_of: datetime) -> SetAside:
+    """A claimed row not handed over because its provider asked us to wait: back to `pending`,
+    due when the wait (counted from `as_of`) ends, the attempt refunded (it never left)."""
+    reason = f"the provider asked us to wait {seconds:.0f} s (rate limit); sent after that"
+    return SetAside(message_id, "pending", reason, "paused", until=as_of + timedelta(seconds=seconds), refund=1)
+
+
+@dataclass
+class Delivered:
+    """What `deliver` did: the providers' results, the ids no call carried because the run's time
+    was up (`untouched`) or because the provider asked us to wait (`waiting`: id → seconds), and
+    the waits each channel's provider asked for (`pauses`)."""
+
+    results: list[SendResult] = field(default_factory=list)
+    untouched: list[int] = field(default_factory=list)
+    waiting: dict[int, float] = field(default_factory=dict)
+    pauses: dict[str, float] = field(default_factory=dict)
 
 
 def deliver(
@@ -160,27 +196,34 @@ def deliver(
     *,
     issued: date,
     calls_until: Callable[[], bool] = lambda: True,
-) -> tuple[list[SendResult], list[int]]:
+) -> Delivered:
     """Hand each channel's messages to its provider, PER_CALL at a time, while `calls_until()`
-    allows; the results, and the ids never handed over. A provider that raises (a bug, or the
-    job's timeout striking mid-call) is an unknown outcome for the messages of that call, and
-    no further call starts in this batch. `issued`: the day their unsubscribe links are dated."""
-    results: list[SendResult] = []
-    untouched: list[int] = []
+    allows. A provider that raises (a bug, or the job's timeout striking mid-call) is an unknown
+    outcome for the messages of that call, and no further call starts in this batch. A call
+    answered "retry after N s" (a 429, or a 503 with a wait) pauses that channel: its later calls
+    are not made, their messages wait N s. `issued`: the day their unsubscribe links are dated."""
+    done = Delivered()
     stopped = False
     for channel, provider in providers.items():
         messages = [outgoing(row, settings, issued=issued) for row in ready if row.channel == channel]
         size = PER_CALL.get(channel, len(messages) or 1)
         for call in (messages[i : i + size] for i in range(0, len(messages), size)):
+            if channel in done.pauses:
+                done.waiting.update((m.message_id, done.pauses[channel]) for m in call)
+                continue
             if stopped or not calls_until():
-                untouched += [m.message_id for m in call]
+                done.untouched += [m.message_id for m in call]
                 continue
             try:
-                results.extend(provider.send(call))
+                answers = provider.send(call)
             except Exception as error:  # we cannot know what of this call went out
-                results.extend(SendResult.unknown(m.message_id, f"provider error: {error!r}") for m in call)
+                answers = [SendResult.unknown(m.message_id, f"provider error: {error!r}") for m in call]
                 stopped = True
-    return results, untouched
+            done.results.extend(answers)
+            waits = [a.retry_after for a in answers if a.outcome is Outcome.RETRY and a.retry_after is not None]
+            if waits:
+                done.pauses[channel] = max(waits)
+    return done
 
 
 def postpone(ids: Sequence[int]) -> None:

@@ -10,7 +10,7 @@ A status callback is stored and answered 204 at once; the listener applies it in
 (`app/services/twilio_status.py`). A text is applied within the request
 (`app/services/twilio_inbound.py`) and answered with TwiML: one `<Message>` for STOP, HELP or
 START, an empty `<Response/>` for anything else. If PostgreSQL cannot store the delivery the
-route answers 5xx, never 2xx, so Twilio retries (or uses the fallback URL).
+route answers 503, never 2xx, so Twilio retries (or uses the fallback URL).
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app import runtime
 from app.services import score_requests, twilio_inbound, twilio_signature, twilio_status, webhook_apply
 from app.services.deliveries import SIGNED_URL, record_delivery
+from app.services.sendgrid_events import first_line
 from app.services.twilio_inbound import InboundSms
 from app.settings import Settings, get_settings
 
@@ -48,7 +50,9 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"description": "X-Twilio-Signature missing or wrong, or no auth token configured (stored as rejected)."},
     413: {"description": "The body is over 5 MB (stored as rejected, without the body)."},
     415: {"description": "Not application/x-www-form-urlencoded (stored as rejected)."},
+    503: {"description": "The database could not take the request (a restart, a failover); Twilio retries."},
 }
+UNSTORED = "the request could not be stored; retry later"
 
 
 def webhook_settings() -> Settings:
@@ -101,7 +105,10 @@ async def status_callback(request: Request, settings: Annotated[Settings, Depend
     received = await _verified(request, settings, endpoint=twilio_status.ENDPOINT)
     if isinstance(received, Response):
         return received
-    await run_in_threadpool(_store_status, received)
+    try:
+        await run_in_threadpool(_store_status, received)
+    except SQLAlchemyError as error:
+        return _unstored("status callback", error)
     return Response(status_code=204)
 
 
@@ -140,8 +147,19 @@ async def inbound_sms(
         reason = "not an inbound text: MessageSid, From and To are required"
         await run_in_threadpool(_store_rejected, twilio_inbound.ENDPOINT, received.headers, received.body, reason, True)
         return PlainTextResponse(reason, status_code=400)
-    outcome = await run_in_threadpool(_apply_text, sms, received, settings.twilio_from_number)
+    try:
+        outcome = await run_in_threadpool(_apply_text, sms, received, settings.twilio_from_number)
+    except SQLAlchemyError as error:
+        return _unstored("inbound text", error)
     return Response(content=twiml(outcome.reply), media_type=TWIML)
+
+
+def _unstored(what: str, error: SQLAlchemyError) -> Response:
+    """PostgreSQL could not take a verified request (a restart, a failover): 503, never 2xx, so
+    nothing is answered as received that was not stored; Twilio retries or uses the fallback URL.
+    The log line is the error's first line: no bound parameters, no phone numbers."""
+    log.error("twilio %s not stored (answered 503): %s", what, first_line(error))
+    return PlainTextResponse(UNSTORED, status_code=503)
 
 
 def twiml(reply: str | None) -> str:

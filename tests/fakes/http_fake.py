@@ -4,7 +4,8 @@ A fake runs in the test process (a daemon thread) so that what it counts survive
 process the test kills. Tests script its next answers (`script(Reply(429, …), …)`), read what
 it received (`requests`), count calls per our message id (`calls`, and `accepted` for calls
 it answered 2xx, counted the moment it decides, whether or not the caller lives to read the
-answer), and wait on it (`wait_for_requests`) instead of sleeping.
+answer), raise a rate-limit storm on the test's clock (`storm`), and wait on it
+(`wait_for_requests`) instead of sleeping.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +50,7 @@ class FakeServer:
         self.calls: Counter[Any] = Counter()
         self.accepted: Counter[Any] = Counter()
         self._script: deque[Reply] = deque()
+        self._storm: tuple[float, Callable[[], float]] | None = None
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -81,6 +83,16 @@ class FakeServer:
         with self._cond:
             self._script.extend(replies)
 
+    def storm(self, until: float, clock: Callable[[], float]) -> None:
+        """A rate-limit storm: every send is refused (`rate_limited`) while `clock()` (epoch seconds,
+        the test's own clock) is before `until`."""
+        with self._cond:
+            self._storm = (until, clock)
+
+    def rate_limited(self, until: float, now: float) -> Reply:
+        """The provider's 429 during a storm, with the headers it sends; subclasses say which."""
+        raise NotImplementedError
+
     def wait_for_requests(self, count: int, timeout: float = 10.0) -> bool:
         """Block until at least `count` requests arrived in all."""
         with self._cond:
@@ -103,6 +115,8 @@ class FakeServer:
         keys, default = self.answer(method, path, headers, body)
         with self._cond:
             reply = self._script.popleft() if self._script and keys else default
+            if keys and self._storm and self._storm[1]() < self._storm[0]:
+                reply = self.rate_limited(self._storm[0], self._storm[1]())
             self._count(keys, reply)
             self.requests.append(Received(method, path, headers, body, keys, reply))
             self._cond.notify_all()

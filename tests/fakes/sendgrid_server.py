@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import secrets
 from typing import Any
@@ -47,8 +48,13 @@ def error(status: int, message: str, field: str | None = None, headers: dict[str
     return Reply.json(status, {"errors": [{"message": message, "field": field, "help": None}]}, headers)
 
 
-def too_many_requests(retry_after: int = 1) -> Reply:
-    return error(429, "too many requests", headers={"Retry-After": str(retry_after)})
+def too_many_requests(retry_after: int | None = 1, reset_at: int | None = None) -> Reply:
+    """SendGrid's 429: `X-RateLimit-Reset` is the epoch second the quota refills (with its
+    Limit and Remaining companions), `Retry-After` the seconds to wait; either may be absent."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if reset_at is not None:
+        headers |= {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset_at)}
+    return error(429, "too many requests", headers=headers)
 
 
 def server_error(status: int = 500) -> Reply:
@@ -68,6 +74,10 @@ class FakeSendGrid(FakeServer):
     def __init__(self, *, api_key: str = API_KEY, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.api_key = api_key
+
+    def rate_limited(self, until: float, now: float) -> Reply:
+        """Both headers, as SendGrid sends them: the reset as an epoch second, the wait in seconds."""
+        return too_many_requests(retry_after=math.ceil(until - now), reset_at=math.ceil(until))
 
     def mails(self) -> list[dict[str, Any]]:
         """Every accepted-shape request body received, parsed."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import math
 import re
 import secrets
 from email.utils import formatdate
@@ -58,6 +59,10 @@ class FakeTwilio(FakeServer):
     def refuse(self, number: str, reply: Reply) -> None:
         """Answer every message to `number` with `reply` (whichever order concurrent sends arrive in)."""
         self.refusals[number] = reply
+
+    def rate_limited(self, until: float, now: float) -> Reply:
+        """Twilio's 429 (error 20429) says how long to wait in `Retry-After`, in seconds."""
+        return too_many_requests(retry_after=math.ceil(until - now))
 
     def forms(self) -> list[dict[str, str]]:
         """Every received message form, one value per field."""

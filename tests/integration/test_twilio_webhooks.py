@@ -378,4 +378,5 @@ def test_with_postgresql_unreachable_nothing_is_acknowledged(database_down: None
     with TestClient(api, raise_server_exceptions=False) as client:
         text = post(client, SMS, text_fields("SMstop1", "STOP", sender=LEAD_PHONE))
         status = post(client, STATUS, status_fields("SM1", "delivered", to=LEAD_PHONE), query="m=1")
-    assert (text.status_code, status.status_code) == (500, 500)
+    assert (text.status_code, status.status_code) == (503, 503)  # "retry later", no traceback
+    assert text.text == status.text == "the request could not be stored; retry later"

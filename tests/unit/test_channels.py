@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from app.channels.base import OutgoingMessage, parse_retry_after
+from app.channels.base import OutgoingMessage, parse_retry_after, rate_limit_wait
 from app.channels.sendgrid import BODY_TAG, MAX_PERSONALIZATIONS, build_request, plan_requests
 from app.channels.twilio import sms_segments
 
@@ -61,6 +61,23 @@ def test_retry_after_in_seconds_or_absent() -> None:
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
     assert parse_retry_after(None) is None
+
+
+def test_an_http_date_retry_after_counts_from_the_given_clock() -> None:
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now) == 120.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0.0
+    assert parse_retry_after("soon", now) is None
+
+
+def test_the_later_of_retry_after_and_the_rate_limit_reset_is_the_wait() -> None:
+    now = 1_900_000_000.0
+    assert rate_limit_wait({"X-RateLimit-Reset": "1900000600"}.get, now) == 600.0
+    assert rate_limit_wait({"Retry-After": "30", "X-RateLimit-Reset": "1900000600"}.get, now) == 600.0
+    assert rate_limit_wait({"Retry-After": "900", "X-RateLimit-Reset": "1900000600"}.get, now) == 900.0
+    assert rate_limit_wait({"X-RateLimit-Reset": "1899999000"}.get, now) == 0.0
+    assert rate_limit_wait({"X-RateLimit-Reset": "tomorrow"}.get, now) is None
+    assert rate_limit_wait({}.get, now) is None
 
 
 def test_reply_domains_never_share_a_request_but_tokens_do() -> None:
