@@ -2,7 +2,7 @@
 box), the mode strip, and the router.
 
 Signed out, the navigation holds only the sign-in page. Signed in, the sidebar offers the
-pages, then the tenants this operator may see (admins: all; everyone else: their own).
+pages, then the tenants this operator may see (the superuser: all; everyone else: their own).
 
 Pages are registered by file (`st.Page("pages/recovery.py")`), each file a `render()` run
 under `if __name__ == "__main__"`, rather than by passing `render` itself: Streamlit's
@@ -90,7 +90,7 @@ def tenant_picker(tenants: Sequence[TenantRow]) -> None:
         format_func=names.__getitem__,
         key=session.TENANT,
         disabled=len(ids) == 1,
-        help="Admins see every tenant; everyone else works in their own.",
+        help="The platform superuser sees every tenant; everyone else works in their own.",
     )
 
 

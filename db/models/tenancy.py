@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, TenantOwned, Timestamped, one_of
 
-OPERATOR_ROLES = ("admin", "manager", "rep", "viewer")
+OPERATOR_ROLES = ("superuser", "owner", "admin", "manager", "rep", "viewer")
+"""`app/domain/roles.py` says what each may do (the data layer imports nothing of the app)."""
 
 
 class Tenant(Timestamped, Base):
