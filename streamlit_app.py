@@ -176,10 +176,26 @@ def main() -> None:
         route(settings)
 
 
+def reread_operator(operator_id: int) -> OperatorIdentity | None:
+    """The operator as stored now; imported here, as the sign-in screen must not wait for the database."""
+    from app.services import operators
+
+    return operators.current_identity(operator_id=operator_id)
+
+
+SIGNED_OUT_BY_CHECK = "Your account was deactivated or removed: sign in again, or ask an owner or an admin."
+
+
 def route(settings: Settings) -> None:
-    """Sign-in for a visitor; the pages, tenant picker and account box for an operator."""
-    who = session.identity()
+    """Sign-in for a visitor; the pages, tenant picker and account box for an operator.
+
+    The identity is read again from the database at least every minute (`session.rechecked_identity`).
+    """
+    was_signed_in = session.identity() is not None
+    who = session.rechecked_identity(reread_operator)
     if who is None:
+        if was_signed_in:
+            st.warning(SIGNED_OUT_BY_CHECK, icon=":material/lock:")
         st.navigation([_page(SIGN_IN, default=True)], position="hidden").run()
         return
     tenants = session.visible_tenants(who)

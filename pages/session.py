@@ -12,6 +12,7 @@ the functions that need it, once someone is signed in (see `streamlit_app.py`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -25,6 +26,10 @@ ENTRYPOINT = "streamlit_app.py"
 IDENTITY = "shell.identity"
 TENANT = "shell.tenant_id"
 CLOCK = "shell.clock"
+CHECKED = "shell.identity_checked_at"
+RECHECK_EVERY = dt.timedelta(seconds=60)
+"""How long the console trusts the identity in the session before reading it again from the
+database: a deactivated or demoted operator loses access within this time, tab open or not."""
 
 
 def identity() -> OperatorIdentity | None:
@@ -35,6 +40,30 @@ def identity() -> OperatorIdentity | None:
 def sign_in(who: OperatorIdentity) -> None:
     st.session_state[IDENTITY] = who
     st.session_state[TENANT] = who.tenant_id
+    st.session_state[CHECKED] = now()
+
+
+def rechecked_identity(reload: Callable[[int], OperatorIdentity | None]) -> OperatorIdentity | None:
+    """The signed-in operator, read again through `reload` once `RECHECK_EVERY` has passed.
+
+    `reload` returns the operator as the database has them now, or None when they are gone or
+    deactivated: then the session is signed out. A changed role or name replaces the one kept.
+    The console's clock (`now`, pinned by tests) decides; a clock that went back reads again.
+    """
+    who = identity()
+    if who is None:
+        return None
+    at = now()
+    checked = st.session_state.get(CHECKED)
+    if isinstance(checked, dt.datetime) and dt.timedelta(0) <= at - checked < RECHECK_EVERY:
+        return who
+    fresh = reload(who.operator_id)
+    if fresh is None:
+        sign_out()
+        return None
+    st.session_state[IDENTITY] = fresh
+    st.session_state[CHECKED] = at
+    return fresh
 
 
 def sign_out() -> None:
