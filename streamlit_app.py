@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app.domain import roles
 from app.domain.identity import OperatorIdentity
 from app.settings import Settings, SettingsError, get_settings
 from components import badges, errors
@@ -62,7 +63,11 @@ PAGES = (
     PageSpec("pages/agent_activity.py", "Agents", ":material/smart_toy:", "agents"),
     PageSpec("pages/tenant_settings.py", "Settings", ":material/tune:", "settings"),
 )
+OWNER_PAGES = (PageSpec("pages/operators.py", "Operators", ":material/manage_accounts:", "team"),)
+"""Pages for owners and admins of the tenant (and the superuser) only; each page checks again."""
 SIGN_IN = PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in")
+ACCEPT_INVITE = PageSpec("pages/accept_invite.py", "Join", ":material/person_add:", "join")
+INVITE_PARAM = "invite"
 
 
 def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
@@ -196,14 +201,16 @@ def route(settings: Settings) -> None:
     if who is None:
         if was_signed_in:
             st.warning(SIGNED_OUT_BY_CHECK, icon=":material/lock:")
-        st.navigation([_page(SIGN_IN, default=True)], position="hidden").run()
+        door = ACCEPT_INVITE if st.query_params.get(INVITE_PARAM) else SIGN_IN
+        st.navigation([_page(door, default=True)], position="hidden").run()
         return
     tenants = session.visible_tenants(who)
     if not tenants:
         account_box(who)
         no_tenant()
         return
-    pages = [_page(spec, default=i == 0) for i, spec in enumerate(PAGES)]
+    specs = [*PAGES, *(OWNER_PAGES if roles.may(who.role, roles.Action.OPERATORS, own_tenant=True) else ())]
+    pages = [_page(spec, default=i == 0) for i, spec in enumerate(specs)]
     navigation = st.navigation(pages, position="hidden")
     sidebar_links(pages)
     tenant_picker(tenants)

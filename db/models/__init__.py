@@ -54,7 +54,7 @@ from .messaging import (
     WebhookDelivery,
 )
 from .replies import ReplyLabel
-from .tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
+from .tenancy import INVITE_ROLES, OPERATOR_ROLES, ApiKey, Operator, OperatorInvite, Tenant
 
 TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
 
@@ -76,6 +76,7 @@ __all__ = [
     "EVENT_TYPES",
     "INTAKE_ENDPOINTS",
     "INTENTS",
+    "INVITE_ROLES",
     "LEAD_STATES",
     "MESSAGE_SOURCES",
     "MESSAGE_STATUSES",
@@ -104,6 +105,7 @@ __all__ = [
     "MessageEvent",
     "MetricsDaily",
     "Operator",
+    "OperatorInvite",
     "OutboundMessage",
     "ReplyLabel",
     "ScheduledAction",
