@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import roles
 from app.domain.plan.wizard import MessageText
-from app.services import acting
+from app.services import acting, audit
 from db.models import Campaign, CampaignEvent, Operator, Template, TemplateVersion
 
 CHANNELS = ("email", "sms")
@@ -51,6 +51,9 @@ def locked_campaign(session: Session, *, tenant_id: int, campaign_id: int) -> Ca
     return campaign
 
 
+_AUDITED = {"launched": "launch", "paused": "pause", "resumed": "resume", "killed": "kill"}
+
+
 def record_event(
     session: Session,
     campaign: Campaign,
@@ -61,6 +64,18 @@ def record_event(
     at: datetime,
     details: Mapping[str, Any] | None = None,
 ) -> None:
+    """The campaign's own event row; a launch, pause, resume or kill by an operator is also audited."""
+    action = _AUDITED.get(event)
+    if action is not None and operator_id is not None:
+        audit.record(
+            session,
+            tenant_id=campaign.tenant_id,
+            operator_id=operator_id,
+            action=action,
+            subject=f"campaign {campaign.id}",
+            details={"from": from_status, "to": campaign.status, **(details or {})},
+            at=at,
+        )
     session.execute(
         insert(CampaignEvent).values(
             tenant_id=campaign.tenant_id,

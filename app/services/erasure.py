@@ -35,7 +35,7 @@ from sqlalchemy.types import BigInteger
 from app import runtime
 from app.domain import roles
 from app.domain.privacy import DIGEST_SQL, ERASED_FIRST_NAME, contact_digest, digest_key, normalise, sweep_values
-from app.services import acting, erasure_sweep
+from app.services import acting, audit, erasure_sweep
 from app.settings import get_settings
 
 ERASED_KEY_SUFFIX = ":erased"
@@ -111,6 +111,7 @@ def erase_lead(*, tenant_id: int, lead_id: int, operator_id: int | None, now: dt
         if not facts:
             raise LookupError(f"tenant {tenant_id} has no lead {lead_id}")
         report = anonymise(session, facts, suppress=True, now=now)
+        audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="erase", subject=f"lead {lead_id}")
     report.redis_keys = sweep_redis_values(facts)
     log.info("erased lead %s of tenant %s: %s", lead_id, tenant_id, report.summary())
     return report

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from app import runtime
 from app.domain import roles
-from app.services import acting
+from app.services import acting, audit
 
 Decision = Literal["sent", "failed", "resend"]
 DECISIONS: tuple[Decision, ...] = ("sent", "failed", "resend")
@@ -108,6 +108,8 @@ def release(
         }
         counts["decided"] = len(session.execute(_DECIDE, params).all())
         counts["still_held"] = int(session.execute(_STILL_HELD, {"tenant_id": tenant_id, "ids": ids}).scalar_one())
+        details = {"decision": decision, **counts}
+        audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="release_held", details=details)
     return counts
 
 

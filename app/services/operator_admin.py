@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import runtime
 from app.domain import roles
 from app.domain.identity import OperatorIdentity
-from app.services import acting
+from app.services import acting, audit
 from app.services.operators import hash_password, normalise_email
 from db.models import Operator, OperatorInvite
 
@@ -77,6 +77,7 @@ def invite(*, tenant_id: int, actor_id: int, email: str, role: str, now: dt.date
                 created_at=now,
             )
         )
+        audit.record(session, tenant_id=tenant_id, operator_id=actor_id, action="invite", details={"role": role})
         return token
 
 
@@ -118,6 +119,15 @@ def change_role(*, tenant_id: int, actor_id: int, operator_id: int, role: str) -
         if not roles.may_assign(actor.role, current=before, new=role):
             raise roles.RoleRefused(f"Role: you ({actor.role}) may not make a {before} a {role}.")
         target.role = role
+        details = {"from": before, "to": role}
+        audit.record(
+            session,
+            tenant_id=tenant_id,
+            operator_id=actor_id,
+            action="role_change",
+            subject=f"operator {operator_id}",
+            details=details,
+        )
         return before
 
 
@@ -128,6 +138,9 @@ def deactivate(*, tenant_id: int, actor_id: int, operator_id: int) -> None:
         if not roles.may_assign(actor.role, current=target.role, new=roles.VIEWER):
             raise roles.RoleRefused(f"You ({actor.role}) may not deactivate a {target.role}.")
         target.is_active = False
+        audit.record(
+            session, tenant_id=tenant_id, operator_id=actor_id, action="deactivate", subject=f"operator {operator_id}"
+        )
 
 
 def _actor_and_target(session: Session, tenant_id: int, actor_id: int, operator_id: int) -> tuple[Operator, Operator]:

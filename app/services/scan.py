@@ -52,7 +52,7 @@ from app import queue, runtime
 from app.domain import roles
 from app.domain.holdout import HOLDOUT_SQL
 from app.domain.recovery_plan import rung_node
-from app.services import acting, campaign_run
+from app.services import acting, audit, campaign_run
 from app.services.recovery_campaign import ensure_recovery_campaign
 
 RECOVER_NOW_SOURCE = "recover now"
@@ -310,6 +310,15 @@ def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | N
             start_nodes=starts,
         )
         _mark_entered(session, tenant_id, enrolled)
+        if operator_id is not None:
+            audit.record(
+                session,
+                tenant_id=tenant_id,
+                operator_id=operator_id,
+                action="recover",
+                subject=f"{len(enrolled.enrolled)} lead(s)",
+                details={"asked": len(lead_ids), "enrolled": sorted(enrolled.enrolled)[:100]},
+            )
     outcomes = {v.lead_id: RecoverOutcome(v.verdict) for v in verdicts if v.verdict != "ok"}
     outcomes |= dict.fromkeys(enrolled.enrolled, RecoverOutcome.ENROLLED)
     outcomes |= dict.fromkeys(enrolled.control, RecoverOutcome.CONTROL)

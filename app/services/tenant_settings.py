@@ -15,7 +15,7 @@ from app.domain import roles
 from app.domain.sending_window import Window
 from app.domain.silence import Ladder
 from app.domain.unsubscribe import MAX_VALID_DAYS, MIN_VALID_DAYS
-from app.services import acting
+from app.services import acting, audit
 from db.models import Tenant
 
 MAX_RUNGS = 10  # the database's `ladder_size` check
@@ -46,6 +46,7 @@ def editable_tenant(session: Session, *, tenant_id: int, operator_id: int, what:
     tenant = session.get(Tenant, tenant_id, with_for_update=True)
     if tenant is None:
         raise LookupError(f"tenant {tenant_id} does not exist")
+    audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="settings", subject=what)
     return tenant
 
 

@@ -7,6 +7,7 @@ checks on every status column. Every row carries `tenant_id`, `created_at` and `
 
 from __future__ import annotations
 
+from .audit import AUDIT_ACTIONS, AuditEntry
 from .base import CHANNELS, NAMING, Base, TenantOwned, Timestamped, one_of
 from .campaigns import (
     ACTION_KINDS,
@@ -65,6 +66,7 @@ __all__ = [
     "AGENT_RUN_STATUSES",
     "AI_BATCH_RESULTS",
     "AI_BATCH_STATUSES",
+    "AUDIT_ACTIONS",
     "CAMPAIGN_EVENTS",
     "CAMPAIGN_KINDS",
     "CAMPAIGN_STATUSES",
@@ -92,6 +94,7 @@ __all__ = [
     "Activity",
     "AgentRun",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Campaign",
     "CampaignDecision",
