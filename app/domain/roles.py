@@ -35,6 +35,7 @@ class Action(StrEnum):
     ANSWER_REPLIES = "answer_replies"  # mark a reply handled, correct its intent, answer it
     INSIGHT = "insight"  # ask the AI for a lead's insight (spends the tenant's AI budget)
     RELEASE_HELD = "release_held"  # settle held messages (may send again)
+    RETRY_JOBS = "retry_jobs"  # put a failed agent job back on its queue
     SETTINGS = "settings"  # recovery rules, messages, prices, API keys
     ERASE = "erase"  # erase a lead, set retention
     EXPORT = "export"  # export personal data (subject access, CSV downloads)
@@ -53,6 +54,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.ANSWER_REPLIES: _WORKERS,
     Action.INSIGHT: _WORKERS,
     Action.RELEASE_HELD: _WORKERS,
+    Action.RETRY_JOBS: _WORKERS,
     Action.LAUNCH: _WORKERS,  # a rep runs the campaigns they draft, as before roles per tenant
     Action.SETTINGS: _MANAGERS,
     Action.ERASE: _OWNERS,
@@ -113,6 +115,7 @@ _PHRASES = {
     Action.ANSWER_REPLIES: "act on its replies",
     Action.INSIGHT: "ask for an AI insight",
     Action.RELEASE_HELD: "settle its held messages",
+    Action.RETRY_JOBS: "retry its failed jobs",
     Action.SETTINGS: "change its settings",
     Action.ERASE: "erase its leads or set retention",
     Action.EXPORT: "export its personal data",

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from app.services import campaign_drafts, erasure, held, insight, tenant_settings
+from app.services import ab_decisions, agent_status, campaign_drafts, erasure, held, insight, tenant_settings
 from tests.integration import outbox
 
 NOW = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
@@ -102,3 +102,12 @@ def test_erasure_is_refused_to_all_but_the_tenants_owners_and_admins(
     with pytest.raises(PermissionError):
         erasure.erase_lead(tenant_id=world["acme"], lead_id=world["lead"], operator_id=world[who], now=NOW)
     assert sql(clean_db, "SELECT email, phone, first_name FROM leads WHERE id = :l", l=world["lead"]) == before
+
+
+def test_a_viewer_may_neither_retry_a_job_nor_record_an_ab_verdict(clean_db: Engine, world: dict[str, int]) -> None:
+    """Both are refused before any lookup: the role is checked first, so nothing is touched."""
+    with pytest.raises(PermissionError, match="retry its failed jobs"):
+        agent_status.retry_failed_job("any-job", tenant_id=world["acme"], operator_id=world["viewer"])
+    with pytest.raises(PermissionError, match="launch, pause or kill"):
+        ab_decisions.decide(tenant_id=world["acme"], campaign_id=1, now=NOW, operator_id=world["viewer"])
+    assert sql(clean_db, "SELECT count(*) FROM campaign_decisions") == [(0,)]

@@ -17,6 +17,7 @@ EXPECTED = {
     Action.ANSWER_REPLIES: {"owner", "admin", "manager", "rep"},
     Action.INSIGHT: {"owner", "admin", "manager", "rep"},
     Action.RELEASE_HELD: {"owner", "admin", "manager", "rep"},
+    Action.RETRY_JOBS: {"owner", "admin", "manager", "rep"},
     Action.SETTINGS: {"owner", "admin", "manager"},
     Action.ERASE: {"owner", "admin"},
     Action.EXPORT: {"owner", "admin"},
