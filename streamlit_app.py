@@ -63,11 +63,12 @@ PAGES = (
     PageSpec("pages/agent_activity.py", "Agents", ":material/smart_toy:", "agents"),
     PageSpec("pages/tenant_settings.py", "Settings", ":material/tune:", "settings"),
 )
+# Pages for owners and admins of the tenant (and the superuser) only; each page checks again.
+# (A comment, not a docstring: Streamlit's magic would draw a bare string of this script.)
 OWNER_PAGES = (
     PageSpec("pages/operators.py", "Operators", ":material/manage_accounts:", "team"),
     PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "audit"),
 )
-"""Pages for owners and admins of the tenant (and the superuser) only; each page checks again."""
 SIGN_IN = PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in")
 ACCEPT_INVITE = PageSpec("pages/accept_invite.py", "Join", ":material/person_add:", "join")
 INVITE_PARAM = "invite"
