@@ -2,7 +2,7 @@
 box), the mode strip, and the router.
 
 Signed out, the navigation holds only the sign-in page. Signed in, the sidebar offers the
-pages, then the tenants this operator may see (admins: all; everyone else: their own).
+pages, then the tenants this operator may see (the superuser: all; everyone else: their own).
 
 Pages are registered by file (`st.Page("pages/recovery.py")`), each file a `render()` run
 under `if __name__ == "__main__"`, rather than by passing `render` itself: Streamlit's
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app.domain import roles
 from app.domain.identity import OperatorIdentity
 from app.settings import Settings, SettingsError, get_settings
 from components import badges, errors
@@ -62,7 +63,15 @@ PAGES = (
     PageSpec("pages/agent_activity.py", "Agents", ":material/smart_toy:", "agents"),
     PageSpec("pages/tenant_settings.py", "Settings", ":material/tune:", "settings"),
 )
+# Pages for owners and admins of the tenant (and the superuser) only; each page checks again.
+# (A comment, not a docstring: Streamlit's magic would draw a bare string of this script.)
+OWNER_PAGES = (
+    PageSpec("pages/operators.py", "Operators", ":material/manage_accounts:", "team"),
+    PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "audit"),
+)
 SIGN_IN = PageSpec("pages/sign_in.py", "Sign in", ":material/login:", "sign-in")
+ACCEPT_INVITE = PageSpec("pages/accept_invite.py", "Join", ":material/person_add:", "join")
+INVITE_PARAM = "invite"
 
 
 def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
@@ -90,7 +99,7 @@ def tenant_picker(tenants: Sequence[TenantRow]) -> None:
         format_func=names.__getitem__,
         key=session.TENANT,
         disabled=len(ids) == 1,
-        help="Admins see every tenant; everyone else works in their own.",
+        help="The platform superuser sees every tenant; everyone else works in their own.",
     )
 
 
@@ -197,18 +206,36 @@ def main() -> None:
         route(settings)
 
 
+def reread_operator(operator_id: int) -> OperatorIdentity | None:
+    """The operator as stored now; imported here, as the sign-in screen must not wait for the database."""
+    from app.services import operators
+
+    return operators.current_identity(operator_id=operator_id)
+
+
+SIGNED_OUT_BY_CHECK = "Your account was deactivated or removed: sign in again, or ask an owner or an admin."
+
+
 def route(settings: Settings) -> None:
-    """Sign-in for a visitor; the pages, tenant picker and account box for an operator."""
-    who = session.identity()
+    """Sign-in for a visitor; the pages, tenant picker and account box for an operator.
+
+    The identity is read again from the database at least every minute (`session.rechecked_identity`).
+    """
+    was_signed_in = session.identity() is not None
+    who = session.rechecked_identity(reread_operator)
     if who is None:
-        st.navigation([_page(SIGN_IN, default=True)], position="hidden").run()
+        if was_signed_in:
+            st.warning(SIGNED_OUT_BY_CHECK, icon=":material/lock:")
+        door = ACCEPT_INVITE if st.query_params.get(INVITE_PARAM) else SIGN_IN
+        st.navigation([_page(door, default=True)], position="hidden").run()
         return
     tenants = session.visible_tenants(who)
     if not tenants:
         account_box(who)
         no_tenant()
         return
-    pages = [_page(spec, default=i == 0) for i, spec in enumerate(PAGES)]
+    specs = [*PAGES, *(OWNER_PAGES if roles.may(who.role, roles.Action.OPERATORS, own_tenant=True) else ())]
+    pages = [_page(spec, default=i == 0) for i, spec in enumerate(specs)]
     navigation = st.navigation(pages, position="hidden")
     sidebar_links(pages)
     tenant_picker(tenants)

@@ -59,8 +59,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     from app.services import operators
 
     password = operators.generate_password()
-    operator_id = operators.create_admin(tenant_slug=args.tenant, email=args.email, name=args.name, password=password)
-    print(f"admin {args.email} is operator {operator_id} of {args.tenant}")
+    role = getattr(args, "role", "superuser")
+    operator_id = operators.create_admin(
+        tenant_slug=args.tenant, email=args.email, name=args.name, password=password, role=role
+    )
+    print(f"{role} {args.email} is operator {operator_id} of {args.tenant}")
     print(f"password: {password}  (shown once; sign in at the console and keep it safe)")
     return 0
 
@@ -206,7 +209,7 @@ def cmd_release_held(args: argparse.Namespace) -> int:
     from app.services import api_keys, held
 
     tenant_id = api_keys.tenant_id_of(args.tenant)
-    counts = held.release(tenant_id=tenant_id, decision=args.decision, message_ids=args.id)
+    counts = held.release(tenant_id=tenant_id, decision=args.decision, operator_id=None, message_ids=args.id)
     by_events = {k.removeprefix("by_events_"): n for k, n in counts.items() if k.startswith("by_events_")}
     settled = ", ".join(f"{n} {status}" for status, n in by_events.items()) or "none"
     print(f"settled by the provider's events: {settled}; marked {args.decision}: {counts['decided']}")
@@ -286,11 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--tenant", metavar="SLUG", help="only this tenant")
     tick.set_defaults(func=cmd_tick)
 
-    admin = sub.add_parser("create-admin", help="create an admin operator for a tenant")
+    admin = sub.add_parser("create-admin", help="create an owner or an admin of one tenant (sees only that tenant)")
     admin.add_argument("--tenant", required=True)
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Admin")
+    admin.add_argument("--role", choices=("owner", "admin"), default="admin")
     admin.set_defaults(func=cmd_create_admin)
+
+    superuser = sub.add_parser(
+        "create-superuser", help="create a platform superuser (sees and acts in every tenant; only made here)"
+    )
+    superuser.add_argument("--tenant", required=True, help="the tenant the account belongs to")
+    superuser.add_argument("--email", required=True)
+    superuser.add_argument("--name", default="Superuser")
+    superuser.set_defaults(func=cmd_create_admin)
 
     add_api_key_commands(sub)
     add_privacy_commands(sub)

@@ -132,7 +132,13 @@ def retry_picked(tenant_id: int) -> None:
     if not isinstance(job_id, str) or not may_act():
         return
     try:
-        queue = agent_status.retry_failed_job(job_id, tenant_id=tenant_id, platform=session.sees_platform())
+        who = session.identity()
+        operator_id = who.operator_id if who is not None else -1  # no identity: refused by the service
+        queue = agent_status.retry_failed_job(
+            job_id, tenant_id=tenant_id, platform=session.sees_platform(), operator_id=operator_id
+        )
+    except PermissionError as refused:
+        st.session_state[RETRY_NOTE] = ("warning", str(refused))
     except agent_status.RetryError:
         st.session_state[RETRY_NOTE] = ("warning", f"Job {job_id} is no longer failed: already retried, or expired.")
     else:

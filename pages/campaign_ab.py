@@ -110,8 +110,12 @@ def _may_act() -> bool:
 def _decide(tenant_id: int, campaign_id: int) -> None:
     """The button's callback: run the rule at the console's clock, and say what came of it."""
     try:
-        outcome = ab_decisions.decide(tenant_id=tenant_id, campaign_id=campaign_id, now=session.now())
-    except LookupError as error:
+        who = session.identity()
+        operator_id = who.operator_id if who is not None else -1  # no identity: refused by the service
+        outcome = ab_decisions.decide(
+            tenant_id=tenant_id, campaign_id=campaign_id, now=session.now(), operator_id=operator_id
+        )
+    except (LookupError, PermissionError) as error:
         st.session_state[flash_key(campaign_id)] = ("error", str(error))
         return
     data.ab_report.clear()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.services import held
-from pages import agent_machinery, data
+from pages import agent_machinery, data, session
 
 DECISION = "agents.held_decision"
 NOTE = "agents.held_note"
@@ -29,7 +29,10 @@ def settle(tenant_id: int) -> None:
     decision = st.session_state.get(DECISION)
     if decision not in CHOICES or not agent_machinery.may_act():
         return
-    counts = held.release(tenant_id=tenant_id, decision=decision)
+    who = session.identity()
+    if who is None:
+        return
+    counts = held.release(tenant_id=tenant_id, decision=decision, operator_id=who.operator_id)
     by_events = sum(n for key, n in counts.items() if key.startswith("by_events_"))
     text = f"{counts['decided']} marked {decision}; {by_events} settled by the provider's events."
     if counts["still_held"]:

@@ -12,6 +12,7 @@ the functions that need it, once someone is signed in (see `streamlit_app.py`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -26,6 +27,10 @@ IDENTITY = "shell.identity"
 TENANT = "shell.tenant_id"
 CLOCK = "shell.clock"
 VIA_OIDC = "shell.via_oidc"  # signed in through st.login: signing out must end the provider's session too
+CHECKED = "shell.identity_checked_at"
+RECHECK_EVERY = dt.timedelta(seconds=60)
+"""How long the console trusts the identity in the session before reading it again from the
+database: a deactivated or demoted operator loses access within this time, tab open or not."""
 
 
 def identity() -> OperatorIdentity | None:
@@ -36,14 +41,38 @@ def identity() -> OperatorIdentity | None:
 def sign_in(who: OperatorIdentity) -> None:
     st.session_state[IDENTITY] = who
     st.session_state[TENANT] = who.tenant_id
+    st.session_state[CHECKED] = now()
+
+
+def rechecked_identity(reload: Callable[[int], OperatorIdentity | None]) -> OperatorIdentity | None:
+    """The signed-in operator, read again through `reload` once `RECHECK_EVERY` has passed.
+
+    `reload` returns the operator as the database has them now, or None when they are gone or
+    deactivated: then the session is signed out. A changed role or name replaces the one kept.
+    The console's clock (`now`, pinned by tests) decides; a clock that went back reads again.
+    """
+    who = identity()
+    if who is None:
+        return None
+    at = now()
+    checked = st.session_state.get(CHECKED)
+    if isinstance(checked, dt.datetime) and dt.timedelta(0) <= at - checked < RECHECK_EVERY:
+        return who
+    fresh = reload(who.operator_id)
+    if fresh is None:
+        sign_out()
+        return None
+    st.session_state[IDENTITY] = fresh
+    st.session_state[CHECKED] = at
+    return fresh
 
 
 def sees_platform() -> bool:
     """Whether the signed-in operator runs the installation, so may see and retry what belongs
     to no tenant (tenant-less agent runs and failed jobs, whose errors may name any tenant's
-    rows): today's admins, who see every tenant."""
+    rows): the platform superuser, who sees every tenant."""
     who = identity()
-    return who is not None and who.is_admin
+    return who is not None and who.is_superuser
 
 
 def sign_out() -> None:

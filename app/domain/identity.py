@@ -1,7 +1,9 @@
 """Who is signed in to the console, and the rule of which tenants they may see.
 
-An operator belongs to one tenant. An admin sees every tenant (they run the installation);
-managers, reps and viewers see only their own. Kept apart from `app/services/operators.py`
+An operator belongs to one tenant and sees only it; the platform superuser (made only by the
+command line) sees every tenant. What each role may do is `app/domain/roles.py`.
+
+Kept apart from `app/services/operators.py`
 (passwords, the database) so the console's session can check an identity without importing
 the database layer: the sign-in screen of a fresh server paints before that import is paid.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ADMIN_ROLE = "admin"
+from app.domain import roles
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,13 @@ class OperatorIdentity:
     role: str
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == ADMIN_ROLE
+    def is_superuser(self) -> bool:
+        return self.role == roles.SUPERUSER
 
     def can_see(self, tenant_id: int) -> bool:
-        """An admin sees every tenant; everyone else only their own."""
-        return self.is_admin or tenant_id == self.tenant_id
+        """The superuser sees every tenant; everyone else only their own."""
+        return self.is_superuser or tenant_id == self.tenant_id
+
+    def may(self, action: roles.Action, tenant_id: int) -> bool:
+        """Whether this operator may do `action` in `tenant_id` (what a page shows; services check again)."""
+        return roles.may(self.role, action, own_tenant=tenant_id == self.tenant_id)

@@ -29,9 +29,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app import runtime
+from app.domain import roles
 from app.domain.ab_test import FINAL_STATES, Arm, Decision, Settings, evaluate
 from app.domain.ab_verdict import decision_from_json, decision_to_json
 from app.domain.plan.promote import offered_variants, promote_variant
+from app.services import acting
 from db.models import Campaign, CampaignDecision
 from db.variant_counts import VariantCounts, variant_counts
 
@@ -73,9 +75,13 @@ def ab_report(*, tenant_id: int, campaign_id: int) -> AbReport:
         return _report(session, _campaign(session, tenant_id, campaign_id, lock=False))
 
 
-def decide(*, tenant_id: int, campaign_id: int, now: dt.datetime) -> AbOutcome:
-    """Run the rule and, when it reaches a final verdict, record it once and promote the winner."""
+def decide(*, tenant_id: int, campaign_id: int, now: dt.datetime, operator_id: int | None = None) -> AbOutcome:
+    """Run the rule and, when it reaches a final verdict, record it once and promote the winner.
+
+    `operator_id`: the console operator asking (one who may launch this tenant's campaigns,
+    checked: a verdict changes the live plan); None for the rollup agent's sweep."""
     with runtime.session_scope() as session, session.begin():
+        acting.require_if(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.LAUNCH)
         campaign = _campaign(session, tenant_id, campaign_id, lock=True)
         report = _report(session, campaign)
         live = report.live

@@ -38,7 +38,9 @@ from rq.results import Result
 from rq.worker import BaseWorker
 
 from app import runtime
+from app.domain import roles
 from app.queue import QUEUES
+from app.services import acting
 
 FAILED_SCAN_PER_QUEUE = 500
 """How many of a queue's newest failed jobs are read to find `limit` of one tenant's."""
@@ -263,14 +265,25 @@ def exception_summary(traceback: str) -> str:
 
 
 def retry_failed_job(
-    job_id: str, *, tenant_id: int | None = None, platform: bool = False, connection: Redis | None = None
+    job_id: str,
+    *,
+    tenant_id: int | None = None,
+    platform: bool = False,
+    operator_id: int | None = None,
+    connection: Redis | None = None,
 ) -> str:
     """Put a failed job back on its queue (RQ's requeue) and return the queue's name.
 
     Raises `RetryError` when no queue holds it as failed (already retried, expired, never
     failed) or, with `tenant_id`, when it is another tenant's job, or a tenant-less one and the
-    caller is not `platform`.
+    caller is not `platform`. With `operator_id` (the console), `PermissionError` unless that
+    operator may retry jobs in `tenant_id`.
     """
+    if operator_id is not None:
+        if tenant_id is None:
+            raise roles.RoleRefused("An operator retries jobs of one tenant: give its id.")
+        with runtime.session_scope() as session, session.begin():
+            acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.RETRY_JOBS)
     redis = _connection(connection)
     for name in QUEUES:
         registry = FailedJobRegistry(name, connection=redis)

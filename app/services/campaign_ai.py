@@ -21,8 +21,9 @@ from app import runtime
 from app.ai.cache import template_of
 from app.ai.context import LeadContext
 from app.ai.writer import GenerationRecord, Writer
+from app.domain import roles
 from app.domain.messages import Draft
-from app.services import tenant_voice
+from app.services import acting, tenant_voice
 from app.settings import get_settings
 from db import ai_budget as budget_reads
 from db.models import AIGeneration
@@ -55,13 +56,19 @@ class AiDraft:
     problems: tuple[str, ...]
 
 
-def draft_with_ai(*, tenant_id: int, lead_id: int, channel: str, brief: str, now: datetime) -> AiDraft:
-    """Draft `channel`'s text from `brief` for this sample lead, as a template; LookupError for an unknown lead."""
+def draft_with_ai(
+    *, tenant_id: int, lead_id: int, channel: str, brief: str, now: datetime, operator_id: int | None
+) -> AiDraft:
+    """Draft `channel`'s text from `brief` for this sample lead, as a template; LookupError for an unknown lead.
+
+    `operator_id`: who asks (it spends the tenant's AI budget: one who may draft campaigns, checked);
+    None for the host's own code."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r} (email, sms)")
     if not brief.strip():
         raise ValueError("Brief: say what the message is for, e.g. 'a friendly check-in about their quote'")
     with runtime.session_scope() as session, session.begin():
+        acting.require_if(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.CAMPAIGN_EDIT)
         row = session.execute(_LEAD, {"tenant_id": tenant_id, "lead_id": lead_id, "now": now}).mappings().first()
         if row is None:
             raise LookupError(f"lead {lead_id} does not exist for this tenant")

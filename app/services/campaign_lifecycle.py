@@ -29,6 +29,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app import runtime
+from app.domain import roles
 from app.domain.audience import Audience
 from app.domain.campaign_review import NO_AUDIENCE, nobody_reachable
 from app.domain.campaign_status import next_status
@@ -66,7 +67,7 @@ class Killed:
 def launch(*, tenant_id: int, campaign_id: int, operator_id: int, now: datetime) -> Launched:
     """Launch a draft: running now, or scheduled for its start; raises LaunchRefused with every problem."""
     with runtime.session_scope() as session, session.begin():
-        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id)
+        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id, action=roles.Action.LAUNCH)
         campaign = locked_campaign(session, tenant_id=tenant_id, campaign_id=campaign_id)
         before = campaign.status
         starts_later = campaign.starts_at is not None and campaign.starts_at > now
@@ -180,7 +181,7 @@ def resume(*, tenant_id: int, campaign_id: int, operator_id: int, now: datetime)
 
 def _move(action: str, event: str, tenant_id: int, campaign_id: int, operator_id: int, now: datetime) -> str:
     with runtime.session_scope() as session, session.begin():
-        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id)
+        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id, action=roles.Action.LAUNCH)
         campaign = locked_campaign(session, tenant_id=tenant_id, campaign_id=campaign_id)
         before = campaign.status
         later = campaign.starts_at is not None and campaign.starts_at > now
@@ -221,7 +222,7 @@ _KILL = text(
 def kill(*, tenant_id: int, campaign_id: int, operator_id: int, now: datetime) -> Killed:
     """End the campaign for good and cancel its whole queue at once; returns what was stopped and canceled."""
     with runtime.session_scope() as session, session.begin():
-        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id)
+        acting_operator(session, tenant_id=tenant_id, operator_id=operator_id, action=roles.Action.LAUNCH)
         campaign = locked_campaign(session, tenant_id=tenant_id, campaign_id=campaign_id)
         before = campaign.status
         campaign.status = next_status("kill", before)

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.domain import roles
 from app.domain.plan.wizard import MessageText
+from app.services import acting, audit
 from db.models import Campaign, CampaignEvent, Operator, Template, TemplateVersion
 
-VIEWER = "viewer"
 CHANNELS = ("email", "sms")
 
 
@@ -32,18 +33,12 @@ def template_prefix(campaign_id: int) -> str:
     return f"campaign-{campaign_id}"
 
 
-def acting_operator(session: Session, *, tenant_id: int, operator_id: int) -> Operator:
-    """The operator, when they may change this tenant's campaigns; PermissionError otherwise."""
-    operator = session.get(Operator, operator_id)
-    allowed = (
-        operator is not None
-        and operator.is_active
-        and operator.role != VIEWER
-        and (operator.tenant_id == tenant_id or operator.role == "admin")
-    )
-    if not allowed or operator is None:
-        raise PermissionError("Only a signed-in rep, manager or admin of this tenant may change its campaigns.")
-    return operator
+def acting_operator(
+    session: Session, *, tenant_id: int, operator_id: int, action: roles.Action = roles.Action.CAMPAIGN_EDIT
+) -> Operator:
+    """The operator, when they may do `action` (drafting, unless said) to this tenant's campaigns;
+    `roles.RoleRefused` (a PermissionError) otherwise."""
+    return acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=action)
 
 
 def locked_campaign(session: Session, *, tenant_id: int, campaign_id: int) -> Campaign:
@@ -56,6 +51,9 @@ def locked_campaign(session: Session, *, tenant_id: int, campaign_id: int) -> Ca
     return campaign
 
 
+_AUDITED = {"launched": "launch", "paused": "pause", "resumed": "resume", "killed": "kill"}
+
+
 def record_event(
     session: Session,
     campaign: Campaign,
@@ -66,6 +64,18 @@ def record_event(
     at: datetime,
     details: Mapping[str, Any] | None = None,
 ) -> None:
+    """The campaign's own event row; a launch, pause, resume or kill by an operator is also audited."""
+    action = _AUDITED.get(event)
+    if action is not None and operator_id is not None:
+        audit.record(
+            session,
+            tenant_id=campaign.tenant_id,
+            operator_id=operator_id,
+            action=action,
+            subject=f"campaign {campaign.id}",
+            details={"from": from_status, "to": campaign.status, **(details or {})},
+            at=at,
+        )
     session.execute(
         insert(CampaignEvent).values(
             tenant_id=campaign.tenant_id,

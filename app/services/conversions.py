@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 
 from app import queue, runtime
 from app.domain import conversions as rules
+from app.domain import roles as roles_rule
 from app.domain.conversions import ConversionError, Touch
-from app.services import reactions, rollup, score_requests
+from app.services import acting, reactions, rollup, score_requests
 from app.services.reactions import StopEvent
-from db.models import CONVERSION_METHODS, Operator
+from db.models import CONVERSION_METHODS
 
 VIEWER_ROLE = "viewer"
 log = logging.getLogger(__name__)
@@ -260,15 +261,7 @@ def _checked_key(key: str | None) -> str | None:
 
 
 def _check_operator(session: Session, *, tenant_id: int, operator_id: int) -> None:
-    operator = session.get(Operator, operator_id)
-    allowed = (
-        operator is not None
-        and operator.is_active
-        and operator.role != VIEWER_ROLE
-        and (operator.role == "admin" or operator.tenant_id == tenant_id)
-    )
-    if not allowed:
-        raise PermissionError("Only an admin, a manager or a rep of this tenant may record a conversion.")
+    acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles_rule.Action.RECOVER)
 
 
 def _locked_lead(session: Session, tenant_id: int, request: ConversionRequest) -> int:

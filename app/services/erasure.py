@@ -33,12 +33,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
 from app import runtime
+from app.domain import roles
 from app.domain.privacy import DIGEST_SQL, ERASED_FIRST_NAME, contact_digest, digest_key, normalise, sweep_values
-from app.services import erasure_sweep
+from app.services import acting, audit, erasure_sweep
 from app.settings import get_settings
-from db.models import Operator
 
-ERASER_ROLES = frozenset({"owner", "admin"})
 ERASED_KEY_SUFFIX = ":erased"
 """Appended to an erased lead's AI generations' request keys: the response cache never serves them."""
 log = logging.getLogger(__name__)
@@ -81,17 +80,13 @@ class Report:
 
 
 def may_erase(*, role: str, operator_tenant_id: int, tenant_id: int) -> bool:
-    """An admin (who works every tenant today) or an owner of this tenant."""
-    return role == "admin" or (role in ERASER_ROLES and operator_tenant_id == tenant_id)
+    """An owner or an admin of this tenant, or the superuser."""
+    return roles.may(role, roles.Action.ERASE, own_tenant=operator_tenant_id == tenant_id)
 
 
 def check_eraser(session: Session, *, operator_id: int, tenant_id: int) -> None:
     """`PermissionError` unless the operator, as read from the database now, may erase here."""
-    operator = session.get(Operator, operator_id)
-    if operator is None or not operator.is_active:
-        raise PermissionError("only an active operator may erase a lead")
-    if not may_erase(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id):
-        raise PermissionError(f"only an owner or an admin of this tenant may erase a lead (you are: {operator.role})")
+    acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.ERASE)
 
 
 def tenant_of(*, lead_id: int) -> int:
@@ -116,6 +111,7 @@ def erase_lead(*, tenant_id: int, lead_id: int, operator_id: int | None, now: dt
         if not facts:
             raise LookupError(f"tenant {tenant_id} has no lead {lead_id}")
         report = anonymise(session, facts, suppress=True, now=now)
+        audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="erase", subject=f"lead {lead_id}")
     report.redis_keys = sweep_redis_values(facts)
     log.info("erased lead %s of tenant %s: %s", lead_id, tenant_id, report.summary())
     return report

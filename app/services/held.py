@@ -25,6 +25,8 @@ from typing import Literal
 import sqlalchemy as sa
 
 from app import runtime
+from app.domain import roles
+from app.services import acting, audit
 
 Decision = Literal["sent", "failed", "resend"]
 DECISIONS: tuple[Decision, ...] = ("sent", "failed", "resend")
@@ -83,14 +85,20 @@ def resolve_from_events(*, tenant_id: int | None = None) -> dict[str, int]:
         return _resolve(session, tenant_id)
 
 
-def release(*, tenant_id: int, decision: str, message_ids: Sequence[int] | None = None) -> dict[str, int]:
+def release(
+    *, tenant_id: int, decision: str, operator_id: int | None, message_ids: Sequence[int] | None = None
+) -> dict[str, int]:
     """Resolve the tenant's held rows (all, or those of `message_ids`): events first, then the
     operator's `decision` for the rows no event speaks for. The counts: rows settled by events
-    (by status), rows `decided`, and rows `still_held` (a resend asked too soon)."""
+    (by status), rows `decided`, and rows `still_held` (a resend asked too soon).
+
+    `operator_id` is the console operator deciding (a rep or above of the tenant, checked); None
+    is the command line."""
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     ids = list(message_ids) if message_ids else None
     with runtime.session_scope() as session, session.begin():
+        acting.require_if(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.RELEASE_HELD)
         counts = {f"by_events_{status}": n for status, n in _resolve(session, tenant_id).items()}
         params = {
             "tenant_id": tenant_id,
@@ -100,6 +108,8 @@ def release(*, tenant_id: int, decision: str, message_ids: Sequence[int] | None 
         }
         counts["decided"] = len(session.execute(_DECIDE, params).all())
         counts["still_held"] = int(session.execute(_STILL_HELD, {"tenant_id": tenant_id, "ids": ids}).scalar_one())
+        details = {"decision": decision, **counts}
+        audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="release_held", details=details)
     return counts
 
 

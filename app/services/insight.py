@@ -20,6 +20,8 @@ from sqlalchemy import insert
 from app import runtime
 from app.ai import insight as ai
 from app.ai.cost import Usage
+from app.domain import roles
+from app.services import acting
 from app.settings import Settings, get_settings
 from db import ai_budget as budget_reads
 from db import lead_detail
@@ -67,9 +69,16 @@ def stored_insight(*, tenant_id: int, lead_id: int, now: dt.datetime | None = No
     return _stored(tenant_id, facts, _writers(get_settings()))
 
 
-def write_insight(*, tenant_id: int, lead_id: int, now: dt.datetime | None = None) -> ai.Insight:
+def write_insight(
+    *, tenant_id: int, lead_id: int, operator_id: int | None, now: dt.datetime | None = None
+) -> ai.Insight:
     """The insight for the lead's current facts: stored if this writer already wrote it, else written
-    now (Claude when configured and within budget, else offline) and stored. LookupError for an unknown lead."""
+    now (Claude when configured and within budget, else offline) and stored. LookupError for an unknown lead.
+
+    `operator_id` is who asks (it spends the tenant's AI budget: a rep or above, checked here);
+    None is the host's own code (command line, agents)."""
+    with runtime.session_scope() as session, session.begin():
+        acting.require_if(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.INSIGHT)
     facts = insight_facts(tenant_id=tenant_id, lead_id=lead_id, now=now)
     if facts is None:
         raise LookupError(f"no lead {lead_id} in tenant {tenant_id}")

@@ -26,16 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import runtime
+from app.domain import roles
 from app.domain.intake import columns, dates, rows
 from app.domain.intake.csv_file import FileProblem, Table, check_size, read_table
 from app.domain.intake.fields import FieldError, LeadValues
 from app.domain.intake.rejected import rejected_csv
-from app.services import intake
+from app.services import acting, intake
 from app.services.intake import Progress, RowResult
-from db.models import Operator
 
 SOURCE = "csv"
-VIEWER_ROLE = "viewer"
 PROGRESS_EVERY = 2_000
 
 
@@ -187,15 +186,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _check_operator(tenant_id: int, operator_id: int) -> None:
     with runtime.session_scope() as session, session.begin():
-        operator = session.get(Operator, operator_id)
-        allowed = (
-            operator is not None
-            and operator.is_active
-            and operator.role != VIEWER_ROLE
-            and (operator.role == "admin" or operator.tenant_id == tenant_id)
-        )
-    if not allowed:
-        raise PermissionError("Only an admin, a manager or a rep of this tenant may import leads.")
+        acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.IMPORT)
 
 
 def _tenant(tenant_id: int) -> intake.TenantIntake:

@@ -1,4 +1,4 @@
-"""Console users: password hashing, sign-in, and creating admins.
+"""Console users: password hashing, sign-in, and creating operators from the command line.
 
 Passwords are hashed with scrypt (memory-hard, in the standard library) and a random 16-byte
 salt; the parameters travel inside the stored hash, so they can be raised later without
@@ -7,7 +7,8 @@ next successful sign-in, while the password is in hand. Sign-in spends the same 
 email exists, so response time does not reveal which addresses are operators.
 
 An operator belongs to one tenant; who sees what is `app/domain/identity.py`
-(`OperatorIdentity.can_see`).
+(`OperatorIdentity.can_see`), who may do what `app/domain/roles.py`. Only this module (through
+the command line) makes a platform superuser.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import secrets
 import sqlalchemy as sa
 
 from app import runtime
-from app.domain.identity import ADMIN_ROLE, OperatorIdentity
+from app.domain import roles
+from app.domain.identity import OperatorIdentity
 from app.settings import get_settings
 from db.models import Operator, Tenant
 
@@ -147,14 +149,31 @@ def identity_for_email(*, email: str) -> OperatorIdentity | None:
         return None if operator is None else _identity(operator)
 
 
-def create_admin(*, tenant_slug: str, email: str, name: str, password: str | None = None) -> int:
-    """Create an admin of the tenant `tenant_slug` and return the operator id.
+def current_identity(*, operator_id: int) -> OperatorIdentity | None:
+    """The operator as the database has them now (role, tenant, name), or None when they are
+    gone or deactivated: the console re-reads its session's identity with this."""
+    with runtime.session_scope() as session, session.begin():
+        operator = session.get(Operator, operator_id)
+        if operator is None or not operator.is_active:
+            return None
+        return _identity(operator)
+
+
+def create_admin(
+    *, tenant_slug: str, email: str, name: str, password: str | None = None, role: str = roles.ADMIN
+) -> int:
+    """Create an operator of the tenant `tenant_slug` (an admin unless `role` says) and return its id.
+
+    `role` may be any role, `superuser` included: this is the command line's door, the only one
+    that makes a superuser (who sees and acts in every tenant).
 
     With `password=None` a random one is set (nobody knows it, so the account cannot sign in
     until a password is set): callers that need to hand a password over generate it with
     `generate_password()` and pass it in.
     """
     address = normalise_email(email)
+    if role not in roles.ALL_ROLES:
+        raise ValueError(f"role: one of {', '.join(roles.ALL_ROLES)}, not {role!r}")
     if "@" not in address:
         raise ValueError(f"not an email address: {email!r}")
     with runtime.session_scope() as session, session.begin():
@@ -170,7 +189,7 @@ def create_admin(*, tenant_slug: str, email: str, name: str, password: str | Non
             tenant_id=tenant_id,
             email=address,
             name=name,
-            role=ADMIN_ROLE,
+            role=role,
             password_hash=hash_password(password or generate_password()),
         )
         session.add(operator)

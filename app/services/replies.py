@@ -14,10 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import runtime
-from app.services.conversions import VIEWER_ROLE
+from app.domain import roles
+from app.services import acting
 from db.models import INTENTS
-
-_OPERATOR = text("SELECT role, tenant_id, is_active FROM operators WHERE id = :operator_id")
 
 _HANDLE = text(
     """
@@ -69,15 +68,7 @@ def correct_intent(*, tenant_id: int, inbound_message_id: int, intent: str, oper
 
 
 def _check_operator(session: Session, *, tenant_id: int, operator_id: int) -> None:
-    operator = session.execute(_OPERATOR, {"operator_id": operator_id}).first()
-    allowed = (
-        operator is not None
-        and operator.is_active
-        and operator.role != VIEWER_ROLE
-        and (operator.role == "admin" or operator.tenant_id == tenant_id)
-    )
-    if not allowed:
-        raise PermissionError("Only an admin, a manager or a rep of this tenant may act on a reply.")
+    acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.ANSWER_REPLIES)
 
 
 _ANSWER = text(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from app import queue, runtime
-from app.services import erasure
+from app.services import audit, erasure
 from db.models import Tenant
 
 MAX_RETENTION_DAYS = 36_500  # the database's `retention_days` check
@@ -95,3 +95,11 @@ def set_retention(*, tenant_id: int, operator_id: int, days: int | None) -> None
         if tenant is None:
             raise LookupError(f"no tenant {tenant_id}")
         tenant.retention_days = days
+        audit.record(
+            session,
+            tenant_id=tenant_id,
+            operator_id=operator_id,
+            action="settings",
+            subject="retention",
+            details={"retention_days": days},
+        )

@@ -49,9 +49,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
 from app import queue, runtime
+from app.domain import roles
 from app.domain.holdout import HOLDOUT_SQL
 from app.domain.recovery_plan import rung_node
-from app.services import campaign_run
+from app.services import acting, audit, campaign_run
 from app.services.recovery_campaign import ensure_recovery_campaign
 
 RECOVER_NOW_SOURCE = "recover now"
@@ -275,13 +276,15 @@ def run_scan(session: Session, *, tenant_id: int, now: datetime | None = None) -
     )
 
 
-def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | None = None) -> RecoverResult:
+def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | None) -> RecoverResult:
     """The console's "Recover now": start these leads on the recovery plan at once, then wake the writer.
 
     The silence threshold, the cool-down and the cap are waived (a person decided), but not
     suppression, consent, an active enrollment or the holdout. A double click is harmless:
     the first click leaves an active enrollment, so the second reports `already_in_recovery`;
     the unique enrollment and dedupe keys refuse a second row even if two clicks race.
+    `operator_id` is who clicked (a rep or above of the tenant, checked before anything is
+    written); None is the host's own code.
     """
     if len(lead_ids) > MAX_RECOVER_SELECTION:
         raise ValueError(f"select at most {MAX_RECOVER_SELECTION} leads per recovery, not {len(lead_ids)}")
@@ -290,6 +293,7 @@ def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | N
     source = RECOVER_NOW_SOURCE + (f" by operator {operator_id}" if operator_id is not None else "")
     at = datetime.now(UTC)
     with runtime.session_scope() as session, session.begin():
+        acting.require_if(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.RECOVER)
         campaign_id = _lock_and_find_campaign(session, tenant_id)
         verdicts = session.execute(RECOVER, {"tenant_id": tenant_id, "now": at, "lead_ids": list(lead_ids)}).all()
         ok = [v.lead_id for v in verdicts if v.verdict == "ok"]
@@ -306,6 +310,15 @@ def recover_now(*, tenant_id: int, lead_ids: Sequence[int], operator_id: int | N
             start_nodes=starts,
         )
         _mark_entered(session, tenant_id, enrolled)
+        if operator_id is not None:
+            audit.record(
+                session,
+                tenant_id=tenant_id,
+                operator_id=operator_id,
+                action="recover",
+                subject=f"{len(enrolled.enrolled)} lead(s)",
+                details={"asked": len(lead_ids), "enrolled": sorted(enrolled.enrolled)[:100]},
+            )
     outcomes = {v.lead_id: RecoverOutcome(v.verdict) for v in verdicts if v.verdict != "ok"}
     outcomes |= dict.fromkeys(enrolled.enrolled, RecoverOutcome.ENROLLED)
     outcomes |= dict.fromkeys(enrolled.control, RecoverOutcome.CONTROL)

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import runtime
+from app.services import audit
 from app.services.erasure import SINGLE_LEAD_ENDPOINTS, check_eraser
 
 FORMAT = "lead-recovery-engine/subject-access/v1"
@@ -64,6 +65,7 @@ def export_lead(
         if operator_id is not None:
             check_eraser(session, operator_id=operator_id, tenant_id=tenant_id)
         document = collect(session, tenant_id=tenant_id, lead_id=lead_id)
+        audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="export", subject=f"lead {lead_id}")
     document["exported_at"] = (now or dt.datetime.now(dt.UTC)).isoformat()
     log.info("subject access export of lead %s of tenant %s by operator %s", lead_id, tenant_id, operator_id)
     return document

@@ -2,8 +2,8 @@
 
 The rules are checked by the domain (`Ladder`, `Window`) and against the bounds the database
 enforces, before anything is written; a bad value raises `ValueError` naming the field, so the
-Settings page can say which one to fix. Only an admin, or a manager of that tenant, may change
-them: the operator's role and tenant are read from the database, never taken from the caller.
+Settings page can say which one to fix. Only an owner, admin or manager of that tenant (or the
+superuser) may change them: the operator's role and tenant are read from the database, never taken from the caller.
 """
 
 from __future__ import annotations
@@ -11,41 +11,42 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app import runtime
+from app.domain import roles
 from app.domain.sending_window import Window
 from app.domain.silence import Ladder
 from app.domain.unsubscribe import MAX_VALID_DAYS, MIN_VALID_DAYS
-from db.models import Operator, Tenant
+from app.services import acting, audit
+from db.models import Tenant
 
 MAX_RUNGS = 10  # the database's `ladder_size` check
 MAX_HOLDOUT_PERCENT = 50  # the database's `holdout_range` check
 MAX_SCAN_CAP = 100_000
 MAX_SILENCE_HOURS = 24 * 365  # a rung a year out is the longest silence worth a message
 MAX_COOLDOWN_HOURS = 24 * 365
-EDITOR_ROLES = frozenset({"admin", "manager"})
 
 
 def may_edit(*, role: str, operator_tenant_id: int, tenant_id: int) -> bool:
-    """An admin may change any tenant's rules; a manager only their own tenant's."""
-    return role == "admin" or (role in EDITOR_ROLES and operator_tenant_id == tenant_id)
+    """An owner, admin or manager of this tenant (or the superuser) may change its settings."""
+    return roles.may(role, roles.Action.SETTINGS, own_tenant=operator_tenant_id == tenant_id)
 
 
 def editable_tenant(session: Session, *, tenant_id: int, operator_id: int, what: str) -> Tenant:
     """The tenant row, locked for update, when this operator may change its `what`.
 
-    `PermissionError` unless the operator is an active admin or a manager of this tenant;
-    `LookupError` when the tenant does not exist. Runs inside the caller's transaction.
+    `PermissionError` unless the operator is an active owner, admin or manager of this tenant
+    (or the superuser); `LookupError` when the tenant does not exist. Runs inside the caller's
+    transaction.
     """
-    operator = session.get(Operator, operator_id)
-    allowed = (
-        operator is not None
-        and operator.is_active
-        and may_edit(role=operator.role, operator_tenant_id=operator.tenant_id, tenant_id=tenant_id)
-    )
-    if not allowed:
-        raise PermissionError(f"Only an admin or a manager of this tenant may change its {what}.")
+    try:
+        acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.SETTINGS)
+    except roles.RoleRefused:
+        raise roles.RoleRefused(
+            f"Only {roles.who_may(roles.Action.SETTINGS)} of this tenant may change its {what}."
+        ) from None
     tenant = session.get(Tenant, tenant_id, with_for_update=True)
     if tenant is None:
         raise LookupError(f"tenant {tenant_id} does not exist")
+    audit.record(session, tenant_id=tenant_id, operator_id=operator_id, action="settings", subject=what)
     return tenant
 
 

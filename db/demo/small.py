@@ -40,7 +40,10 @@ def insert_small_rows(
         .scalars()
         .all()
     )
-    staff = [_insert_operators(conn, p, int(t), since, password_hash) for p, t in zip(plans, tenant_ids, strict=True)]
+    staff = [
+        _insert_operators(conn, p, int(t), since, password_hash, demo_role="superuser" if i == 0 else "owner")
+        for i, (p, t) in enumerate(zip(plans, tenant_ids, strict=True))
+    ]
     owners = [people[2:] for people in staff]
     versions = np.zeros((len(plans), 4, 2), dtype=np.int64)
     campaign_ids: list[int] = []
@@ -80,13 +83,23 @@ class SmallRows:
 
 
 def _insert_operators(
-    conn: Connection, plan: world.TenantPlan, tenant_id: int, since: datetime, password_hash: str | None
+    conn: Connection,
+    plan: world.TenantPlan,
+    tenant_id: int,
+    since: datetime,
+    password_hash: str | None,
+    *,
+    demo_role: str,
 ) -> list[int]:
-    """The demo admin (who signs in), a manager, and the reps who own the leads; all their ids."""
+    """The demo account (who signs in), a manager, and the reps who own the leads; all their ids.
+
+    The first tenant's demo account is the platform superuser, so the demo shows every tenant
+    from one sign-in; each other tenant's demo account is that tenant's owner and sees only it.
+    """
     base = {"tenant_id": tenant_id, "created_at": since, "updated_at": since, "password_hash": None}
     manager_first = plan.sender_name.split(",")[0]
     people = [
-        {**base, "email": plan.demo_email, "name": "Demo Admin", "role": "admin", "password_hash": password_hash},
+        {**base, "email": plan.demo_email, "name": "Demo Owner", "role": demo_role, "password_hash": password_hash},
         {**base, "email": f"manager@{plan.slug}.example", "name": f"{manager_first}", "role": "manager"},
     ]
     people += [{**base, "email": email, "name": name, "role": "rep"} for name, email in plan.reps]

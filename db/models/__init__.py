@@ -7,6 +7,7 @@ checks on every status column. Every row carries `tenant_id`, `created_at` and `
 
 from __future__ import annotations
 
+from .audit import AUDIT_ACTIONS, AuditEntry
 from .base import CHANNELS, NAMING, Base, TenantOwned, Timestamped, one_of
 from .campaigns import (
     ACTION_KINDS,
@@ -54,7 +55,7 @@ from .messaging import (
     WebhookDelivery,
 )
 from .replies import ReplyLabel
-from .tenancy import OPERATOR_ROLES, ApiKey, Operator, Tenant
+from .tenancy import INVITE_ROLES, OPERATOR_ROLES, ApiKey, Operator, OperatorInvite, Tenant
 
 TENANT_TABLES = [table for table in Base.metadata.sorted_tables if "tenant_id" in table.c]
 
@@ -65,6 +66,7 @@ __all__ = [
     "AGENT_RUN_STATUSES",
     "AI_BATCH_RESULTS",
     "AI_BATCH_STATUSES",
+    "AUDIT_ACTIONS",
     "CAMPAIGN_EVENTS",
     "CAMPAIGN_KINDS",
     "CAMPAIGN_STATUSES",
@@ -76,6 +78,7 @@ __all__ = [
     "EVENT_TYPES",
     "INTAKE_ENDPOINTS",
     "INTENTS",
+    "INVITE_ROLES",
     "LEAD_STATES",
     "MESSAGE_SOURCES",
     "MESSAGE_STATUSES",
@@ -91,6 +94,7 @@ __all__ = [
     "Activity",
     "AgentRun",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Campaign",
     "CampaignDecision",
@@ -104,6 +108,7 @@ __all__ = [
     "MessageEvent",
     "MetricsDaily",
     "Operator",
+    "OperatorInvite",
     "OutboundMessage",
     "ReplyLabel",
     "ScheduledAction",

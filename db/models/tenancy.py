@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, TenantOwned, Timestamped, one_of
 
-OPERATOR_ROLES = ("admin", "manager", "rep", "viewer")
+OPERATOR_ROLES = ("superuser", "owner", "admin", "manager", "rep", "viewer")
+"""`app/domain/roles.py` says what each may do (the data layer imports nothing of the app)."""
 
 
 class Tenant(Timestamped, Base):
@@ -68,6 +69,28 @@ class Operator(TenantOwned, Base):
     role: Mapped[str] = mapped_column(server_default="rep")
     password_hash: Mapped[str | None]
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+INVITE_ROLES = ("owner", "admin", "manager", "rep", "viewer")
+
+
+class OperatorInvite(TenantOwned, Base):
+    """A one-time link to join a tenant with a role. Only the token's SHA-256 is stored (the token
+    is 256 random bits, shown once in the link); it works once, until `expires_at`."""
+
+    __tablename__ = "operator_invites"
+    __table_args__ = (
+        CheckConstraint(one_of("role", INVITE_ROLES), name="role"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        Index("ix_operator_invites_tenant", "tenant_id", "created_at"),
+    )
+
+    email: Mapped[str]
+    role: Mapped[str]
+    token_hash: Mapped[str] = mapped_column(unique=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("operators.id", ondelete="SET NULL"))
 
 
 class ApiKey(TenantOwned, Base):

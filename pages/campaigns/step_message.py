@@ -89,17 +89,24 @@ def draft_with_ai(tenant_id: int, draft: CampaignDraft, lead_id: int | None) -> 
         state.flash("error", "Choose an audience with at least one lead first: the writer drafts for one of them.")
         return
     brief = str(st.session_state.get(key("A", "brief")) or "")
+    who = session.identity()
+    operator_id = who.operator_id if who is not None else -1  # no identity: refused by the service
     try:
         for channel in draft.wizard.channels or ("email", "sms"):
             written = campaign_ai.draft_with_ai(
-                tenant_id=tenant_id, lead_id=lead_id, channel=channel, brief=brief, now=session.now()
+                tenant_id=tenant_id,
+                lead_id=lead_id,
+                channel=channel,
+                brief=brief,
+                now=session.now(),
+                operator_id=operator_id,
             )
             if channel == "email":
                 st.session_state[key("A", "email_subject")] = written.subject or ""
                 st.session_state[key("A", "email_body")] = written.body
             else:
                 st.session_state[key("A", "sms_body")] = written.body
-    except (ValueError, LookupError) as error:
+    except (ValueError, LookupError, PermissionError) as error:
         state.flash("error", str(error))
         return
     if actions.submit(lambda: save_now(tenant_id, draft.id)):

@@ -16,7 +16,7 @@ from app.services import insight as insight_service
 from components import format as fmt
 from components import tables
 from db.lead_detail import LeadHeader
-from pages import data
+from pages import data, session
 from pages.leads.export import export_panel
 from pages.leads.finder import breakdown_table, score_breakdown
 from pages.leads.mark_recovered import mark_recovered
@@ -102,7 +102,10 @@ def timeline(tenant_id: int, header: LeadHeader) -> None:
 
 def write_insight(tenant_id: int, lead_id: int) -> None:
     """The button's callback: write (or fetch) the insight once, keep it for this lead's drawer."""
-    written = insight_service.write_insight(tenant_id=tenant_id, lead_id=lead_id)
+    who = session.identity()
+    if who is None:
+        return
+    written = insight_service.write_insight(tenant_id=tenant_id, lead_id=lead_id, operator_id=who.operator_id)
     st.session_state[INSIGHT] = (lead_id, written)
     data.forget_insight()
 

@@ -63,7 +63,7 @@ def build(engine: Engine, *, now: dt.datetime | None = None, seed: int = 11) -> 
             )
         for slug, email, role, hashed in (
             ("acme", "demo@acme.example", "rep", demo_hash),
-            ("acme", "boss@acme.example", "admin", admin_hash),
+            ("acme", "boss@acme.example", "superuser", admin_hash),
             ("birch", "demo@birch.example", "rep", demo_hash),
         ):
             world.operators[email] = _insert(

@@ -83,7 +83,7 @@ def tenant(engine: Engine) -> Iterator[tuple[int, str]]:
     demo.seed(tenants=1, leads=300, seed=5)
     tenant_id = int(value(engine, "SELECT id FROM tenants ORDER BY id LIMIT 1"))
     email = str(value(engine, "SELECT email FROM operators WHERE tenant_id = :t AND email LIKE 'demo@%'", t=tenant_id))
-    assert value(engine, "SELECT role FROM operators WHERE email = :e", e=email) == "admin", "sees other tenants"
+    assert value(engine, "SELECT role FROM operators WHERE email = :e", e=email) == "superuser", "sees other tenants"
     yield tenant_id, email
     truncate(engine)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app import runtime
 from app.domain.identity import OperatorIdentity
 from components import format as fmt
 from pages import session
@@ -97,11 +98,27 @@ def _section(campaign_id: int, tenant_id: int) -> None:
     render_ab(campaign_id, tenant_id)
 
 
+def _operator(tenant: int, role: str) -> int:
+    """A real operator of the tenant with `role` (the service re-reads the role from the database)."""
+    email = f"{role}@acme.example"
+    with runtime.engine().begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, 'Rep', :r) "
+                "ON CONFLICT (tenant_id, email) DO NOTHING"
+            ),
+            {"t": tenant, "e": email, "r": role},
+        )
+        query = "SELECT id FROM operators WHERE tenant_id = :t AND email = :e"
+        return int(conn.execute(sa.text(query), {"t": tenant, "e": email}).scalar_one())
+
+
 def _run(campaign: int, tenant: int, role: str | None = "rep") -> AppTest:
     at = AppTest.from_function(_section, args=(campaign, tenant), default_timeout=TIMEOUT)
     at.session_state[session.CLOCK] = AT
     if role is not None:
-        at.session_state[session.IDENTITY] = OperatorIdentity(1, tenant, "rep@acme.example", "Rep", role)
+        operator_id = _operator(tenant, role)
+        at.session_state[session.IDENTITY] = OperatorIdentity(operator_id, tenant, f"{role}@acme.example", "Rep", role)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -48,7 +48,7 @@ def world(clean_db: Engine) -> dict[str, int]:
             clean_db, Operator, tenant_id=ids[tenant], email=f"{role}@{tenant}.example", name=role, role=role
         )
     ids["birch-admin"] = insert(
-        clean_db, Operator, tenant_id=ids["birch"], email="root@birch.example", name="Root", role="admin"
+        clean_db, Operator, tenant_id=ids["birch"], email="root@birch.example", name="Root", role="superuser"
     )
     return ids
 

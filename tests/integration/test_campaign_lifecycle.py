@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.domain.audience import Audience, AudienceCriteria
 from app.domain.campaign_status import CampaignStateError
@@ -123,6 +123,18 @@ def test_pause_resume_and_kill_leave_an_audit_row_each(world: World, clean_db: E
     ]
     with pytest.raises(PermissionError):
         lifecycle.pause(tenant_id=world.tenant, campaign_id=campaign, operator_id=world.viewer, now=NOW)
+    with clean_db.connect() as conn:
+        logged = conn.execute(
+            text("SELECT operator_id, action, subject FROM audit_log WHERE tenant_id = :t ORDER BY id"),
+            {"t": world.tenant},
+        ).all()
+    subject = f"campaign {campaign}"
+    assert [tuple(r) for r in logged] == [
+        (world.rep, "launch", subject),
+        (world.rep, "pause", subject),
+        (world.rep, "resume", subject),
+        (world.rep, "kill", subject),
+    ], "the refused pause by the viewer left no entry"
 
 
 def queue_of(engine: Engine, world: World, campaign: int, tag: str) -> None:

@@ -95,7 +95,12 @@ def test_draft_with_ai_offline_gives_a_template_and_records_the_generation(
     world: World, clean_db: Engine, no_key: None
 ) -> None:
     drafted = campaign_ai.draft_with_ai(
-        tenant_id=world.tenant, lead_id=world.leads["Ann"], channel="sms", brief="a check-in", now=NOW
+        tenant_id=world.tenant,
+        lead_id=world.leads["Ann"],
+        channel="sms",
+        brief="a check-in",
+        now=NOW,
+        operator_id=world.rep,
     )
     assert drafted.source == "offline"
     assert "{{first_name}}" in drafted.body
@@ -107,7 +112,12 @@ def test_draft_with_ai_offline_gives_a_template_and_records_the_generation(
 
 def test_draft_with_ai_asks_claude_when_a_key_is_set(world: World, clean_db: Engine, claude: FakeAnthropic) -> None:
     drafted = campaign_ai.draft_with_ai(
-        tenant_id=world.tenant, lead_id=world.leads["Ann"], channel="email", brief="a check-in", now=NOW
+        tenant_id=world.tenant,
+        lead_id=world.leads["Ann"],
+        channel="email",
+        brief="a check-in",
+        now=NOW,
+        operator_id=world.rep,
     )
     assert (drafted.source, claude.call_count) == ("ai", 1)
     assert drafted.subject == "About your {{interest}}"
@@ -118,4 +128,15 @@ def test_draft_with_ai_asks_claude_when_a_key_is_set(world: World, clean_db: Eng
 
 def test_draft_with_ai_refuses_another_tenant_s_lead(world: World, no_key: None) -> None:
     with pytest.raises(LookupError):
-        campaign_ai.draft_with_ai(tenant_id=world.tenant, lead_id=world.other_lead, channel="sms", brief="hi", now=NOW)
+        campaign_ai.draft_with_ai(
+            tenant_id=world.tenant, lead_id=world.other_lead, channel="sms", brief="hi", now=NOW, operator_id=None
+        )
+    with pytest.raises(PermissionError, match="you are: viewer"):
+        campaign_ai.draft_with_ai(
+            tenant_id=world.tenant,
+            lead_id=world.leads["Ann"],
+            channel="sms",
+            brief="hi",
+            now=NOW,
+            operator_id=world.viewer,
+        )

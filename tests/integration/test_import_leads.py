@@ -221,16 +221,17 @@ def test_from_the_console_a_viewer_or_another_tenants_rep_may_not_import(
             ("viewer-acme", world.acme),
             ("rep-birch", world.birch),
             ("admin-birch", world.birch),
+            ("superuser-birch", world.birch),
             ("rep-acme", world.acme),
         )
     }
     data = b"email\nada@example.com\n"
-    for refused in ("viewer-acme", "rep-birch"):
+    for refused in ("viewer-acme", "rep-birch", "admin-birch"):  # a tenant admin sees only their own tenant
         with pytest.raises(
-            PermissionError, match=r"^Only an admin, a manager or a rep of this tenant may import leads\.$"
+            PermissionError, match=r"^Only an owner, admin, manager or rep of this tenant may import leads \(you are: "
         ):
             intake_files.import_file(tenant_id=world.acme, data=data, operator_id=people[refused])
     assert count(db, "leads") == 0
-    for allowed in ("admin-birch", "rep-acme"):
+    for allowed in ("superuser-birch", "rep-acme"):
         intake_files.import_file(tenant_id=world.acme, data=data, operator_id=people[allowed])
     assert count(db, "leads") == 1

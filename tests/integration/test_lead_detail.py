@@ -141,14 +141,14 @@ def test_a_spent_ai_budget_writes_offline_without_calling_claude(
                 lead_id = conn.execute(
                     sa.text("SELECT min(id) FROM leads WHERE tenant_id = :t"), {"t": tenant}
                 ).scalar()
-            written = insight_service.write_insight(tenant_id=tenant, lead_id=lead_id)
+            written = insight_service.write_insight(tenant_id=tenant, lead_id=lead_id, operator_id=None)
         finally:
             get_settings.cache_clear()
         assert fake.call_count == 0
     assert written.source == "offline"
     assert written.note == "this month's AI budget is spent"
     with pytest.raises(LookupError):
-        insight_service.write_insight(tenant_id=tenant, lead_id=-1)
+        insight_service.write_insight(tenant_id=tenant, lead_id=-1, operator_id=None)
 
 
 def test_facts_are_whole_days_so_the_key_holds_within_a_day(engine: Engine, tenant: int) -> None:

@@ -67,20 +67,20 @@ def test_an_inactive_or_passwordless_operator_cannot_sign_in(clean_db: Engine, t
     assert operators.authenticate(email="invited@acme.example", password="") is None
 
 
-def test_only_an_admin_sees_other_tenants() -> None:
+def test_only_the_superuser_sees_other_tenants() -> None:
     rep = OperatorIdentity(1, tenant_id=10, email="r@x", name="R", role="rep")
     admin = OperatorIdentity(2, tenant_id=10, email="a@x", name="A", role="admin")
-    assert rep.can_see(10)
-    assert not rep.can_see(11)
-    assert admin.can_see(10)
-    assert admin.can_see(11)
+    owner = OperatorIdentity(3, tenant_id=10, email="o@x", name="O", role="owner")
+    superuser = OperatorIdentity(4, tenant_id=10, email="s@x", name="S", role="superuser")
+    assert [who.can_see(10) for who in (rep, admin, owner, superuser)] == [True, True, True, True]
+    assert [who.can_see(11) for who in (rep, admin, owner, superuser)] == [False, False, False, True]
 
 
 def test_create_admin_makes_an_admin_who_can_sign_in(clean_db: Engine, tenant: int) -> None:
     operator_id = operators.create_admin(tenant_slug="acme", email="Boss@Acme.example", name="Boss", password="pw-123")
     who = operators.authenticate(email="boss@acme.example", password="pw-123")
     assert who is not None
-    assert (who.operator_id, who.tenant_id, who.role, who.is_admin) == (operator_id, tenant, "admin", True)
+    assert (who.operator_id, who.tenant_id, who.role, who.is_superuser) == (operator_id, tenant, "admin", False)
 
 
 def test_create_admin_without_a_password_sets_an_unknown_one(clean_db: Engine, tenant: int) -> None:
@@ -121,6 +121,20 @@ def test_the_cli_prints_the_new_admin_password_once(
     assert who is not None
     assert who.role == "admin"
     assert lines[0] == f"admin root@acme.example is operator {who.operator_id} of acme"
+    assert not who.can_see(tenant + 1), "a tenant admin sees only their tenant"
+
+
+def test_only_the_cli_makes_a_superuser_who_sees_every_tenant(
+    clean_db: Engine, tenant: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["create-superuser", "--tenant", "acme", "--email", "su@acme.example"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    who = operators.authenticate(email="su@acme.example", password=lines[1].split()[1])
+    assert who is not None
+    assert (who.role, who.can_see(tenant + 1)) == ("superuser", True)
+    assert lines[0] == f"superuser su@acme.example is operator {who.operator_id} of acme"
+    with pytest.raises(sa.exc.IntegrityError, match="ck_operators_role"), clean_db.begin() as conn:
+        conn.execute(sa.text("UPDATE operators SET role = 'root' WHERE id = :id"), {"id": who.operator_id})
 
 
 def old_hash(password: str) -> str:

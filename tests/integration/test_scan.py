@@ -298,7 +298,7 @@ def test_a_reset_lead_never_gets_rung_1_again(clean_db: Engine, tenant: int) -> 
     assert (result.eligible, result.enrolled) == (0, 0)
     assert [(e.rung, e.status, e.episode) for e in rows(clean_db, Enrollment)] == [(1, "active", 1)]
     assert [a.node for a in rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")] == ["rung-1"]
-    outcome = scan.recover_now(tenant_id=tenant, lead_ids=[target]).outcomes
+    outcome = scan.recover_now(tenant_id=tenant, lead_ids=[target], operator_id=None).outcomes
     assert outcome == {target: RecoverOutcome.ALREADY_IN_RECOVERY}
     assert len(rows(clean_db, ScheduledAction)) == 2
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import redis
 from rq import Queue
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from agents import scanner
 from app import cli
@@ -32,6 +32,20 @@ def tenant(clean_db: Engine) -> int:
 # --- recover now ------------------------------------------------------------------------------
 
 
+def insert_operator(engine: Engine, tenant: int, role: str) -> int:
+    with engine.begin() as conn:
+        sql = "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, 'X', :r) RETURNING id"
+        return int(conn.execute(text(sql), {"t": tenant, "e": f"{role}@scan.example", "r": role}).scalar_one())
+
+
+def test_a_viewer_may_not_recover_and_nothing_is_written(clean_db: Engine, tenant: int) -> None:
+    fresh = make_lead(clean_db, tenant, silent_hours=1)
+    viewer = insert_operator(clean_db, tenant, "viewer")
+    with pytest.raises(PermissionError, match="Only an owner, admin, manager or rep of this tenant may recover"):
+        scan.recover_now(tenant_id=tenant, lead_ids=[fresh], operator_id=viewer)
+    assert rows(clean_db, Enrollment) == rows(clean_db, ScheduledAction) == []
+
+
 def queued_jobs(connection: redis.Redis, queue_name: str = "default") -> list[tuple[str, dict[str, Any]]]:
     jobs = Queue(queue_name, connection=connection).get_jobs()
     return [(job.func_name, job.kwargs) for job in jobs]
@@ -42,8 +56,9 @@ def test_recover_now_twice_makes_one_enrollment_and_one_send(
 ) -> None:
     fresh = make_lead(clean_db, tenant, silent_hours=1)  # the silence threshold is waived
 
-    first = scan.recover_now(tenant_id=tenant, lead_ids=[fresh, fresh], operator_id=7)
-    second = scan.recover_now(tenant_id=tenant, lead_ids=[fresh], operator_id=7)
+    rep = insert_operator(clean_db, tenant, "rep")
+    first = scan.recover_now(tenant_id=tenant, lead_ids=[fresh, fresh], operator_id=rep)
+    second = scan.recover_now(tenant_id=tenant, lead_ids=[fresh], operator_id=rep)
 
     assert first.outcomes == {fresh: RecoverOutcome.ENROLLED}
     assert second.outcomes == {fresh: RecoverOutcome.ALREADY_IN_RECOVERY}
@@ -53,7 +68,7 @@ def test_recover_now_twice_makes_one_enrollment_and_one_send(
         (None, "rung-1", "enrolled"),
         ("rung-1", "wait-1", "next"),
     ]
-    assert all(t.reason.startswith("recover now by operator 7") for t in transitions)
+    assert all(t.reason.startswith(f"recover now by operator {rep}") for t in transitions)
     assert queued_jobs(redis_conn) == [("agents.writer.write_due", {"tenant_id": tenant})]
 
 
@@ -72,7 +87,7 @@ def test_recover_now_keeps_suppression_consent_holdout_and_tenant_rules(
     foreign = make_lead(clean_db, make_tenant(clean_db, "globex"))
     asked = [control, treated, unconsented, suppressed, at_the_top, won, foreign]
 
-    result = scan.recover_now(tenant_id=tenant, lead_ids=asked)
+    result = scan.recover_now(tenant_id=tenant, lead_ids=asked, operator_id=None)
 
     assert result.outcomes == {
         control: RecoverOutcome.CONTROL,
@@ -85,13 +100,13 @@ def test_recover_now_keeps_suppression_consent_holdout_and_tenant_rules(
     }
     assert [a.lead_id for a in rows(clean_db, ScheduledAction, ScheduledAction.kind == "send")] == [treated]
     assert lead(clean_db, foreign).silence_level == 0
-    again = scan.recover_now(tenant_id=tenant, lead_ids=[control])
+    again = scan.recover_now(tenant_id=tenant, lead_ids=[control], operator_id=None)
     assert again.outcomes == {control: RecoverOutcome.CONTROL}
     assert lead(clean_db, control).silence_level == 1  # a second click does not climb a control lead
 
 
 def test_recover_now_of_nothing_does_nothing(clean_db: Engine, tenant: int) -> None:
-    assert scan.recover_now(tenant_id=tenant, lead_ids=[]).outcomes == {}
+    assert scan.recover_now(tenant_id=tenant, lead_ids=[], operator_id=None).outcomes == {}
     assert table_counts(clean_db)["campaigns"] == 0
 
 

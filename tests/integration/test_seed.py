@@ -167,9 +167,14 @@ def test_the_cli_seeds_the_database_it_is_given(clean_db: Engine, database_url: 
     assert done.returncode == 0, done.stderr
     assert "seeded 2 tenants, 500 leads" in done.stdout
     assert scalar(clean_db, "SELECT count(*) FROM leads") == 500
-    admins = rows(clean_db, "SELECT email, password_hash FROM operators WHERE role = 'admin' ORDER BY email")
-    assert [a[0] for a in admins] == ["demo@brightsmile-dental.example", "demo@sunridge-solar.example"]
-    assert all(str(a[1]).startswith("scrypt$") for a in admins)
+    demo_sql = "SELECT email, role, password_hash FROM operators WHERE email LIKE 'demo@%' ORDER BY tenant_id"
+    admins = rows(clean_db, demo_sql)
+    # the first tenant's demo account is the platform superuser (sees every tenant), the next its owner
+    assert [(a[0], a[1]) for a in admins] == [
+        ("demo@sunridge-solar.example", "superuser"),
+        ("demo@brightsmile-dental.example", "owner"),
+    ]
+    assert all(str(a[2]).startswith("scrypt$") for a in admins)
     [sign_in] = re.findall(r"^sign in to the console as (\S+) / demo$", done.stdout, re.MULTILINE)
     assert sign_in in [a[0] for a in admins]  # a real operator, not demo@<tenant>.example
 

@@ -50,7 +50,10 @@ def world(clean_db: Engine) -> dict[str, int]:
             clean_db, Operator, tenant_id=ids[tenant], email=f"{role}@{tenant}.example", name=role, role=role
         )
     ids["birch-admin"] = insert(
-        clean_db, Operator, tenant_id=birch, email="root@birch.example", name="Root", role="admin"
+        clean_db, Operator, tenant_id=birch, email="admin@birch.example", name="Admin", role="admin"
+    )
+    ids["superuser"] = insert(
+        clean_db, Operator, tenant_id=birch, email="root@birch.example", name="Root", role="superuser"
     )
     return ids
 
@@ -69,8 +72,12 @@ def test_a_manager_saves_the_rules_of_their_tenant(clean_db: Engine, world: dict
     assert stored(clean_db, world["birch"]) == birch_before
 
 
-def test_an_admin_may_change_another_tenant(clean_db: Engine, world: dict[str, int]) -> None:
-    tenant_settings.update_recovery_rules(tenant_id=world["acme"], operator_id=world["birch-admin"], **GOOD)
+def test_only_the_superuser_may_change_another_tenant(clean_db: Engine, world: dict[str, int]) -> None:
+    before = stored(clean_db, world["acme"])
+    with pytest.raises(PermissionError, match="owner, admin or manager of this tenant"):
+        tenant_settings.update_recovery_rules(tenant_id=world["acme"], operator_id=world["birch-admin"], **GOOD)
+    assert stored(clean_db, world["acme"]) == before, "a tenant admin sees only their own tenant"
+    tenant_settings.update_recovery_rules(tenant_id=world["acme"], operator_id=world["superuser"], **GOOD)
     assert stored(clean_db, world["acme"])["silence_ladder_hours"] == [12, 36, 96]
 
 
