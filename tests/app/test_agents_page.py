@@ -39,7 +39,7 @@ def acme(engine: Engine) -> Iterator[int]:
         conn.execute(
             sa.text(
                 "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
-                "VALUES (:t, :email, 'Root', 'admin', :hash)"
+                "VALUES (:t, :email, 'Root', 'superuser', :hash)"  # runs the installation
             ),
             {"t": tenant, "email": ADMIN_EMAIL, "hash": hash_password(PASSWORD)},
         )
@@ -72,7 +72,7 @@ def run_tables(at: AppTest) -> list[list[dict[str, object]]]:
     return [d.value.to_dict("records") for d in at.dataframe if {"error", "host"} <= set(d.value.columns)]
 
 
-def test_runs_of_no_tenant_are_shown_to_admins_only(acme: int) -> None:
+def test_runs_of_no_tenant_are_shown_to_the_superuser_only(acme: int) -> None:
     manager = run_tables(agents_page_at(HEARTBEAT_AT + dt.timedelta(minutes=1)))
     assert [[row["agent"] for row in rows] for rows in manager] == [["scanner"], ["scanner"]]
 
