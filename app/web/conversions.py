@@ -58,6 +58,8 @@ class ConversionIn(BaseModel):
 class ConversionBatch(BaseModel):
     """Up to 1,000 conversions of the key's tenant."""
 
+    model_config = ConfigDict(extra="forbid")  # the body refuses other fields: the OpenAPI says so
+
     conversions: list[Annotated[dict[str, Any], WithJsonSchema(ConversionIn.model_json_schema())]] = Field(
         min_length=1, max_length=MAX_ROWS, description="The conversions, each as `ConversionIn` describes."
     )
