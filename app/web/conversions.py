@@ -103,7 +103,10 @@ def _request(row: ConversionIn, key: str | None) -> conversions.ConversionReques
     "/conversions",
     response_model=ConversionResults,
     summary="Record conversions (deals won)",
-    responses={401: {"description": "No API key, or a malformed, unknown or revoked one."}},
+    responses={
+        400: {"description": "The body is not JSON (`There was an error parsing the body`)."},
+        401: {"description": "No API key, or a malformed, unknown or revoked one."},
+    },
 )
 def post_conversions(
     tenant_id: Tenant,

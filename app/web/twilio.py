@@ -44,12 +44,14 @@ TWIML = "text/xml"
 
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not a well-formed form (stored as rejected)."},
+    400: {"description": "The body is not a well-formed form, or a field holds NUL (stored as rejected)."},
     403: {"description": "X-Twilio-Signature missing or wrong, or no auth token configured (stored as rejected)."},
     413: {"description": "The body is over 5 MB (stored as rejected, without the body)."},
     415: {"description": "Not application/x-www-form-urlencoded (stored as rejected)."},
 }
 
+NO_NUL = "^[^\\u0000]*$"
+"""A form's names and values: any text but NUL, which PostgreSQL's text cannot hold (refused, 400)."""
 SIGNED_FORM: dict[str, Any] = {
     "parameters": [
         {
@@ -63,7 +65,15 @@ SIGNED_FORM: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "Twilio's form fields (MessageSid, MessageStatus, From, To, Body, ...), read by the route.",
-        "content": {FORM: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "content": {
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "propertyNames": {"pattern": NO_NUL},
+                    "additionalProperties": {"type": "string", "pattern": NO_NUL},
+                }
+            }
+        },
     },
 }
 """The route reads the form itself (to verify the signature over it): said here, so the OpenAPI
@@ -209,6 +219,9 @@ async def _read_form(request: Request) -> tuple[str, list[tuple[str, str]]]:
         )
     except ValueError as error:  # UnicodeDecodeError is one
         raise Refused(400, f"malformed form body: {error}", raw.decode("utf-8", errors="replace")) from None
+    for name, value in fields:
+        if "\x00" in name or "\x00" in value:  # PostgreSQL text cannot hold it: once a 500 (the fuzz)
+            raise Refused(400, f"form field {name.replace(chr(0), '%00')!r} holds a NUL character (%00)", body)
     return body, fields
 
 

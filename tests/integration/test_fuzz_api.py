@@ -26,7 +26,7 @@ from app.web.intake_body import intake_clock
 from app.web.sendgrid_events import webhook_clock
 from tests.fuzz_tally import examples, tried
 from tests.integration import twilio_door
-from tests.integration.intake_world import NOW, World, build
+from tests.integration.intake_world import NOW, World, build, sql
 from tests.integration.sendgrid.conftest import configure_key
 from tests.sendgrid_signing import SigningKey, new_key
 from tests.support import truncate_all
@@ -184,3 +184,33 @@ def test_the_openapi_asks_for_the_bodies_the_routes_read() -> None:
         if "$ref" in schema:
             schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
         assert schema["additionalProperties"] is False, path
+
+
+@pytest.mark.parametrize("path", TWILIO_ROUTES)
+def test_a_signed_form_with_a_nul_character_is_refused_by_its_field(
+    client: TestClient, engine: Engine, path: str
+) -> None:
+    """Found by the fuzz: `To=%00`, signed, reached a query and PostgreSQL refused it: a 500. Now 400,
+    naming the field, stored as rejected (the body as sent, `%00` and all)."""
+    before = sql(engine, "SELECT count(*) FROM webhook_deliveries WHERE result = 'rejected'")[0][0]
+    fields = {"MessageSid": "SM" + "1" * 32, "From": "+14155552671", "To": "\x00", "Body": "hi"}
+    response = twilio_door.post(client, path, fields)
+    assert response.status_code == 400
+    assert response.text == "form field 'To' holds a NUL character (%00)"
+    stored = sql(
+        engine, "SELECT body, error FROM webhook_deliveries WHERE result = 'rejected' ORDER BY id DESC LIMIT 1"
+    )
+    assert sql(engine, "SELECT count(*) FROM webhook_deliveries WHERE result = 'rejected'")[0][0] == before + 1
+    assert "To=%00" in stored[0][0]
+    assert stored[0][1] == "form field 'To' holds a NUL character (%00)"
+
+
+def test_a_conversions_body_that_is_not_json_is_a_documented_400(client: TestClient, world: World) -> None:
+    """Found by the fuzz: FastAPI answers 400 to a body it cannot parse, which the OpenAPI did not list."""
+    response = client.post(
+        "/api/conversions",
+        content=b"\x80\x81",  # not UTF-8: FastAPI cannot even decode it
+        headers={"Authorization": f"Bearer {world.key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "400" in create_app().openapi()["paths"]["/api/conversions"]["post"]["responses"]
