@@ -74,6 +74,8 @@ class ActivityIn(BaseModel):
 class ActivityBatch(BaseModel):
     """Up to 1,000 activities of the key's tenant's leads."""
 
+    model_config = ConfigDict(extra="forbid")  # the body refuses other fields: the OpenAPI says so
+
     activities: list[Annotated[dict[str, Any], WithJsonSchema(ActivityIn.model_json_schema())]] = Field(
         min_length=1, max_length=MAX_ITEMS, description="The activities, each as `ActivityIn` describes."
     )

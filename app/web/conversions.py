@@ -58,6 +58,8 @@ class ConversionIn(BaseModel):
 class ConversionBatch(BaseModel):
     """Up to 1,000 conversions of the key's tenant."""
 
+    model_config = ConfigDict(extra="forbid")  # the body refuses other fields: the OpenAPI says so
+
     conversions: list[Annotated[dict[str, Any], WithJsonSchema(ConversionIn.model_json_schema())]] = Field(
         min_length=1, max_length=MAX_ROWS, description="The conversions, each as `ConversionIn` describes."
     )
@@ -101,7 +103,10 @@ def _request(row: ConversionIn, key: str | None) -> conversions.ConversionReques
     "/conversions",
     response_model=ConversionResults,
     summary="Record conversions (deals won)",
-    responses={401: {"description": "No API key, or a malformed, unknown or revoked one."}},
+    responses={
+        400: {"description": "The body is not JSON (`There was an error parsing the body`)."},
+        401: {"description": "No API key, or a malformed, unknown or revoked one."},
+    },
 )
 def post_conversions(
     tenant_id: Tenant,

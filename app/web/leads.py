@@ -97,6 +97,8 @@ class LeadIn(BaseModel):
 class LeadBatch(BaseModel):
     """Up to 1,000 leads of the key's tenant."""
 
+    model_config = ConfigDict(extra="forbid")  # the body refuses other fields: the OpenAPI says so
+
     leads: list[Annotated[dict[str, Any], WithJsonSchema(LeadIn.model_json_schema())]] = Field(
         min_length=1, max_length=MAX_ITEMS, description="The leads, each as `LeadIn` describes."
     )

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.plan.paths import member
+
 NUMBER = "number"
 TEXT = "text"
 TAGS = "tags"
@@ -104,7 +106,7 @@ def condition_problems(raw: Any) -> list[tuple[str, str]]:
     """Each problem of a raw condition as (path suffix, message); empty when it can be evaluated."""
     if not isinstance(raw, dict):
         return [("", "a condition is an object {field, op, value}")]
-    problems = [(f".{key}", f"unknown key '{key}' (field, op, value)") for key in raw if key not in _KEYS]
+    problems = [(member("", key), f"unknown key {key!r} (field, op, value)") for key in raw if key not in _KEYS]
     field, op = raw.get("field"), raw.get("op")
     kind = FIELDS.get(field) if isinstance(field, str) else None
     if kind is None:

@@ -34,7 +34,7 @@ def parse_plan(data: Any) -> Plan | list[Problem]:
     window = _send_window(reader, raw)
     reading = NodeReading(reader, _channel_open(reader, window, quiet))
     nodes, node_paths, kinds = _nodes(reading, raw)
-    if "start" not in raw:
+    if raw.get("start") is None:  # absent or null: a null once gave no plan and no problem (the fuzz)
         reader.add("$.start", "missing: the id of the node every enrollment begins at")
     start = reader.text(raw, "start", "$")
     reader.problems += graph_problems(start, node_paths, reading.edges)

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.domain.plan.durations import DurationError, parse_duration
 from app.domain.plan.model import Problem
+from app.domain.plan.paths import member
 
 
 class Reader:
@@ -44,7 +45,7 @@ class Reader:
         allowed = tuple(allowed)
         for key in raw:
             if key not in allowed:
-                self.add(f"{path}.{key}", f"unknown key '{key}' (expected {', '.join(allowed)})")
+                self.add(member(path, key), f"unknown key {key!r} (expected {', '.join(allowed)})")
 
     def text(self, raw: dict[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
         value = raw.get(key)
