@@ -58,6 +58,8 @@ def parse(*, offer: str, domains: str, sms_max_segments: int) -> MessageSettings
         raise ValueError(f"SMS segments: 1 or {MAX_SMS_SEGMENTS}")
     if len(offer.strip()) > OFFER_MAX_CHARS:
         raise ValueError(f"Offer: at most {OFFER_MAX_CHARS} characters")
+    if "\x00" in offer:  # PostgreSQL's jsonb cannot store it: refused here, by name, not by the database
+        raise ValueError("Offer: remove the invisible NUL character, which cannot be stored")
     names = [d for d in re.split(r"[\s,]+", domains) if d]
     parsed = [normal_domain(d) for d in names]
     bad = [name for name, d in zip(names, parsed, strict=True) if d is None]

@@ -78,6 +78,16 @@ class UnitPrices:
         return self == UnitPrices()
 
 
+def decimal_places(amount: Decimal) -> int:
+    """The decimal places a finite amount needs, trailing zeros aside. Exact, unlike `normalize()`,
+    which rounds to the context: 5.000…0001 (29 digits or more) would read as 5, and 1e-1000030 as 0."""
+    _, digits, exponent = amount.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant or not isinstance(exponent, int):
+        return 0
+    return max(0, -(exponent + len(digits) - len(significant)))
+
+
 def check_price(channel: str, price: Decimal) -> None:
     name = CHANNEL_NAMES.get(channel, channel)
     if not price.is_finite():
@@ -86,8 +96,7 @@ def check_price(channel: str, price: Decimal) -> None:
         raise ValueError(f"{name} price: cannot be negative")
     if price > MAX_PRICE:
         raise ValueError(f"{name} price: at most ${MAX_PRICE} per message (is it in dollars?)")
-    exponent = price.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -PLACES:
+    if decimal_places(price) > PLACES:
         raise ValueError(f"{name} price: at most {PLACES} decimal places")
 
 
@@ -116,8 +125,7 @@ def check_fixed_monthly(amount: Decimal) -> None:
         raise ValueError(f"{FIXED_COST_NAME}: cannot be negative")
     if amount > MAX_FIXED_MONTHLY:
         raise ValueError(f"{FIXED_COST_NAME}: at most ${MAX_FIXED_MONTHLY:,} a month")
-    exponent = amount.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
+    if decimal_places(amount) > 2:
         raise ValueError(f"{FIXED_COST_NAME}: at most 2 decimal places (dollars and cents)")
 
 

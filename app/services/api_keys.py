@@ -70,6 +70,8 @@ def _checked_name(name: str) -> str:
         raise ValueError("Key name: give the key a name, e.g. the system that will use it")
     if len(cleaned) > MAX_NAME:
         raise ValueError(f"Key name: at most {MAX_NAME} characters")
+    if "\x00" in cleaned:  # PostgreSQL's text cannot store it: refused here, by name, not by the database
+        raise ValueError("Key name: remove the invisible NUL character, which cannot be stored")
     return cleaned
 
 

@@ -142,6 +142,8 @@ def test_message_settings_are_read_leniently_and_parsed_strictly() -> None:
         parse(offer="", domains="not a domain", sms_max_segments=1)
     with pytest.raises(ValueError, match="SMS segments"):
         parse(offer="", domains="", sms_max_segments=3)
+    with pytest.raises(ValueError, match=r"^Offer: remove the invisible NUL"):  # found by fuzzing: jsonb refused it
+        parse(offer="10% off\x00", domains="", sms_max_segments=1)
 
 
 def test_a_nameless_leads_answer_keeps_its_other_theres_and_serves_only_nameless_leads() -> None:

@@ -41,6 +41,9 @@ def test_typed_prices_are_read_exactly(email: str, sms: str, expected: tuple[Dec
         ("Infinity", "0.01", "Email price: enter a number of dollars"),
         ("0.001", "10.01", "SMS price: at most $10"),
         ("0.0000001", "0.01", "Email price: at most 6 decimal places"),
+        # found by fuzzing: Decimal.normalize() rounds to 28 digits, so these read as 5 and as 0 and were saved
+        ("5.000000000000000000000000000000000001", "0.01", "Email price: at most 6 decimal places"),
+        ("0.001", "1e-99999999999", "SMS price: at most 6 decimal places"),
     ],
 )
 def test_bad_prices_are_refused_by_channel(email: str, sms: str, message: str) -> None:
@@ -118,6 +121,8 @@ def test_a_typed_fixed_cost_is_read_exactly(typed: str, expected: Decimal) -> No
         ("NaN", "Fixed cost: enter dollars a month"),
         ("10.001", "Fixed cost: at most 2 decimal places"),
         ("1000000.01", "Fixed cost: at most $1,000,000 a month"),
+        ("100.0000000000000000000000000000000001", "Fixed cost: at most 2 decimal places"),
+        ("1e-99999999999", "Fixed cost: at most 2 decimal places"),
     ],
 )
 def test_a_bad_fixed_cost_is_refused_by_name(typed: str, message: str) -> None:
