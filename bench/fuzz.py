@@ -1,7 +1,7 @@
 """`python -m bench.fuzz`: the suite's fuzz tests with many more generated inputs, and their tallies.
 
 The same four tests the suite runs (the api routes by schemathesis, the CSV importer, the plan
-validator, the Settings form by AppTest), with every example count multiplied by `--scale`
+validator, the Settings forms by AppTest), with every example count multiplied by `--scale`
 (`FUZZ_SCALE`). They run in-process under pytest, on a database of their own on the server of
 `DATABASE_URL` (else the embedded one), with the Redis db given here flushed before and after.
 Hypothesis draws derandomized examples, so a run is repeatable. The counts of inputs tried per
@@ -28,7 +28,7 @@ TESTS = {
     "api": ["tests/integration/test_fuzz_api.py"],
     "csv_importer": ["tests/integration/test_fuzz_importer.py"],
     "plan_validator": ["tests/unit/test_fuzz_plan.py"],
-    "settings_forms": ["tests/app/test_fuzz_settings.py"],
+    "settings_forms": ["tests/app/test_fuzz_settings.py", "tests/app/test_fuzz_settings_sections.py"],
 }
 
 
