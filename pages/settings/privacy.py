@@ -46,8 +46,11 @@ def erase(tenant_id: int, operator_id: int) -> None:
         return
     try:
         report = erasure.erase_lead(tenant_id=tenant_id, lead_id=lead_id, operator_id=operator_id)
-    except (PermissionError, LookupError) as err:
+    except PermissionError as err:
         st.session_state[FLASH] = ("error", str(err))
+        return
+    except LookupError as err:  # no such lead in this tenant: the field to correct is the lead id
+        st.session_state[FLASH] = ("error", f"lead id: {err}")
         return
     data.forget_all()
     st.session_state[key(tenant_id, "confirm")] = ""

@@ -1,5 +1,6 @@
 """The Settings page's other forms through AppTest with generated values, on real PostgreSQL: the
-prices, the messages, the retention and the API-key name. No exception and no traceback on the
+prices, the messages, the retention, the API-key name and the erasure of a lead (its id typed again).
+No exception and no traceback on the
 page; a rejection is one error that starts with the name of the field that is wrong, and nothing
 is written (the tenant's row, its API keys and the audit log read in SQL); a value that is valid
 by the form's help is saved exactly (the expected stored value worked out here, not by the page).
@@ -237,3 +238,58 @@ def test_generated_api_key_names_are_saved_exactly_or_refused_by_name(
 
     fuzz()
     assert min(seen.values()) > 0, seen
+
+
+ERASE_SQL = (
+    "SELECT (SELECT md5(string_agg(l::text, ',' ORDER BY l.id)) FROM leads l), (SELECT count(*) FROM audit_log), "
+    "(SELECT count(*) FROM suppressions)"
+)
+
+
+def test_generated_erasures_need_the_lead_id_typed_again_and_a_lead_of_this_tenant(
+    world: factories.World, page: AppTest, engine: Engine
+) -> None:
+    acme, birch = world.tenants["acme"], world.tenants["birch"]
+    sql = "SELECT id FROM leads WHERE tenant_id = :t ORDER BY id LIMIT 3"
+    ours, theirs = (list(value_rows(engine, sql, t)) for t in (acme, birch))
+    seen = {"erased": 0, "refused": 0}
+    widget = f"settings.{acme}.privacy.lead_id"
+
+    @given(
+        lead_id=st.one_of(st.sampled_from([*ours, *theirs, 10**9, 0, -3, 2**63]), st.integers(-(2**40), 2**40)),
+        confirm=st.one_of(st.just("same"), st.just(" same "), LOOSE_TEXT),
+    )
+    @FUZZ
+    def fuzz(lead_id: int, confirm: str) -> None:
+        tried("settings_forms")
+        with engine.connect() as conn:
+            before = tuple(conn.execute(sa.text(ERASE_SQL)).one())
+        page.number_input(key=widget).set_value(lead_id)
+        typed = confirm.replace("same", str(lead_id))
+        page.text_input(key=f"settings.{acme}.privacy.confirm").set_value(typed)
+        page.button(key=f"settings.{acme}.privacy.erase").click().run()
+        assert not page.exception, [e.value for e in page.exception]
+        taken = page.number_input(key=widget).value
+        # what the browser would not let through (below 1, beyond 2^53 - 1) is dropped by the widget
+        assert taken == lead_id or not 1 <= lead_id < 2**53, (lead_id, taken)
+        typed = typed[:20].strip()  # the confirmation's max_chars, as the browser would cut it
+        if taken is None or typed != str(taken) or taken not in ours:
+            label = "confirm:" if taken is not None and typed != str(taken) else "lead id:"
+            assert [e.value.split(":")[0] + ":" for e in page.error] == [label], [e.value for e in page.error]
+            with engine.connect() as conn:
+                assert tuple(conn.execute(sa.text(ERASE_SQL)).one()) == before
+            seen["refused"] += 1
+            return
+        assert not page.error, [e.value for e in page.error]
+        audit = "SELECT count(*) FROM audit_log WHERE action = 'erase' AND subject = :s"
+        assert value(engine, audit, s=f"lead {taken}") >= 1
+        assert value(engine, "SELECT erased_at IS NOT NULL FROM leads WHERE id = :l", l=taken)
+        seen["erased"] += 1
+
+    fuzz()
+    assert min(seen.values()) > 0, seen
+
+
+def value_rows(engine: Engine, sql: str, tenant_id: int) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), {"t": tenant_id}).scalars())

@@ -117,5 +117,5 @@ def test_another_tenants_lead_cannot_be_erased_from_this_tenants_settings(
 
     erase_in_settings(at, acme, lead_id, typed=str(lead_id))
 
-    assert [e.value for e in at.error] == [f"tenant {acme} has no lead {lead_id}"]
+    assert [e.value for e in at.error] == [f"lead id: tenant {acme} has no lead {lead_id}"]
     assert value(engine, "SELECT (email, erased_at) FROM leads WHERE id = :l", l=lead_id) == (email, None)
