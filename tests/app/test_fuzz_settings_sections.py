@@ -1,9 +1,9 @@
 """The Settings page's other forms through AppTest with generated values, on real PostgreSQL: the
-prices, the messages, the retention, the API-key name and the erasure of a lead (its id typed again).
-No exception and no traceback on the
-page; a rejection is one error that starts with the name of the field that is wrong, and nothing
-is written (the tenant's row, its API keys and the audit log read in SQL); a value that is valid
-by the form's help is saved exactly (the expected stored value worked out here, not by the page).
+prices, the messages, the retention, the API-key name and the erasure of a lead (its id typed
+again). No exception and no traceback on the page; a rejection is one error that starts with the
+name of the field that is wrong, and nothing is written (the tenant's row, its API keys, its leads
+and the audit log read in SQL); a value that is valid by the form's help is saved exactly (the
+expected stored value worked out here, not by the page).
 """
 
 from __future__ import annotations
