@@ -27,7 +27,7 @@ from tests.integration import outbox, scan_world
 from tests.integration.rq_processes import enqueue_cron_job, start_worker, worker_env
 
 BACKLOG = 450  # more than two of the writer's batches of 200
-QUEUED_SENDS = 500
+QUEUED_SENDS = 10_000  # the figure; a cron sweep's `send_due` runs up to 20 batches of 500
 
 
 def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:
@@ -66,13 +66,14 @@ def test_the_cron_write_sweep_drains_a_backlog_that_no_scan_woke(clean_db: Engin
     assert runs[0].n == 3  # 200 + 200 + 50: one run from the sweeps; each full batch queued the next itself
 
 
+@pytest.mark.slow
 def test_redis_flushed_with_sends_queued_every_send_goes_once_after_the_sweep(
     clean_db: Engine, redis_conn: redis.Redis, database_url: str, redis_url: str, fake: FakeSendGrid, tmp_path: Path
 ) -> None:
     tenant = outbox.make_tenant(clean_db)
     ids = outbox.make_messages(clean_db, tenant, outbox.make_leads(clean_db, tenant, QUEUED_SENDS))
-    for _ in range(3):
-        queue.enqueue(redis_conn, "send_due", tenant_id=tenant, batch=100)
+    for _ in range(QUEUED_SENDS // 1000):
+        queue.enqueue(redis_conn, "send_due", tenant_id=tenant, batch=1000)
     redis_conn.flushdb()  # the queued jobs, the rate-limit buckets: all gone
 
     for _ in range(2):  # two sweeps on two workers race for the same rows
@@ -80,7 +81,7 @@ def test_redis_flushed_with_sends_queued_every_send_goes_once_after_the_sweep(
     env = worker_env(database_url, redis_url, fake)
     log = tmp_path / "workers.log"
     workers = [start_worker(env, f"after-flush-{n}", log, forking=False) for n in range(2)]
-    assert [w.wait(timeout=120) for w in workers] == [0, 0], log.read_text()[-3000:]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0], log.read_text()[-3000:]
 
     assert {fake.calls[str(i)] for i in ids} == {1}
     assert sum(fake.calls.values()) == QUEUED_SENDS

@@ -1,13 +1,14 @@
-"""Two workers sending at once, both SIGKILLed mid-send, a handful of times: no message reaches the
+"""Two workers sending at once, both SIGKILLed mid-send, 50 times in all: no message reaches the
 provider twice, none is lost, and the `held` rows the kills leave are settled the way an
 operator would, by what the provider's own log says.
 
-Each round queues two send jobs, starts two forking `rq worker`s (the Procfile's), waits on the
-fake SendGrid until their requests arrive and SIGKILLs both, with their work horses, at a
-random moment around them. Then a clean worker drains what is left and reconciliation holds
-what was in flight. The operator reads the provider's log (the fake's per-message counts):
-accepted ones are marked `sent`; the others, once held an hour (the clock moved by SQL), are
-released to be sent again. A last clean drain, and every row was accepted exactly once.
+Each of 25 rounds queues two send jobs (batches of 10), starts two forking `rq worker`s (the
+Procfile's), waits on the fake SendGrid until their requests arrive and SIGKILLs both, with
+their work horses, at a random moment around them: 50 kills, one setup. Then a clean worker
+drains what is left and reconciliation holds what was in flight. The operator reads the
+provider's log (the fake's per-message counts): accepted ones are marked `sent`; the others,
+once held an hour (the clock moved by SQL), are released to be sent again. A last clean drain,
+and every row was accepted exactly once.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from sqlalchemy import Engine
 from app import cli, queue
 from app.services import send
 from tests.fakes.sendgrid_server import FakeSendGrid
-from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
+from tests.integration.outbox import make_leads, make_messages, make_tenant, rows, status_counts
 from tests.integration.rq_processes import kill_worker, start_worker, worker_env
 
-ROWS = 300
-ROUNDS = 4
+ROUNDS = 25  # two kills a round: the issue's 50
 BATCH = 10
+ROWS = 2000  # a job claims batch after batch until killed (~40 rows a round): every round finds work
 
 
 @pytest.fixture
@@ -60,17 +61,23 @@ def test_two_workers_sigkilled_mid_send_send_nothing_twice_and_lose_nothing(
     env = worker_env(database_url, redis_url, fake)
     log = tmp_path / "workers.log"
     rng = random.Random(20261206)
+    kills = 0
 
     for round_ in range(ROUNDS):
         for _ in range(2):
             queue.enqueue(redis_conn, "send_due", batch=BATCH)
         pair = [start_worker(env, f"doomed-{round_}-{n}", log, burst=False) for n in range(2)]
-        assert fake.wait_for_requests(len(fake.requests) + rng.randint(2, 4), timeout=30), log.read_text()[-3000:]
-        time.sleep(rng.uniform(0.0, 0.06))  # fault injection: during a request, or the database work after it
-        for worker in pair:
-            kill_worker(worker)
+        try:
+            arrived = fake.wait_for_requests(len(fake.requests) + rng.randint(2, 4), timeout=30)
+            time.sleep(rng.uniform(0.0, 0.06))  # fault injection: during a request, or the database work after it
+        finally:  # a failed round leaves no worker behind
+            for worker in pair:
+                kill_worker(worker)
+                kills += 1
+        assert arrived, f"round {round_}: {status_counts(clean_db)}\n{log.read_text()[-3000:]}"
         redis_conn.flushdb()  # the killed jobs' leftovers; PostgreSQL holds the truth
 
+    assert kills == 2 * ROUNDS
     drain(redis_conn, env, log, "survivor")
     held_now = send.reconcile_stale(older_than=timedelta(0))["held"]
     held = [r["id"] for r in rows(clean_db, ids) if r["status"] == "held"]
