@@ -18,7 +18,7 @@ from tests.fakes import sendgrid_server, twilio_server
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
-from tests.integration.sender_world import buckets, later, one_email, sendgrid_settings, twilio_settings
+from tests.integration.sender_world import buckets, daytime, later, one_email, sendgrid_settings, twilio_settings
 
 AMBIGUOUS = [500, 502, 504]
 
@@ -60,8 +60,8 @@ def test_a_twilio_5xx_that_may_have_been_taken_is_held_and_never_resent(
     settings = twilio_settings(twilio)
     twilio.script(twilio_server.server_error(status))
 
-    first = send.send_due(settings=settings)
-    again = send.send_due(settings=settings, now=later(hours=24))
+    first = send.send_due(settings=settings, now=daytime())
+    again = send.send_due(settings=settings, now=daytime(hours=24))
 
     [row] = rows(db, [message_id])
     assert first["held"] == 1
@@ -76,8 +76,8 @@ def test_a_503_was_refused_before_processing_and_is_retried(db: Engine, twilio: 
     settings = twilio_settings(twilio)
     twilio.script(twilio_server.unavailable())
 
-    first = send.send_due(settings=settings)
-    second = send.send_due(settings=settings, now=later(hours=2))
+    first = send.send_due(settings=settings, now=daytime())
+    second = send.send_due(settings=settings, now=daytime(hours=2))
 
     [row] = rows(db, [message_id])
     assert (first["retrying"], second["sent"]) == (1, 1)
@@ -128,7 +128,7 @@ def test_twilio_invalid_number_fails_and_429_retries(db: Engine, twilio: FakeTwi
     first, second = make_messages(db, tenant_id, make_leads(db, tenant_id, 2), channel="sms")
     twilio.script(twilio_server.invalid_number(), twilio_server.too_many_requests(retry_after=90))
 
-    send.send_due(settings=twilio_settings(twilio))
+    send.send_due(settings=twilio_settings(twilio), now=daytime())
 
     by_status = {row["status"]: row for row in rows(db, [first, second])}
     assert set(by_status) == {"failed", "pending"}

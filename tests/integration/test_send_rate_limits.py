@@ -29,7 +29,7 @@ from tests.fakes.blackhole import blackhole
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
-from tests.integration.sender_world import FROM_NUMBER, buckets, later, sendgrid_settings, twilio_settings
+from tests.integration.sender_world import FROM_NUMBER, buckets, later, midday_zone, sendgrid_settings, twilio_settings
 
 EPOCH = 1_900_000_000.0
 """The providers' wall clock at the start of each test (2030-03-17), moved by hand."""
@@ -52,7 +52,8 @@ def db(clean_db: Engine, redis_conn: redis.Redis) -> Engine:
 
 def messages(db: Engine, count: int, channel: str) -> list[int]:
     tenant_id = make_tenant(db, sender_phone=FROM_NUMBER)
-    return make_messages(db, tenant_id, make_leads(db, tenant_id, count), channel=channel)
+    zone = midday_zone() if channel == "sms" else "UTC"  # texts only go 08-21 in the lead's zone
+    return make_messages(db, tenant_id, make_leads(db, tenant_id, count, timezone=zone), channel=channel)
 
 
 def sendgrid_provider(fake: FakeSendGrid | str, clock: Clock, timeout: float = 30.0) -> SendGridProvider:
