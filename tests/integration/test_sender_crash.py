@@ -11,12 +11,7 @@ provider call), `held` (at most one) or `failed`; none `sending`.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -29,12 +24,10 @@ from sqlalchemy import Engine
 
 from app import queue
 from app.services import send
-from tests.fakes import sendgrid_server
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
-from tests.support import PRODUCTION_SECRET_KEY
+from tests.integration.rq_processes import kill_worker, start_worker, worker_env
 
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 1500
 KILLS = 30
 BATCH = 10
@@ -44,55 +37,6 @@ BATCH = 10
 def fake() -> Iterator[FakeSendGrid]:
     with FakeSendGrid(delay=0.02) as server:
         yield server
-
-
-def worker_env(database_url: str, redis_url: str, fake: FakeSendGrid) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        EMAIL_PROVIDER="sendgrid",
-        SENDGRID_API_KEY=sendgrid_server.API_KEY,
-        SENDGRID_API_HOST=fake.url,
-        PUBLIC_BASE_URL="https://lre.example",  # a real provider needs https links; only links use it
-        SECRET_KEY=PRODUCTION_SECRET_KEY,  # and a random secret, or the worker refuses to start
-        LRE_PROCESS="worker",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def start_worker(env: dict[str, str], name: str, log: Path, *, burst: bool = False) -> subprocess.Popen[bytes]:
-    rq = Path(sys.executable).with_name("rq")
-    command = [str(rq), "worker", "--url", env["REDIS_URL"], "--path", str(ROOT), "--name", name, "high"]
-    with log.open("ab") as err:
-        return subprocess.Popen(
-            [*command, *(["--burst"] if burst else [])],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
-
-
-def kill_worker(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the worker and its work horse (RQ moves the horse to a process group of its own)."""
-    horses = descendants(process.pid)
-    os.killpg(process.pid, signal.SIGKILL)
-    for pid in horses:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            for child in (task / "children").read_text().split():
-                found += [int(child), *descendants(int(child))]
-    return found
 
 
 def pending(engine: Engine) -> int:
@@ -122,7 +66,7 @@ def test_sigkilled_workers_never_send_a_row_twice(
         if pending(clean_db) == 0:
             break
         queue.enqueue(redis_conn, "send_due", batch=BATCH)
-        worker = start_worker(env, f"doomed-{round_}", log)
+        worker = start_worker(env, f"doomed-{round_}", log, burst=False)
         target = len(fake.requests) + rng.randint(1, 3)
         assert fake.wait_for_requests(target, timeout=30), log.read_text()[-3000:]
         time.sleep(rng.uniform(0.0, 0.06))  # during the in-flight request, or in the database work after it
