@@ -134,9 +134,7 @@ def retry_picked(tenant_id: int) -> None:
     try:
         who = session.identity()
         operator_id = who.operator_id if who is not None else -1  # no identity: refused by the service
-        queue = agent_status.retry_failed_job(
-            job_id, tenant_id=tenant_id, platform=session.sees_platform(), operator_id=operator_id
-        )
+        queue = agent_status.retry_failed_job(job_id, tenant_id=tenant_id, operator_id=operator_id)
     except PermissionError as refused:
         st.session_state[RETRY_NOTE] = ("warning", str(refused))
     except agent_status.RetryError:

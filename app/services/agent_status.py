@@ -277,13 +277,17 @@ def retry_failed_job(
     Raises `RetryError` when no queue holds it as failed (already retried, expired, never
     failed) or, with `tenant_id`, when it is another tenant's job, or a tenant-less one and the
     caller is not `platform`. With `operator_id` (the console), `PermissionError` unless that
-    operator may retry jobs in `tenant_id`.
+    operator may retry jobs in `tenant_id`, and `platform` is what the database says of them
+    (the superuser), not what the caller claims.
     """
     if operator_id is not None:
         if tenant_id is None:
             raise roles.RoleRefused("An operator retries jobs of one tenant: give its id.")
         with runtime.session_scope() as session, session.begin():
-            acting.require(session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.RETRY_JOBS)
+            operator = acting.require(
+                session, operator_id=operator_id, tenant_id=tenant_id, action=roles.Action.RETRY_JOBS
+            )
+            platform = operator.role == roles.SUPERUSER
     redis = _connection(connection)
     for name in QUEUES:
         registry = FailedJobRegistry(name, connection=redis)
