@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -21,6 +22,14 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is now between 12:00 and 12:59: texts to a lead there are
+    inside the SMS hours (08-21 local) now and for the next 8 hours of the sender's clock,
+    whatever the hour the suite runs at (Etc/GMT-N is UTC+N)."""
+    offset = 12 - datetime.now(UTC).hour  # from -11 to +12, all of which exist
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 def truncate_all(engine: sa.Engine) -> None:

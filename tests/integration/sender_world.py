@@ -40,14 +40,6 @@ def later(**delta: float) -> datetime:
     return datetime.now(UTC) + timedelta(**delta)
 
 
-def midday_zone() -> str:
-    """A fixed-offset zone where it is now between 12:00 and 12:59: texts to a lead there are
-    inside the SMS hours (08-21 local) now and for the next 8 hours of the sender's clock,
-    whatever the hour the suite runs at (Etc/GMT-N is UTC+N)."""
-    offset = 12 - datetime.now(UTC).hour  # from -11 to +12, all of which exist
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
-
-
 def daytime(hours: float = 0) -> datetime:
     """Noon UTC tomorrow, plus `hours`: a sender clock inside 08-21 in the leads' zone (UTC) for
     texts, whatever the hour the suite runs at; the rows made today are due long before it."""

@@ -23,7 +23,7 @@ from app.settings import get_settings
 from bench.injections import Attempt, attempts, leaks
 from tests.fakes.adversarial import obedient_reply, planted_values
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.support import PRODUCTION_ENV
+from tests.support import PRODUCTION_ENV, midday_zone
 
 NAMES = ("Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon")
 PLAIN = {"first_name": "Ana", "company": "Sunbeam Roofing", "title": "Owner", "interest": "roof repair"}
@@ -70,6 +70,7 @@ def plant(conn: sa.Connection, tenant_id: int, attempt: Attempt) -> None:
         email=f"lead{attempt.number}@example.com",
         phone=f"+1415555{attempt.number:04d}",
         consent_sms=True,
+        timezone=midday_zone(),  # inside every send window now: the slot is now, so the draft is direct
         stage="qualified",
         source="web form",
         attributes={"interest": values["interest"]},

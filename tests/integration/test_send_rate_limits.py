@@ -29,7 +29,8 @@ from tests.fakes.blackhole import blackhole
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows
-from tests.integration.sender_world import FROM_NUMBER, buckets, later, midday_zone, sendgrid_settings, twilio_settings
+from tests.integration.sender_world import FROM_NUMBER, buckets, later, sendgrid_settings, twilio_settings
+from tests.support import midday_zone
 
 EPOCH = 1_900_000_000.0
 """The providers' wall clock at the start of each test (2030-03-17), moved by hand."""

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from agents.writer import write_due
 from app.settings import get_settings
 from tests.fakes.anthropic_server import FakeAnthropic, ok
-from tests.support import PRODUCTION_ENV
+from tests.support import PRODUCTION_ENV, midday_zone
 
 OFFER = {"offer": "10% off roof checks this month", "domains": ["brighthomes.com"], "sms_max_segments": 2}
 
@@ -58,6 +58,7 @@ def one_due(engine: Engine, channel: str, settings: dict[str, Any]) -> int:
         email="ana@example.com",
         phone="+14155550123",
         consent_sms=True,
+        timezone=midday_zone(),  # inside every send window now: the slot is now, so the draft is direct
         attributes={"interest": "roof repair"},
         recovery_state="in_recovery",
         last_activity_at=datetime.now(UTC) - timedelta(days=3),
