@@ -65,6 +65,25 @@ ENROLL = sa.text(
     """
 )
 
+# Only the enrollment rows of ENROLL, each with its three foreign-key checks and six indexes: what
+# any enrollment of the audience that keeps one row per lead costs here, before any action.
+ENROLLMENTS_ONLY = sa.text(
+    """
+    WITH x AS (SELECT unnest(CAST(string_to_array(:lead_ids, ',') AS bigint[])) AS lead_id),
+    stored AS (
+        INSERT INTO enrollments
+            (tenant_id, campaign_id, lead_id, current_node, rung, is_control, status, episode, state, variant,
+             next_action_at, enrolled_at)
+        SELECT :tenant_id, :campaign_id, x.lead_id, 'wait-1', 1, false, 'active', 1,
+               CAST(:state AS jsonb) || jsonb_build_object('draw', 0.123456789), NULL, :due, :now
+        FROM x
+        ON CONFLICT (campaign_id, lead_id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM stored
+    """
+)
+
 # The due timers claimed, their enrollments moved, a send and a timer each, the audit, the climb.
 FIRE = sa.text(
     """
@@ -125,6 +144,21 @@ def enroll_floor(
         "due": now + timedelta(hours=24),
     }
     return int(session.execute(ENROLL, params).scalar_one())
+
+
+def enrollments_only_floor(
+    session: Session, *, tenant_id: int, campaign_id: int, lead_ids: list[int], now: datetime
+) -> int:
+    """The enrollment rows of `lead_ids` alone: no action, audit row or lead update."""
+    params = {
+        "tenant_id": tenant_id,
+        "campaign_id": campaign_id,
+        "lead_ids": ",".join(map(str, lead_ids)),
+        "state": _STATE,
+        "now": now,
+        "due": now + timedelta(hours=24),
+    }
+    return int(session.execute(ENROLLMENTS_ONLY, params).scalar_one())
 
 
 def fire_floor(session: Session, *, tenant_id: int, now: datetime, limit: int) -> int:

@@ -20,7 +20,9 @@ Every run is one transaction, rolled back (then the tables vacuumed) so each sta
 same state; a first run of each service only warms the caches (a loop runs long enough to warm
 them by itself). The first timed run of each approach also reads back, before its rollback,
 every row it wrote (`bench/rows_written.py`: enrollments, actions, transitions, leads): the
-service and its loop must write the same rows. Medians over the
+service and its loop must write the same rows. Each enrollment is also set against its floors
+(`bench/campaign_floor.py`): the same rows written in one statement, and the enrollment rows
+alone (`enrollments_only_seconds`), the least any one-row-per-lead enrollment costs here. Medians over the
 repeats; the ratio is loop / service. Results go to bench/results/campaigns.json.
 """
 
@@ -146,7 +148,13 @@ def enroll_runs(world: Campaigns, campaign_id: int) -> dict[str, Run]:
         )
         return {"enrolled": rows}
 
-    return {"service": service, "loop": loop, "floor": floor}
+    def enrollments_only(session: Session) -> dict[str, Any]:
+        rows = campaign_floor.enrollments_only_floor(
+            session, tenant_id=world.tenant_id, campaign_id=campaign_id, lead_ids=enrolled["lead_ids"], now=ANCHOR
+        )
+        return {"enrolled": rows}
+
+    return {"service": service, "loop": loop, "floor": floor, "enrollments_only": enrollments_only}
 
 
 def fire_runs(world: Campaigns, timers: int) -> dict[str, Run]:
@@ -182,15 +190,18 @@ def compare(engine: sa.Engine, runs: dict[str, Run], args: argparse.Namespace) -
         repeats = args.loop_repeats if name == "loop" else args.repeats
         if name != "loop":  # a loop runs long enough to warm the caches by itself
             timed_in_rollback(engine, approach)
-        seconds, counts[name], written[name] = timed_in_rollback(engine, approach, capture=name != "floor")
+        capture = name in ("service", "loop")
+        seconds, counts[name], written[name] = timed_in_rollback(engine, approach, capture=capture)
         times[name] = [seconds] + [timed_in_rollback(engine, approach)[0] for _ in range(repeats - 1)]
     median = {name: statistics.median(found) for name, found in times.items()}
+    alone = {"enrollments_only_seconds": round(median["enrollments_only"], 3)} if "enrollments_only" in median else {}
     return {
         "seconds": round(median["service"], 3),
         "loop_seconds": round(median["loop"], 3),
         "ratio": round(median["loop"] / median["service"], 1),
         "floor_seconds": round(median["floor"], 3),
         "over_floor": round(median["service"] / median["floor"], 2),
+        **alone,
         "runs": {name: [round(s, 3) for s in found] for name, found in times.items()},
         "counts": counts["service"],
         "loop_statements": counts["loop"]["statements"],
