@@ -33,10 +33,30 @@ def midday_zone() -> str:
 
 
 def truncate_all(engine: sa.Engine) -> None:
-    """Empty every table of ours and restart the ids, for tests that count rows."""
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    """Empty every table of ours and restart the ids, for tests that count rows.
+
+    Only the tables holding rows are truncated (CASCADE takes what refers to them): a TRUNCATE
+    makes new files for a table and each of its indexes, so emptying all sixty-odd tables took
+    about 0.2 s, twice per test, most of them empty already. Every sequence restarts, the empty
+    tables' too (a test may have inserted and deleted).
+    """
+    names = [table.name for table in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        filled = list(conn.execute(sa.text(probe)).scalars())
+        if filled:
+            quoted = ", ".join(f'"{name}"' for name in filled)
+            conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        conn.execute(_RESTART_SEQUENCES)
+
+
+_RESTART_SEQUENCES = sa.text(
+    """
+    SELECT setval(s.oid::regclass, seq.seqstart, false)
+    FROM pg_class AS s JOIN pg_sequence AS seq ON seq.seqrelid = s.oid
+    WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace
+    """
+)
 
 
 def free_port() -> int:
