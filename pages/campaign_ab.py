@@ -5,7 +5,8 @@ test runs) the evidence that the leader is better, how likely each variant is to
 what picking it would cost. Then where
 the rule stands, in its own sentence, and the rule itself; once the test has ended, the verdict
 with the figures it was made on. "Check for a winner" runs the rule now through
-`app.services.ab_decisions` (the verdict is recorded once, whoever asks); viewers only read.
+`app.services.ab_decisions` (the verdict is recorded once, whoever asks); those who may not
+launch campaigns (reps, viewers) only read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
+from app.domain import roles
 from app.domain.ab_test import ArmStats, Decision, Settings, State, rule_text
 from app.domain.lift import wilson
 from app.services import ab_decisions
@@ -23,7 +25,6 @@ from components import tables
 from db.variant_counts import VariantCounts
 from pages import data, session
 
-VIEWER_ROLE = "viewer"
 SUCCESS_LABELS = {"replied": "Replies", "clicked": "Clicks", "converted": "Conversions"}
 STATE_LABELS = {
     State.COLLECTING: "Collecting",
@@ -102,9 +103,10 @@ def verdict_frame(decision: Decision) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns(decision.settings)))
 
 
-def _may_act() -> bool:
+def _may_act(tenant_id: int) -> bool:
+    """Recording a verdict ends the test, so it is for those who launch and stop campaigns."""
     who = session.identity()
-    return who is not None and who.role != VIEWER_ROLE
+    return who is not None and who.may(roles.Action.LAUNCH, tenant_id)
 
 
 def _decide(tenant_id: int, campaign_id: int) -> None:
@@ -177,7 +179,7 @@ def render_ab(campaign_id: int, tenant_id: int) -> None:
         )
     decision = report.recorded or report.live
     st.caption(fmt.plain("Rule: " + (decision.rule if decision else rule_text(settings))))
-    if report.live is not None and report.recorded is None and _may_act():
+    if report.live is not None and report.recorded is None and _may_act(tenant_id):
         st.button(
             "Check for a winner",
             key=decide_key(campaign_id),

@@ -55,7 +55,7 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.INSIGHT: _WORKERS,
     Action.RELEASE_HELD: _WORKERS,
     Action.RETRY_JOBS: _WORKERS,
-    Action.LAUNCH: _WORKERS,  # a rep runs the campaigns they draft, as before roles per tenant
+    Action.LAUNCH: _MANAGERS,  # a rep may draft a campaign (and recover leads); a manager sends it
     Action.SETTINGS: _MANAGERS,
     Action.ERASE: _OWNERS,
     Action.EXPORT: _OWNERS,

@@ -104,7 +104,7 @@ def _operator(tenant: int, role: str) -> int:
     with runtime.engine().begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, 'Rep', :r) "
+                "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, initcap(:r), :r) "
                 "ON CONFLICT (tenant_id, email) DO NOTHING"
             ),
             {"t": tenant, "e": email, "r": role},
@@ -113,12 +113,13 @@ def _operator(tenant: int, role: str) -> int:
         return int(conn.execute(sa.text(query), {"t": tenant, "e": email}).scalar_one())
 
 
-def _run(campaign: int, tenant: int, role: str | None = "rep") -> AppTest:
+def _run(campaign: int, tenant: int, role: str | None = "manager") -> AppTest:
     at = AppTest.from_function(_section, args=(campaign, tenant), default_timeout=TIMEOUT)
     at.session_state[session.CLOCK] = AT
     if role is not None:
         operator_id = _operator(tenant, role)
-        at.session_state[session.IDENTITY] = OperatorIdentity(operator_id, tenant, f"{role}@acme.example", "Rep", role)
+        email = f"{role}@acme.example"
+        at.session_state[session.IDENTITY] = OperatorIdentity(operator_id, tenant, email, role.title(), role)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -180,9 +181,9 @@ def test_rates_and_the_rule_then_a_winner_recorded_once(world: tuple[Engine, int
     assert _sql(engine, "SELECT count(*) AS n FROM campaign_decisions")[0].n == 1
 
 
-def test_a_viewer_reads_but_cannot_check(world: tuple[Engine, int, int]) -> None:
+def test_a_viewer_or_a_rep_reads_but_cannot_check(world: tuple[Engine, int, int]) -> None:
     _, tenant, campaign = world
-    for role in ("viewer", None):
+    for role in ("viewer", "rep", None):
         at = _run(campaign, tenant, role=role)
         assert len(at.dataframe) == 1
         assert not [b for b in at.button if b.key == f"campaigns.ab.{campaign}.decide"]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -23,8 +24,12 @@ from tests.app.test_lead_scatter import select_on_map
 
 @pytest.fixture
 def world(engine: Engine, redis_conn: redis.Redis) -> Iterator[factories.World]:
+    """The factories' world, its demo account a manager: a rep drafts campaigns, a manager launches them."""
     truncate(engine)
-    yield factories.build(engine)
+    built = factories.build(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE operators SET role = 'manager' WHERE email = 'demo@acme.example'"))
+    yield built
     truncate(engine)
 
 

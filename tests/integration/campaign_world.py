@@ -20,6 +20,7 @@ class World:
     tenant: int
     other_tenant: int
     rep: int
+    manager: int
     viewer: int
     other_rep: int
     owner_2: int
@@ -94,6 +95,7 @@ def build(engine: Engine) -> World:
         operator(engine, acme, "rep@acme.example", "rep"),
         operator(engine, acme, "viewer@acme.example", "viewer"),
     )
+    manager = operator(engine, acme, "manager@acme.example", "manager")  # launches, pauses and kills
     owner_2 = operator(engine, acme, "owner2@acme.example", "rep")
     other_rep = operator(engine, birch, "rep@birch.example", "rep")
     leads = {
@@ -184,4 +186,4 @@ def build(engine: Engine) -> World:
         phone="+15550000009",
         consent_sms=True,
     )
-    return World(acme, birch, rep, viewer, other_rep, owner_2, leads, other)
+    return World(acme, birch, rep, manager, viewer, other_rep, owner_2, leads, other)

@@ -32,8 +32,8 @@ def world(clean_db: Engine) -> World:
 def ready_draft(
     world: World, *, criteria: AudienceCriteria | None = None, channels: tuple[str, ...] = ("email",)
 ) -> int:
-    campaign = drafts.create_draft(tenant_id=world.tenant, operator_id=world.rep, name="Spring", now=NOW)
-    ids = {"tenant_id": world.tenant, "campaign_id": campaign, "operator_id": world.rep}
+    campaign = drafts.create_draft(tenant_id=world.tenant, operator_id=world.manager, name="Spring", now=NOW)
+    ids = {"tenant_id": world.tenant, "campaign_id": campaign, "operator_id": world.manager}
     drafts.save_channels(**ids, name="Spring", channels=channels)
     drafts.save_audience(**ids, audience=Audience(criteria=criteria or AudienceCriteria()))
     drafts.save_message(**ids, message=HELLO, variant_b=None, weights=(50.0, 50.0))
@@ -41,7 +41,7 @@ def ready_draft(
 
 
 def acting(world: World, campaign: int) -> dict[str, int]:
-    return {"tenant_id": world.tenant, "campaign_id": campaign, "operator_id": world.rep}
+    return {"tenant_id": world.tenant, "campaign_id": campaign, "operator_id": world.manager}
 
 
 def events(engine: Engine, campaign: int) -> list[tuple[str, str | None, str]]:
@@ -54,7 +54,7 @@ def events(engine: Engine, campaign: int) -> list[tuple[str, str | None, str]]:
 
 
 def test_a_launch_refuses_every_problem_and_changes_nothing(world: World, clean_db: Engine) -> None:
-    campaign = drafts.create_draft(tenant_id=world.tenant, operator_id=world.rep, name="Empty", now=NOW)
+    campaign = drafts.create_draft(tenant_id=world.tenant, operator_id=world.manager, name="Empty", now=NOW)
     with pytest.raises(LaunchRefused) as refused:
         lifecycle.launch(**acting(world, campaign), now=NOW)
     assert refused.value.problems == (
@@ -130,10 +130,10 @@ def test_pause_resume_and_kill_leave_an_audit_row_each(world: World, clean_db: E
         ).all()
     subject = f"campaign {campaign}"
     assert [tuple(r) for r in logged] == [
-        (world.rep, "launch", subject),
-        (world.rep, "pause", subject),
-        (world.rep, "resume", subject),
-        (world.rep, "kill", subject),
+        (world.manager, "launch", subject),
+        (world.manager, "pause", subject),
+        (world.manager, "resume", subject),
+        (world.manager, "kill", subject),
     ], "the refused pause by the viewer left no entry"
 
 

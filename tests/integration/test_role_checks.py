@@ -14,7 +14,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from app.services import ab_decisions, agent_status, campaign_drafts, erasure, held, insight, tenant_settings
+from app.services import (
+    ab_decisions,
+    agent_status,
+    campaign_drafts,
+    campaign_lifecycle,
+    erasure,
+    held,
+    insight,
+    tenant_settings,
+)
 from tests.integration import outbox
 
 NOW = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
@@ -81,6 +90,14 @@ def test_a_viewer_may_not_draft_a_campaign(clean_db: Engine, world: dict[str, in
     with pytest.raises(PermissionError, match="you are: viewer"):
         campaign_drafts.create_draft(tenant_id=world["acme"], operator_id=world["viewer"], name="X", now=NOW)
     assert sql(clean_db, "SELECT count(*) FROM campaigns WHERE name = 'X'") == [(0,)]
+
+
+def test_a_rep_drafts_a_campaign_but_only_managers_and_up_launch_it(clean_db: Engine, world: dict[str, int]) -> None:
+    draft = campaign_drafts.create_draft(tenant_id=world["acme"], operator_id=world["rep"], name="Spring", now=NOW)
+    with pytest.raises(PermissionError, match="Only an owner, admin or manager of this tenant may launch"):
+        campaign_lifecycle.launch(tenant_id=world["acme"], campaign_id=draft, operator_id=world["rep"], now=NOW)
+    assert sql(clean_db, "SELECT name, status FROM campaigns WHERE id = :c", c=draft) == [("Spring", "draft")]
+    assert sql(clean_db, "SELECT count(*) FROM enrollments") == [(0,)]
 
 
 @pytest.mark.parametrize("who", ["viewer", "rep", "gone-owner", "birch-owner"])

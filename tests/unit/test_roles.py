@@ -13,7 +13,7 @@ EXPECTED = {
     Action.RECOVER: {"owner", "admin", "manager", "rep"},
     Action.IMPORT: {"owner", "admin", "manager", "rep"},
     Action.CAMPAIGN_EDIT: {"owner", "admin", "manager", "rep"},
-    Action.LAUNCH: {"owner", "admin", "manager", "rep"},
+    Action.LAUNCH: {"owner", "admin", "manager"},
     Action.ANSWER_REPLIES: {"owner", "admin", "manager", "rep"},
     Action.INSIGHT: {"owner", "admin", "manager", "rep"},
     Action.RELEASE_HELD: {"owner", "admin", "manager", "rep"},
