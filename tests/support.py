@@ -46,7 +46,7 @@ def truncate_all(engine: sa.Engine) -> None:
         f"SELECT '{t.name}', (SELECT count(*) FROM (SELECT 1 FROM \"{t.name}\" LIMIT {_FEW + 1}) AS r)" for t in tables
     )
     with engine.begin() as conn:
-        filled = {name: rows for name, rows in conn.execute(sa.text(probe)).tuples() if rows}
+        filled = {name: rows for name, rows in conn.execute(sa.text(probe)).all() if rows}
         many = [name for name, rows in filled.items() if rows > _FEW]
         if many:
             quoted = ", ".join(f'"{name}"' for name in many)
