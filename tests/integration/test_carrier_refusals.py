@@ -16,6 +16,7 @@ from tests.fakes import twilio_server
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration import outbox
 from tests.integration.outbox import make_leads, make_messages, make_tenant
+from tests.support import midday_zone
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:
 
 def enrolled_texts(engine: Engine, count: int) -> tuple[int, list[int], list[int]]:
     tenant = make_tenant(engine)
-    leads = make_leads(engine, tenant, count)
+    leads = make_leads(engine, tenant, count, timezone=midday_zone())  # inside the SMS hours now
     campaign = sql(engine, "INSERT INTO campaigns (tenant_id, name) VALUES (:t, 'Win back') RETURNING id", t=tenant)[
         0
     ].id

@@ -26,6 +26,7 @@ from tests.integration import twilio_door
 from tests.integration.intake_world import NOW, build, client_at, post
 from tests.integration.outbox import make_leads, make_messages, make_tenant, rows, twilio_settings
 from tests.integration.privacy_world import found_in_redis, one
+from tests.support import midday_zone
 
 EMAIL = "marguerite.okonkwo@example.org"
 PHONE = "+14155552671"
@@ -67,7 +68,7 @@ def test_every_job_takes_ids_and_numbers_only(name: str, target: tuple[str, str]
 
 def test_a_refusal_quoting_the_number_is_stored_without_it(db: Engine, twilio: FakeTwilio) -> None:
     tenant_id = make_tenant(db)
-    [lead_id] = make_leads(db, tenant_id, 1)
+    [lead_id] = make_leads(db, tenant_id, 1, timezone=midday_zone())  # inside the SMS hours now
     [message_id] = make_messages(db, tenant_id, [lead_id], channel="sms")
     number = one(db, "SELECT phone FROM leads WHERE id = :l", l=lead_id)
     twilio.refuse(number, twilio_server.invalid_number(number))
@@ -110,7 +111,7 @@ def test_what_providers_keep_beside_the_message_is_ids_only(
     db: Engine, sendgrid: FakeSendGrid, twilio: FakeTwilio
 ) -> None:
     tenant_id = make_tenant(db)
-    leads = make_leads(db, tenant_id, 2)
+    leads = make_leads(db, tenant_id, 2, timezone=midday_zone())  # inside the SMS hours now
     make_messages(db, tenant_id, leads)
     make_messages(db, tenant_id, leads, channel="sms")
     settings = load_settings(

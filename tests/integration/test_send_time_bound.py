@@ -24,6 +24,7 @@ from tests.fakes import twilio_server
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration import outbox
 from tests.integration.rq_processes import start_worker, worker_env
+from tests.support import midday_zone
 
 TEXTS = 20
 FIRST_CALL = 8
@@ -38,7 +39,7 @@ def test_a_run_whose_time_is_up_puts_the_untouched_rows_back_and_the_next_run_se
     clean_db: Engine, redis_conn: redis.Redis, twilio: FakeTwilio
 ) -> None:
     tenant = outbox.make_tenant(clean_db, sender_phone="+15550001234")
-    leads = outbox.make_leads(clean_db, tenant, TEXTS)
+    leads = outbox.make_leads(clean_db, tenant, TEXTS, timezone=midday_zone())  # inside the SMS hours now
     ids = outbox.make_messages(clean_db, tenant, leads, channel="sms")
     ticks = itertools.chain([0.0, 0.0], itertools.repeat(100.0))
     settings = outbox.twilio_settings(twilio)
@@ -76,7 +77,9 @@ def test_a_job_killed_by_its_timeout_mid_call_holds_only_that_calls_rows(
     machine, before it). The rows of that call may have gone and are
     held; every other row never left and is back to `pending`, its attempt refunded."""
     tenant = outbox.make_tenant(clean_db, sender_phone="+15550001234")
-    outbox.make_messages(clean_db, tenant, outbox.make_leads(clean_db, tenant, TEXTS), channel="sms")
+    outbox.make_messages(
+        clean_db, tenant, outbox.make_leads(clean_db, tenant, TEXTS, timezone=midday_zone()), channel="sms"
+    )
     idle = outbox.make_tenant(clean_db, slug="idle")
     with FakeTwilio(delay=3.0) as slow:
         env = worker_env(database_url, redis_url, slow)

@@ -28,6 +28,7 @@ from tests.integration.sender_world import (
     sendgrid_settings,
     twilio_settings,
 )
+from tests.support import midday_zone
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def _assert_unsubscribe_headers(headers: dict[str, str], *, tenant_id: int, row:
 
 def test_twilio_request_has_from_body_and_status_callback(db: Engine, twilio: FakeTwilio) -> None:
     tenant_id = make_tenant(db)
-    ids = make_messages(db, tenant_id, make_leads(db, tenant_id, 2), channel="sms")
+    ids = make_messages(db, tenant_id, make_leads(db, tenant_id, 2, timezone=midday_zone()), channel="sms")
 
     counts = send.send_due(settings=twilio_settings(twilio))
 
@@ -127,7 +128,7 @@ def test_twilio_request_has_from_body_and_status_callback(db: Engine, twilio: Fa
 
 def test_the_tenants_own_number_is_the_sms_sender(db: Engine, twilio: FakeTwilio) -> None:
     tenant_id = make_tenant(db, sender_phone="+15557770000")
-    make_messages(db, tenant_id, make_leads(db, tenant_id, 1), channel="sms")
+    make_messages(db, tenant_id, make_leads(db, tenant_id, 1, timezone=midday_zone()), channel="sms")
 
     send.send_due(settings=twilio_settings(twilio))
 

@@ -32,6 +32,7 @@ from tests.integration.twilio_door import (
     status_fields,
     tenant_snapshot,
 )
+from tests.support import midday_zone
 
 PHONES = ["+15550000001", "+15550000002", "+15550000003"]  # make_leads' numbers for leads 1..3
 
@@ -75,7 +76,8 @@ def test_a_real_sends_callback_url_finds_its_row_and_delivered_is_recorded_once(
 ) -> None:
     """Send through the real SDK to the fake Twilio, then call back the exact URL Twilio was given."""
     tenant = make_tenant(db)
-    (message,) = make_messages(db, tenant, make_leads(db, tenant, 1), channel="sms")
+    lead_ids = make_leads(db, tenant, 1, timezone=midday_zone())  # inside the SMS hours now, whatever the hour
+    (message,) = make_messages(db, tenant, lead_ids, channel="sms")
     with FakeTwilio(auth_token=TOKEN) as fake:
         send.send_due(
             settings=load_settings(
