@@ -43,7 +43,7 @@ from app.services.campaign_rows import (
     store_texts,
     template_prefix,
 )
-from db.models import Campaign, Tenant
+from db.models import Campaign, Lead, Tenant
 
 KIND = "sequence"
 MAX_NAME = 120
@@ -91,6 +91,7 @@ def create_draft(
             send_window=(tenant.send_window_start_hour, tenant.send_window_end_hour),
             quiet_hours=(tenant.quiet_start_hour, tenant.quiet_end_hour),
         )
+        audience = _of_tenant(session, tenant_id, audience) if audience is not None else None
         campaign = Campaign(
             tenant_id=tenant_id,
             name=clean,
@@ -139,7 +140,9 @@ def save_audience(*, tenant_id: int, campaign_id: int, operator_id: int, audienc
         raise ValueError("; ".join(problems))
 
     def change(campaign: Campaign, wizard: WizardPlan) -> WizardPlan:
-        campaign.audience = audience.to_json()
+        session = Session.object_session(campaign)
+        assert session is not None  # loaded by `_save`'s session
+        campaign.audience = _of_tenant(session, tenant_id, audience).to_json()
         return wizard
 
     return _save(tenant_id, campaign_id, operator_id, change)
@@ -193,6 +196,18 @@ def save_timing(
         )
 
     return _save(tenant_id, campaign_id, operator_id, change)
+
+
+def _of_tenant(session: Session, tenant_id: int, audience: Audience) -> Audience:
+    """Hand-picked leads narrowed to the tenant's own: another tenant's lead id (a tampered or
+    stale list) is no lead here, so it is neither stored nor counted in the draft's figures."""
+    if not audience.lead_ids:
+        return audience
+    query = select(Lead.id).where(Lead.tenant_id == tenant_id, Lead.id.in_(audience.lead_ids))
+    own = list(session.execute(query).scalars())
+    if not own:
+        raise ValueError("None of the hand-picked leads is a lead of this tenant.")
+    return Audience.of_leads(own)
 
 
 def _save(

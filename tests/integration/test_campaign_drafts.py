@@ -161,3 +161,25 @@ def test_only_the_tenant_s_acting_operators_edit_only_drafts(world: World, clean
     )[0].id
     with pytest.raises(CampaignStateError, match="recovery campaign"):
         drafts.save_channels(tenant_id=world.tenant, campaign_id=recovery, operator_id=world.rep, name="x", channels=[])
+
+
+def test_hand_picked_leads_of_another_tenant_are_neither_stored_nor_counted(world: World, clean_db: Engine) -> None:
+    ann, ben = world.leads["Ann"], world.leads["Ben"]
+    campaign = drafts.create_draft(
+        tenant_id=world.tenant,
+        operator_id=world.rep,
+        name="Picked",
+        now=NOW,
+        audience=Audience.of_leads([ann, world.other_lead]),
+    )
+    stored = sql(clean_db, "SELECT audience FROM campaigns WHERE id = :c", c=campaign)[0].audience
+    assert stored == {"lead_ids": [ann]}
+
+    ids = {"tenant_id": world.tenant, "campaign_id": campaign, "operator_id": world.rep}
+    drafts.save_audience(**ids, audience=Audience.of_leads([ben, world.other_lead]))
+    stored = sql(clean_db, "SELECT audience FROM campaigns WHERE id = :c", c=campaign)[0].audience
+    assert stored == {"lead_ids": [ben]}
+
+    with pytest.raises(ValueError, match="None of the hand-picked leads is a lead of this tenant"):
+        drafts.save_audience(**ids, audience=Audience.of_leads([world.other_lead]))
+    assert sql(clean_db, "SELECT audience FROM campaigns WHERE id = :c", c=campaign)[0].audience == stored
