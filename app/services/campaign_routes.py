@@ -64,14 +64,9 @@ def queue_for_plans(session: Session, *, enrollment_ids: Sequence[int], event: s
         session.execute(_QUEUE, params)
 
 
-_WAIT_UNTIL = text(
-    """
-    WITH open AS (
-        SELECT e.id FROM enrollments AS e
-        WHERE e.tenant_id = :tenant_id AND e.lead_id = :lead_id AND e.status IN ('active', 'waiting')
-        ORDER BY e.id
-        FOR NO KEY UPDATE OF e
-    ), pending AS (
+# Shifts each enrollment of `open` (id, until) so its earliest pending work falls due at `until`.
+_SHIFT = """
+    pending AS (
         SELECT a.enrollment_id AS id, a.due_at AS at
         FROM scheduled_actions AS a JOIN open AS o ON o.id = a.enrollment_id
         WHERE a.status = 'pending' AND a.kind <> 'event'
@@ -80,8 +75,9 @@ _WAIT_UNTIL = text(
         FROM outbound_messages AS m JOIN open AS o ON o.id = m.enrollment_id
         WHERE m.status = 'pending'
     ), shift AS (
-        SELECT id, CAST(:until AS timestamptz) - min(at) AS by
-        FROM pending GROUP BY id HAVING min(at) < CAST(:until AS timestamptz)
+        SELECT p.id, o.until - min(p.at) AS by
+        FROM pending AS p JOIN open AS o ON o.id = p.id
+        GROUP BY p.id, o.until HAVING min(p.at) < o.until
     ), actions AS (
         UPDATE scheduled_actions AS a SET due_at = a.due_at + s.by, updated_at = now()
         FROM shift AS s WHERE a.enrollment_id = s.id AND a.status = 'pending' AND a.kind <> 'event'
@@ -98,7 +94,31 @@ _WAIT_UNTIL = text(
         updated_at = now()
     FROM shift AS s WHERE e.id = s.id
     RETURNING e.id
+"""
+
+_WAIT_UNTIL = text(
     """
+    WITH open AS (
+        SELECT e.id, CAST(:until AS timestamptz) AS until FROM enrollments AS e
+        WHERE e.tenant_id = :tenant_id AND e.lead_id = :lead_id AND e.status IN ('active', 'waiting')
+        ORDER BY e.id
+        FOR NO KEY UPDATE OF e
+    ),"""
+    + _SHIFT
+)
+
+_HOLD_ABSENT = text(
+    """
+    WITH open AS (
+        SELECT e.id, greatest(l.resume_at, l.snoozed_until) AS until
+        FROM enrollments AS e JOIN leads AS l ON l.id = e.lead_id
+        WHERE e.tenant_id = :tenant_id AND e.campaign_id = :campaign_id
+          AND e.lead_id = ANY(CAST(:lead_ids AS bigint[]))  -- any status: a one-send plan has completed
+          AND greatest(l.resume_at, l.snoozed_until) > CAST(:now AS timestamptz)
+        ORDER BY e.id
+        FOR NO KEY UPDATE OF e
+    ),"""
+    + _SHIFT
 )
 
 
@@ -114,3 +134,18 @@ def wait_until(session: Session, *, tenant_id: int, lead_id: int, until: datetim
     """
     params = {"tenant_id": tenant_id, "lead_id": lead_id, "until": until}
     return [int(row.id) for row in session.execute(_WAIT_UNTIL, params)]
+
+
+def hold_absent(
+    session: Session, *, tenant_id: int, campaign_id: int, lead_ids: Sequence[int], now: datetime
+) -> list[int]:
+    """Hold the campaign's new enrollments of leads who are away or asked for "not now" until they
+    are back (the later of `resume_at` and `snoozed_until`); the enrollment ids moved.
+
+    A launch enrolls its whole audience at once, and the scan's rule that an absent lead is left
+    alone would otherwise not hold for it: the plan starts, its first send waits for the return.
+    """
+    if not lead_ids:
+        return []
+    params = {"tenant_id": tenant_id, "campaign_id": campaign_id, "lead_ids": sorted(set(lead_ids)), "now": now}
+    return [int(row.id) for row in session.execute(_HOLD_ABSENT, params)]

@@ -49,7 +49,7 @@ from app.domain.plan import (
     step,
     variant_draw,
 )
-from app.services import campaign_apply, campaign_facts
+from app.services import campaign_apply, campaign_facts, campaign_routes
 from app.services.campaign_apply import Batch, HeldOut, Outcome
 
 FIRE_LIMIT = 5_000
@@ -128,10 +128,15 @@ class CampaignNotRunning(Exception):
 def enroll_leads(
     *, tenant_id: int, campaign_id: int, lead_ids: Sequence[int], now: datetime | None = None, source: str = "launch"
 ) -> dict[str, int]:
-    """Enroll these leads (the tenant's, not already in a running enrollment) and wake the writer."""
+    """Enroll these leads (the tenant's, not already in a running enrollment) and wake the writer;
+    a lead who is away or snoozed starts the plan with its first send held until they are back."""
     with runtime.session_scope() as session, session.begin():
+        at = now or _now()
         result = enroll_in_session(
-            session, tenant_id=tenant_id, campaign_id=campaign_id, lead_ids=lead_ids, now=now or _now(), source=source
+            session, tenant_id=tenant_id, campaign_id=campaign_id, lead_ids=lead_ids, now=at, source=source
+        )
+        campaign_routes.hold_absent(
+            session, tenant_id=tenant_id, campaign_id=campaign_id, lead_ids=result.enrolled, now=at
         )
     if result.counts["sends"]:
         _request_writes(tenant_id)

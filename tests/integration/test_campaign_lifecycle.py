@@ -86,6 +86,25 @@ def test_a_launch_runs_the_campaign_for_its_reachable_leads(world: World, clean_
         lifecycle.launch(**acting(world, campaign), now=NOW)
 
 
+@pytest.mark.parametrize("absence", ["resume_at", "snoozed_until"])
+def test_a_launch_holds_an_away_or_snoozed_leads_first_send_until_they_are_back(
+    world: World, clean_db: Engine, absence: str
+) -> None:
+    back = NOW + timedelta(days=3)
+    sql(clean_db, f"UPDATE leads SET {absence} = :back WHERE id = :ann", back=back, ann=world.leads["Ann"])
+    campaign = ready_draft(world)
+    assert lifecycle.launch(**acting(world, campaign), now=NOW).audience == 2  # Ann, Ben by email
+    sends = sql(
+        clean_db,
+        """SELECT a.lead_id, a.due_at FROM scheduled_actions AS a
+           JOIN enrollments AS e ON e.id = a.enrollment_id
+           WHERE e.campaign_id = :c AND a.kind = 'send' ORDER BY a.lead_id""",
+        c=campaign,
+    )
+    due = {row.lead_id: row.due_at for row in sends}
+    assert due == {world.leads["Ann"]: back, world.leads["Ben"]: NOW}
+
+
 def test_a_later_start_is_scheduled_and_started_when_due(world: World, clean_db: Engine) -> None:
     campaign = ready_draft(world)
     drafts.save_timing(
