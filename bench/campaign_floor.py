@@ -132,17 +132,7 @@ def enroll_floor(
     now: datetime,
 ) -> int:
     """The rows of an enrollment of `lead_ids`, `reached` of them sent to, `moves` audit rows each."""
-    params = {
-        "tenant_id": tenant_id,
-        "campaign_id": campaign_id,
-        "lead_ids": ",".join(map(str, lead_ids)),
-        "reached": reached,
-        "moves": moves,
-        "state": _STATE,
-        "payload": _PAYLOAD,
-        "now": now,
-        "due": now + timedelta(hours=24),
-    }
+    params = {**_enrolling(tenant_id, campaign_id, lead_ids, now), "reached": reached, "moves": moves}
     return int(session.execute(ENROLL, params).scalar_one())
 
 
@@ -150,15 +140,19 @@ def enrollments_only_floor(
     session: Session, *, tenant_id: int, campaign_id: int, lead_ids: list[int], now: datetime
 ) -> int:
     """The enrollment rows of `lead_ids` alone: no action, audit row or lead update."""
-    params = {
+    return int(session.execute(ENROLLMENTS_ONLY, _enrolling(tenant_id, campaign_id, lead_ids, now)).scalar_one())
+
+
+def _enrolling(tenant_id: int, campaign_id: int, lead_ids: list[int], now: datetime) -> dict[str, object]:
+    return {
         "tenant_id": tenant_id,
         "campaign_id": campaign_id,
         "lead_ids": ",".join(map(str, lead_ids)),
         "state": _STATE,
+        "payload": _PAYLOAD,
         "now": now,
         "due": now + timedelta(hours=24),
     }
-    return int(session.execute(ENROLLMENTS_ONLY, params).scalar_one())
 
 
 def fire_floor(session: Session, *, tenant_id: int, now: datetime, limit: int) -> int:
