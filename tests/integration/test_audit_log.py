@@ -3,31 +3,14 @@ happens has its entry, a refused one has none, and entries name ids, never perso
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.services import audit, erasure, held, operator_admin, scan, tenant_settings
 from tests.integration import outbox
-
-NOW = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
-RULES = {
-    "ladder_hours": [12, 36],
-    "cooldown_hours": 6,
-    "holdout_percent": 20,
-    "scan_cap": 250,
-    "send_window_start_hour": 9,
-    "send_window_end_hour": 18,
-}
-
-
-def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:
-    with engine.begin() as conn:
-        result = conn.execute(sa.text(statement), params)
-        return list(result.all()) if result.returns_rows else []
+from tests.integration.operator_world import NOW, RULES, operator, sql
 
 
 def logged(engine: Engine, tenant: int) -> list[tuple[Any, ...]]:
@@ -41,18 +24,7 @@ def world(clean_db: Engine) -> dict[str, int]:
     leads = outbox.make_leads(clean_db, acme, 2)
     outbox.make_messages(clean_db, acme, leads[:1])
     sql(clean_db, "UPDATE outbound_messages SET status = 'held', claimed_at = now() - interval '3 hours'")
-    people = {
-        role: int(
-            sql(
-                clean_db,
-                "INSERT INTO operators (tenant_id, email, name, role) VALUES (:t, :e, 'X', :r) RETURNING id",
-                t=acme,
-                e=f"{role}@acme.example",
-                r=role,
-            )[0][0]
-        )
-        for role in ("owner", "manager", "rep")
-    }
+    people = {role: operator(clean_db, acme, role) for role in ("owner", "manager", "rep")}
     return {"acme": acme, "lead": leads[0], "other_lead": leads[1], **people}
 
 

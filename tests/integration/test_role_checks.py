@@ -7,11 +7,7 @@ rows each service would change are read back with SQL written here.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.services import (
@@ -25,35 +21,7 @@ from app.services import (
     tenant_settings,
 )
 from tests.integration import outbox
-
-NOW = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
-RULES = {
-    "ladder_hours": [12, 36],
-    "cooldown_hours": 6,
-    "holdout_percent": 20,
-    "scan_cap": 250,
-    "send_window_start_hour": 9,
-    "send_window_end_hour": 18,
-}
-
-
-def sql(engine: Engine, statement: str, **params: Any) -> list[sa.Row[Any]]:
-    with engine.begin() as conn:
-        result = conn.execute(sa.text(statement), params)
-        return list(result.all()) if result.returns_rows else []
-
-
-def operator(engine: Engine, tenant: int, role: str, *, active: bool = True) -> int:
-    [(operator_id,)] = sql(
-        engine,
-        """INSERT INTO operators (tenant_id, email, name, role, is_active)
-           VALUES (:t, :e, 'X', :r, :a) RETURNING id""",
-        t=tenant,
-        e=f"{role}-{active}-{tenant}@roles.example",
-        r=role,
-        a=active,
-    )
-    return int(operator_id)
+from tests.integration.operator_world import NOW, RULES, operator, sql
 
 
 @pytest.fixture
