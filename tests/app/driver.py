@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.services.operators import hash_password
 from components import format as fmt
 from pages import session
 from tests.support import truncate_all
@@ -40,6 +41,25 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
 def value(engine: Engine, sql: str, **params: Any) -> Any:
     with engine.connect() as conn:
         return conn.execute(sa.text(sql), params).scalar()
+
+
+def acme_with_operator(conn: sa.Connection, *, email: str, password: str, role: str) -> int:
+    """Tenant "acme" and one operator of `role` who signs in with `password`; the tenant's id."""
+    tenant = int(
+        conn.execute(sa.text("INSERT INTO tenants (slug, name) VALUES ('acme', 'Acme') RETURNING id")).scalar_one()
+    )
+    add_operator(conn, tenant, email=email, password=password, role=role, name="Ops")
+    return tenant
+
+
+def add_operator(conn: sa.Connection, tenant: int, *, email: str, password: str, role: str, name: str) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
+            "VALUES (:t, :email, :name, :role, :hash)"
+        ),
+        {"t": tenant, "email": email, "name": name, "role": role, "hash": hash_password(password)},
+    )
 
 
 def submit_sign_in(email: str, password: str) -> AppTest:

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.services.operators import hash_password
 from components import format as fmt
 from pages import session
-from tests.app.driver import metrics, open_page, rows, signed_in, truncate
+from tests.app.driver import acme_with_operator, metrics, open_page, rows, signed_in, truncate
 
 EMAIL, PASSWORD = "ops@acme.example", "deliverability-pass"
 CLOCK = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
@@ -38,16 +37,7 @@ DELIVERIES: list[tuple[str, str, str, float, tuple[int, int, int, int, int]]] = 
 def acme(engine: Engine) -> Iterator[int]:
     truncate(engine)
     with engine.begin() as conn:
-        tenant = conn.execute(
-            sa.text("INSERT INTO tenants (slug, name) VALUES ('acme', 'Acme') RETURNING id")
-        ).scalar_one()
-        conn.execute(
-            sa.text(
-                "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
-                "VALUES (:t, :email, 'Ops', 'manager', :hash)"
-            ),
-            {"t": tenant, "email": EMAIL, "hash": hash_password(PASSWORD)},
-        )
+        tenant = acme_with_operator(conn, email=EMAIL, password=PASSWORD, role="manager")
         conn.execute(
             sa.text(
                 f"""INSERT INTO webhook_deliveries (provider, endpoint, body, signature_valid, result, received_at,

@@ -12,9 +12,8 @@ from sqlalchemy import Engine
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from app.services.operators import hash_password
 from pages import session
-from tests.app.driver import open_page, signed_in, truncate
+from tests.app.driver import acme_with_operator, add_operator, open_page, signed_in, truncate
 
 EMAIL, PASSWORD = "ops@acme.example", "agents-page-pass"
 ADMIN_EMAIL = "root@acme.example"
@@ -26,22 +25,9 @@ def acme(engine: Engine) -> Iterator[int]:
     """One tenant, its operator, and two runs that both succeeded: the heartbeat and a scan."""
     truncate(engine)
     with engine.begin() as conn:
-        tenant = conn.execute(
-            sa.text("INSERT INTO tenants (slug, name) VALUES ('acme', 'Acme') RETURNING id")
-        ).scalar_one()
-        conn.execute(
-            sa.text(
-                "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
-                "VALUES (:t, :email, 'Ops', 'manager', :hash)"
-            ),
-            {"t": tenant, "email": EMAIL, "hash": hash_password(PASSWORD)},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
-                "VALUES (:t, :email, 'Root', 'superuser', :hash)"  # runs the installation
-            ),
-            {"t": tenant, "email": ADMIN_EMAIL, "hash": hash_password(PASSWORD)},
+        tenant = acme_with_operator(conn, email=EMAIL, password=PASSWORD, role="manager")
+        add_operator(  # runs the installation
+            conn, tenant, email=ADMIN_EMAIL, password=PASSWORD, role="superuser", name="Root"
         )
         conn.execute(
             sa.text(

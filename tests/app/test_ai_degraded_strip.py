@@ -8,14 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from app.ai import health
-from app.services.operators import hash_password
 from pages import session
-from tests.app.driver import open_page, signed_in, truncate
+from tests.app.driver import acme_with_operator, open_page, signed_in, truncate
 
 EMAIL, PASSWORD = "ops@acme.example", "degraded-pass"
 NOTED_AT = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
@@ -25,16 +23,7 @@ NOTED_AT = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 def acme(engine: Engine, redis_conn: redis.Redis) -> Iterator[int]:
     truncate(engine)
     with engine.begin() as conn:
-        tenant = conn.execute(
-            sa.text("INSERT INTO tenants (slug, name) VALUES ('acme', 'Acme') RETURNING id")
-        ).scalar_one()
-        conn.execute(
-            sa.text(
-                "INSERT INTO operators (tenant_id, email, name, role, password_hash) "
-                "VALUES (:t, :email, 'Ops', 'rep', :hash)"
-            ),
-            {"t": tenant, "email": EMAIL, "hash": hash_password(PASSWORD)},
-        )
+        tenant = acme_with_operator(conn, email=EMAIL, password=PASSWORD, role="rep")
     yield tenant
     truncate(engine)
 
