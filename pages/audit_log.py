@@ -49,11 +49,9 @@ def prepare(tenant_id: int, operator_id: int) -> None:
 
 def render() -> None:
     tenant = session.current_tenant()
-    who = session.identity()
     st.title("Audit log")
-    if who is None or not who.may(roles.Action.AUDIT, tenant.id):
-        role = who.role if who is not None else "signed out"
-        st.info(f"Only {roles.who_may(roles.Action.AUDIT)} of this tenant read its audit log (you are: {role}).")
+    who = session.permitted(roles.Action.AUDIT, tenant.id, "read its audit log")
+    if who is None:
         return
     rows = audit.entries(tenant_id=tenant.id, operator_id=who.operator_id)
     st.caption(f"The newest {audit.SHOWN:,} actions at most, newest first.")

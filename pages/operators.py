@@ -98,11 +98,9 @@ def flash(tenant_id: int) -> None:
 
 def render() -> None:
     tenant = session.current_tenant()
-    who = session.identity()
     st.title("Operators")
-    if who is None or not who.may(roles.Action.OPERATORS, tenant.id):
-        role = who.role if who is not None else "signed out"
-        st.info(f"Only {roles.who_may(roles.Action.OPERATORS)} of this tenant manage its operators (you are: {role}).")
+    who = session.permitted(roles.Action.OPERATORS, tenant.id, "manage its operators")
+    if who is None:
         return
     flash(tenant.id)
     rows = operator_admin.list_operators(tenant_id=tenant.id)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app.domain import roles
 from app.domain.identity import OperatorIdentity
 
 if TYPE_CHECKING:
@@ -36,6 +37,17 @@ database: a deactivated or demoted operator loses access within this time, tab o
 def identity() -> OperatorIdentity | None:
     value = st.session_state.get(IDENTITY)
     return value if isinstance(value, OperatorIdentity) else None
+
+
+def permitted(action: roles.Action, tenant_id: int, doing: str) -> OperatorIdentity | None:
+    """The signed-in operator when their role allows `action` in this tenant; else None, after
+    saying who may `doing` (a page then shows nothing more)."""
+    who = identity()
+    if who is not None and who.may(action, tenant_id):
+        return who
+    role = who.role if who is not None else "signed out"
+    st.info(f"Only {roles.who_may(action)} of this tenant {doing} (you are: {role}).")
+    return None
 
 
 def sign_in(who: OperatorIdentity) -> None:
